@@ -1,0 +1,110 @@
+"""The ``imgur-sync`` command line (the only module that imports click).
+
+Exit codes (DESIGN §2.1): 0 success, 1 error, 2 usage or config error, 3 finished with
+some items failed. A user error prints what is wrong and how to fix it, never a traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+
+from . import __version__
+
+log = logging.getLogger("imgur_sync")
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    # journald stamps every line itself; elsewhere a timestamp helps.
+    fmt = "%(levelname)s %(name)s: %(message)s" if os.environ.get("JOURNAL_STREAM") else (
+        "%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=level, format=fmt, stream=sys.stderr)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="imgur-sync")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
+              envvar="IMGUR_SYNC_CONFIG",
+              help="Config file (default: $IMGUR_SYNC_CONFIG, else the XDG config dir).")
+@click.option("-v", "--verbose", count=True, help="More log output (DEBUG).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool) -> None:
+    """Mirror an Imgur account to local disk and keep it in sync.
+
+    Pulls albums, images, favorites and messages into a folder tree tracked in
+    SQLite, and uploads files dropped into mapped folders.
+    """
+    _setup_logging(verbose, quiet)
+    ctx.obj = {"config_path": config_path}
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (keep it on loopback).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True,
+              help="Port to listen on; 0 picks a free one.")
+@click.option("--scenario", type=click.Choice(["demo", "big", "hostile", "empty"]),
+              default="demo", show_default=True,
+              help="Account to serve: demo (small, real pictures), big (benchmarks), "
+                   "hostile (titles that try to break file systems), empty.")
+@click.option("--scale", type=click.IntRange(1, 1000), default=1, show_default=True,
+              help="For big: scale×1000 images in scale×40 albums.")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Same seed, same ids, titles, tokens and media.")
+@click.option("--faults", default="", metavar="KIND=RATE,...",
+              help="Inject failures, e.g. 'server_error=0.1,slow=0.05' or 'all=0.1'. Kinds: "
+                   "server_error, rate_limit, over_capacity, malformed_json, html_503, "
+                   "truncated_media, slow, token_expiry.")
+@click.option("--token-lifetime", type=click.IntRange(1), default=3600, show_default=True,
+              help="Seconds an access token lives.")
+@click.option("--no-legacy", is_flag=True,
+              help="Answer 404 on the messaging routes, as today's Imgur does.")
+@click.option("--enforce-rate-limits", is_flag=True,
+              help="Answer 429 once the credits in the rate-limit headers run out.")
+def sandbox(host: str, port: int, scenario: str, scale: int, seed: int, faults: str,
+            token_lifetime: int, no_legacy: bool, enforce_rate_limits: bool) -> None:
+    """Run the local Imgur-compatible server and print the settings to use it.
+
+    Point a config's [imgur] section at the printed api_url and credentials to try
+    imgur-sync without touching a real account. Test control lives under
+    /__sandbox__/ (state, counters, mutate/<op>, faults, options). Ctrl-C stops it.
+    """
+    from .sandbox import FaultPlan, Sandbox, SandboxOptions, parse_fault_spec
+
+    try:
+        plan = FaultPlan(parse_fault_spec(faults), seed=seed)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--faults") from None
+    options = SandboxOptions(token_lifetime=token_lifetime, legacy_routes=not no_legacy,
+                             enforce_rate_limits=enforce_rate_limits)
+    server = Sandbox(scenario, seed=seed, scale=scale, host=host, port=port, options=options,
+                     faults=plan)
+    try:
+        server.bind()
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot listen on {host}:{port} ({exc.strerror}); "
+            "pick another port with --port, or --port 0 for any free one") from None
+    click.echo(f"Imgur sandbox: scenario {scenario}, seed {seed}, listening on {server.url}")
+    click.echo("Use these settings in your imgur-sync config:\n")
+    click.echo("[imgur]")
+    click.echo(f'api_url = "{server.url}"')
+    click.echo(f'client_id = "{server.client_id}"')
+    click.echo(f'client_secret = "{server.client_secret}"')
+    click.echo(f'refresh_token = "{server.refresh_token}"')
+    click.echo(f"\nAccount: {server.username}. Test control: {server.url}/__sandbox__/state")
+    click.echo("Press Ctrl-C to stop.", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Sandbox stopped.", err=True)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="imgur-sync")

@@ -1,0 +1,240 @@
+"""Album endpoints: read, create, update/set images, add, remove_images, delete, favorite.
+
+Owned albums are managed by id with a Bearer token, anonymous ones by deletehash
+(imgur-api.md §5.2). Image lists arrive as ``ids[]``, comma-joined ``ids``, repeated
+``ids`` parts or a JSON list; ``Ctx.id_list`` folds them all into one list.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .render import album_json, image_json
+from .routing import ApiError, Ctx, route
+from .state import Album, Image, NotFound, World
+
+PRIVACIES = frozenset({"public", "hidden", "secret"})
+LAYOUTS = frozenset({"blog", "grid", "horizontal", "vertical"})
+
+
+def missing_image(image_id: str) -> ApiError:
+    """Imgur's 404 for an image id (text from a real answer, imgur-api.md §2.4)."""
+    return ApiError(404, f"Unable to find an image with the id, {image_id}")
+
+
+def missing_album(album_id: str) -> ApiError:
+    """The 404 for an album, in the same style as the image one (⚠ text unconfirmed)."""
+    return ApiError(404, f"Unable to find an album with the id, {album_id}")
+
+
+def is_owner(owner: str | None, viewer: str | None) -> bool:
+    """Return True if ``viewer`` is signed in and owns an item owned by ``owner``."""
+    return bool(owner and viewer and owner.lower() == viewer.lower())
+
+
+def _lookup(world: World, kind: str, key: str) -> tuple[Album | Image, bool]:
+    """Return ``(item, found_by_deletehash)`` for an image or album id or deletehash."""
+    get = world.album if kind == "album" else world.image
+    missing = missing_album if kind == "album" else missing_image
+    try:
+        return get(key), False
+    except NotFound:
+        pass
+    try:
+        return get(key, allow_deletehash=True), True
+    except NotFound:
+        raise missing(key) from None
+
+
+def live_album(world: World, album_id: str) -> Album:
+    """Return an album by id only (reads never take a deletehash)."""
+    try:
+        return world.album(album_id)
+    except NotFound:
+        raise missing_album(album_id) from None
+
+
+def find_album(world: World, key: str) -> tuple[Album, bool]:
+    """Return ``(album, found_by_deletehash)`` for an album id or deletehash."""
+    return _lookup(world, "album", key)  # type: ignore[return-value]
+
+
+def find_image(world: World, key: str) -> tuple[Image, bool]:
+    """Return ``(image, found_by_deletehash)`` for an image id or deletehash."""
+    return _lookup(world, "image", key)  # type: ignore[return-value]
+
+
+def _editable(ctx: Ctx, kind: str, key: str, action: str) -> Album | Image:
+    """Return the item if the caller may change it: its owner, or anyone with the deletehash."""
+    item, by_hash = _lookup(ctx.world, kind, key)
+    if by_hash or is_owner(item.owner, ctx.viewer):
+        return item
+    raise ApiError(403, f"You do not have permission to {action} this {kind}")
+
+
+def editable_album(ctx: Ctx, key: str, action: str = "edit") -> Album:
+    """The album ``key`` names, if the caller may change it."""
+    return _editable(ctx, "album", key, action)  # type: ignore[return-value]
+
+
+def editable_image(ctx: Ctx, key: str, action: str = "edit") -> Image:
+    """The image ``key`` names, if the caller may change it."""
+    return _editable(ctx, "image", key, action)  # type: ignore[return-value]
+
+
+def requested_images(ctx: Ctx) -> tuple[list[str], list[str], bool]:
+    """Split ``ids``/``deletehashes`` into (usable image ids, refused keys, any given).
+
+    An id is usable when the caller owns the image; a deletehash is usable because
+    holding it is what proves ownership of an anonymous image.
+    """
+    world = ctx.world
+    ids = ctx.id_list("ids")
+    hashes = ctx.id_list("deletehashes")
+    good: list[str] = []
+    bad: list[str] = []
+    for image_id in ids or []:
+        image = world.images.get(image_id)
+        if image is not None and not image.deleted and is_owner(image.owner, ctx.viewer):
+            good.append(image.id)
+        else:
+            bad.append(image_id)
+    for deletehash in hashes or []:
+        try:
+            image = world.image(deletehash, allow_deletehash=True)
+        except NotFound:
+            image = None
+        # world.image also answers to a plain id; only a real deletehash counts here.
+        if image is not None and image.deletehash == deletehash:
+            good.append(image.id)
+        else:
+            bad.append(deletehash)
+    unique = list(dict.fromkeys(good))
+    return unique, bad, ids is not None or hashes is not None
+
+
+def _fields(ctx: Ctx) -> dict[str, str]:
+    """Return the album fields the request sets: title, description, privacy, layout."""
+    fields = {name: value for name in ("title", "description")
+              if (value := ctx.param(name)) is not None}
+    privacy = (ctx.param("privacy") or "").lower()
+    if privacy in PRIVACIES:
+        fields["privacy"] = privacy
+    layout = (ctx.param("layout") or "").lower()
+    if layout in LAYOUTS:
+        fields["layout"] = layout
+    return fields
+
+
+def _apply_cover(ctx: Ctx, album: Album) -> None:
+    """Use ``cover`` if it names an image in the album; Imgur ignores anything else."""
+    cover = ctx.param("cover")
+    if cover and cover in album.image_ids and cover != album.cover:
+        album.cover = cover
+        ctx.world._touch()
+
+
+def _images(ctx: Ctx, album: Album) -> list[Image]:
+    return [ctx.world.images[i] for i in album.image_ids if i in ctx.world.images]
+
+
+# -- reads ------------------------------------------------------------------------------
+
+
+@route("/3/album/<album_id>")
+def get_album(ctx: Ctx, album_id: str) -> dict[str, Any]:
+    """An album with all its images (hidden/secret albums are readable by link)."""
+    album = live_album(ctx.world, album_id)
+    return album_json(ctx.world, album, ctx.base, ctx.viewer, with_images=True)
+
+
+@route("/3/album/<album_id>/images")
+def get_album_images(ctx: Ctx, album_id: str) -> list[dict[str, Any]]:
+    """Every image of an album; not paged (imgur-api.md §5.1 #11)."""
+    album = live_album(ctx.world, album_id)
+    return [image_json(ctx.world, i, ctx.base, ctx.viewer, in_album=True)
+            for i in _images(ctx, album)]
+
+
+@route("/3/album/<album_id>/image/<image_id>")
+def get_album_image(ctx: Ctx, album_id: str, image_id: str) -> dict[str, Any]:
+    """One image of an album."""
+    album = live_album(ctx.world, album_id)
+    if image_id not in album.image_ids:
+        raise missing_image(image_id)
+    return image_json(ctx.world, ctx.world.images[image_id], ctx.base, ctx.viewer,
+                      in_album=True)
+
+
+# -- writes ---------------------------------------------------------------------------------
+
+
+@route("/3/album", "POST")
+def create_album(ctx: Ctx) -> dict[str, str]:
+    """Create an album: owned with Bearer, anonymous with Client-ID; refused ids are skipped."""
+    world = ctx.world
+    good, _refused, _given = requested_images(ctx)
+    owner = ctx.viewer
+    fields: dict[str, Any] = {
+        "privacy": world.account(owner).album_privacy if owner else "public",
+        **_fields(ctx),
+    }
+    album = world.add_album(owner, fields.pop("title", None), good, **fields)
+    _apply_cover(ctx, album)
+    return {"id": album.id, "deletehash": album.deletehash}
+
+
+@route("/3/album/<key>", "PUT", "POST")
+def update_album(ctx: Ctx, key: str) -> bool:
+    """Update fields; ``ids``/``deletehashes`` replace the image set (also "set images")."""
+    album = editable_album(ctx, key)
+    good, _refused, given = requested_images(ctx)
+    for name, value in _fields(ctx).items():
+        setattr(album, name, value)
+    if given:
+        # Non-owned or unknown ids are skipped silently, as PyImgur documents.
+        ctx.world.set_album_images(album.id, good)
+    _apply_cover(ctx, album)
+    ctx.world._touch()  # fields were set directly; listing caches key on the version
+    return True
+
+
+@route("/3/album/<key>", "DELETE")
+def delete_album(ctx: Ctx, key: str) -> bool:
+    """Delete an album by id (owner) or deletehash; its images stay."""
+    album = editable_album(ctx, key, "delete")
+    ctx.world.delete_album(album.id)
+    return True
+
+
+@route("/3/album/<key>/add", "POST", "PUT")
+def add_album_images(ctx: Ctx, key: str) -> bool:
+    """Append images; any image the caller does not own refuses the whole call."""
+    album = editable_album(ctx, key)
+    good, refused, _given = requested_images(ctx)
+    if refused:
+        raise ApiError(403, f"You must own all the image ids to add them to album {album.id}")
+    ctx.world.add_album_images(album.id, good)
+    return True
+
+
+@route("/3/album/<key>/remove_images", "POST", "DELETE")
+def remove_album_images(ctx: Ctx, key: str) -> bool:
+    """Remove images named by id or deletehash (form, query string or JSON)."""
+    album = editable_album(ctx, key)
+    drop = set(ctx.id_list("ids") or [])
+    for deletehash in ctx.id_list("deletehashes") or []:
+        try:
+            drop.add(ctx.world.image(deletehash, allow_deletehash=True).id)
+        except NotFound:
+            continue
+    ctx.world.remove_album_images(album.id, drop)
+    return True
+
+
+@route("/3/album/<album_id>/favorite", "POST", auth="user")
+def favorite_album(ctx: Ctx, album_id: str) -> str:
+    """Toggle the signed-in user's favorite on an album."""
+    album = live_album(ctx.world, album_id)
+    state = ctx.world.toggle_favorite(ctx.require_user(), album.id)
+    return "favorited" if state else "unfavorited"

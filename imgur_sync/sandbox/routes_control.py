@@ -1,0 +1,93 @@
+"""Test control over HTTP under ``/__sandbox__/``: state dump, counters, mutations, faults.
+
+The same operations are the Python API (``Sandbox.world``, ``Sandbox.counters``,
+``Sandbox.set_faults``); this prefix lets a test in another process (a daemon under
+test, a shell script) use them. Control calls are never faulted, charged or counted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from .faults import FaultPlan
+from .routing import ApiError, Ctx, route
+from .state import NotFound
+
+PREFIX = "/__sandbox__"
+
+# World methods a test may call through /__sandbox__/mutate/<op>.
+MUTATIONS = frozenset({
+    "add_account", "add_image", "delete_image", "retitle_image", "remove_media",
+    "add_album", "delete_album", "retitle_album", "set_album_images", "add_album_images",
+    "remove_album_images", "move_image", "favorite", "toggle_favorite", "share", "unshare",
+    "add_comment", "add_message", "expire_tokens",
+})
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return {"id": getattr(value, "id", None), "type": type(value).__name__}
+    return value
+
+
+@route(PREFIX + "/state", auth="none", kind="control")
+def state(ctx: Ctx) -> dict[str, Any]:
+    """Dump the whole account state."""
+    return ctx.world.dump()
+
+
+@route(PREFIX + "/counters", auth="none", kind="control")
+def counters(ctx: Ctx) -> dict[str, Any]:
+    """Request and media counters."""
+    return ctx.app.counters.snapshot()
+
+
+@route(PREFIX + "/counters/reset", "POST", auth="none", kind="control")
+def reset_counters(ctx: Ctx) -> bool:
+    """Zero the counters."""
+    ctx.app.counters.reset()
+    return True
+
+
+@route(PREFIX + "/mutate/<op>", "POST", auth="none", kind="control")
+def mutate(ctx: Ctx, op: str) -> Any:
+    """Call a World mutation with the JSON body as keyword arguments."""
+    if op not in MUTATIONS:
+        raise ApiError(400, f"unknown mutation {op!r}; known: {', '.join(sorted(MUTATIONS))}")
+    kwargs = ctx.request.get_json(silent=True) or {}
+    if not isinstance(kwargs, dict):
+        raise ApiError(400, "the body must be a JSON object of keyword arguments")
+    try:
+        return _plain(getattr(ctx.world, op)(**kwargs))
+    except NotFound as exc:
+        raise ApiError(404, f"not found: {exc}") from None
+    except TypeError as exc:
+        raise ApiError(400, str(exc)) from None
+
+
+@route(PREFIX + "/faults", "GET", "POST", auth="none", kind="control")
+def faults(ctx: Ctx) -> dict[str, Any]:
+    """Read or replace the fault plan: ``{"rates": {...}, "seed": 1, ...}``."""
+    if ctx.request.method == "POST":
+        body = ctx.request.get_json(silent=True) or {}
+        try:
+            ctx.app.faults = FaultPlan(**body)
+        except (TypeError, ValueError) as exc:
+            raise ApiError(400, str(exc)) from None
+    return dataclasses.asdict(ctx.app.faults)
+
+
+@route(PREFIX + "/options", "GET", "POST", auth="none", kind="control")
+def options(ctx: Ctx) -> dict[str, Any]:
+    """Read or change sandbox options (page sizes, legacy routes, limits...)."""
+    if ctx.request.method == "POST":
+        body = ctx.request.get_json(silent=True) or {}
+        known = {f.name for f in dataclasses.fields(ctx.app.options)}
+        unknown = set(body) - known
+        if unknown:
+            raise ApiError(400, f"unknown option(s): {', '.join(sorted(unknown))}")
+        for key, value in body.items():
+            setattr(ctx.app.options, key, value)
+        ctx.world.token_lifetime = ctx.app.options.token_lifetime
+    return dataclasses.asdict(ctx.app.options)

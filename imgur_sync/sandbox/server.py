@@ -1,0 +1,152 @@
+"""Run the sandbox: in-process on an ephemeral port (tests) or in the foreground (CLI)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from .app import SandboxApp, SandboxOptions
+from .faults import FaultPlan
+from .seeds import SCENARIOS, Credentials, seed_world
+from .state import World
+
+
+class _QuietHandler(WSGIRequestHandler):
+    # One response is several small writes; without TCP_NODELAY each response stalls
+    # ~40 ms on Nagle + delayed ACK (imgur-api.md §10).
+    disable_nagle_algorithm = True
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        """Stay quiet: tests and benchmarks make thousands of requests."""
+
+
+class Sandbox:
+    """A local Imgur-compatible server holding one seeded world.
+
+    Use as a context manager, or call :meth:`start` and :meth:`stop`::
+
+        with Sandbox(scenario="demo") as sb:
+            print(sb.api_url, sb.client_id, sb.refresh_token)
+    """
+
+    def __init__(
+        self,
+        scenario: str = "demo",
+        *,
+        seed: int = 1,
+        scale: int = 1,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        options: SandboxOptions | None = None,
+        faults: FaultPlan | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if scenario not in SCENARIOS:
+            raise ValueError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
+        self.world = World(seed=seed, clock=clock)
+        self.options = options or SandboxOptions()
+        self.world.token_lifetime = self.options.token_lifetime
+        self.credentials: Credentials = seed_world(self.world, scenario, scale=scale)
+        self.app = SandboxApp(self.world, self.options, faults, sleep=sleep)
+        self._host, self._port = host, port
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def bind(self) -> Sandbox:
+        """Open the listening socket (raises OSError if the port is taken)."""
+        if self._server is None:
+            self._server = make_server(self._host, self._port, self.app, threaded=True,
+                                       request_handler=_QuietHandler)
+            self._server.daemon_threads = True
+        return self
+
+    def start(self) -> Sandbox:
+        """Start serving in a background thread."""
+        self.bind()
+        assert self._server is not None
+        # A short poll interval: stop() waits up to one interval for the loop to notice.
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.05},
+                                        name="imgur-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in the calling thread until interrupted."""
+        self.bind()
+        assert self._server is not None
+        try:
+            self._server.serve_forever()
+        finally:
+            self._server.server_close()
+            self._server = None
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._server is not None:
+            if self._thread is not None:
+                self._server.shutdown()
+                self._thread.join(timeout=10)
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- what clients need ------------------------------------------------------------------
+
+    @property
+    def port(self) -> int:
+        """The bound port (after start)."""
+        assert self._server is not None, "the sandbox is not running"
+        return self._server.server_port
+
+    @property
+    def url(self) -> str:
+        """The server's root URL, e.g. ``http://127.0.0.1:8123`` (the ``api_url``)."""
+        return f"http://{self._host}:{self.port}"
+
+    api_url = url
+
+    @property
+    def client_id(self) -> str:
+        """The registered application's client id."""
+        return self.credentials.client_id
+
+    @property
+    def client_secret(self) -> str:
+        """The registered application's client secret."""
+        return self.credentials.client_secret
+
+    @property
+    def refresh_token(self) -> str:
+        """A refresh token for the scenario's main account."""
+        return self.credentials.refresh_token
+
+    @property
+    def username(self) -> str:
+        """The scenario's main account."""
+        return self.credentials.username
+
+    @property
+    def counters(self) -> Any:
+        """Request and media counters (see ``Counters``)."""
+        return self.app.counters
+
+    def set_faults(self, faults: FaultPlan) -> None:
+        """Replace the fault plan while running."""
+        self.app.faults = faults
+
+    def access_token(self) -> str:
+        """Issue a fresh access token for the main account (handy in tests)."""
+        return self.world.issue_token(self.username, self.client_id).access_token

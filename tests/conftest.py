@@ -1,0 +1,39 @@
+"""Shared fixtures: a real sandbox over HTTP on 127.0.0.1, started per test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from imgur_sync.sandbox import Sandbox
+
+
+@pytest.fixture
+def start_sandbox() -> Iterator[Callable[..., Sandbox]]:
+    """Return a factory ``start_sandbox(scenario, **kwargs)``; every sandbox stops after."""
+    running: list[Sandbox] = []
+
+    def start(scenario: str = "demo", **kwargs: Any) -> Sandbox:
+        sandbox = Sandbox(scenario, **kwargs).start()
+        running.append(sandbox)
+        return sandbox
+
+    yield start
+    for sandbox in running:
+        sandbox.stop()
+
+
+@pytest.fixture
+def demo(start_sandbox: Callable[..., Sandbox]) -> Sandbox:
+    """The demo account, served."""
+    return start_sandbox("demo")
+
+
+@pytest.fixture
+def http() -> Iterator[requests.Session]:
+    """A plain requests session, closed after the test."""
+    with requests.Session() as session:
+        yield session
