@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
+from support import FakeClock
 
 from imgur_sync.sandbox import FaultPlan, Sandbox, SandboxOptions, parse_fault_spec
 
@@ -18,16 +19,6 @@ def bearer(sb: Sandbox) -> dict[str, str]:
 
 def client(sb: Sandbox) -> dict[str, str]:
     return {"Authorization": f"Client-ID {sb.client_id}"}
-
-
-class FakeClock:
-    """A clock tests move by hand."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 # -- envelopes and authentication -----------------------------------------------------------

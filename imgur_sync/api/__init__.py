@@ -1,0 +1,92 @@
+"""An Imgur API v3 client whose objects follow PyImgur 0.5.3's documented API.
+
+Usable on its own: nothing here imports the rest of imgur_sync. For example::
+
+    from imgur_sync.api import Imgur
+    im = Imgur(CLIENT_ID, CLIENT_SECRET, refresh_token=REFRESH_TOKEN)
+    album = im.create_album("Holiday", images=[im.upload_image("cat.png", title="Cat")])
+    for image in album.images:          # lazy: reading images fetches the album once
+        print(image.title, image.link, image.link_small_square)
+    print([a.title for a in im.get_user("me").iter_albums()])
+
+Objects are lazy (a nested cover or author is fetched on first use); errors descend from
+``ImgurSyncError``; ``rate_limits`` holds Imgur's credit counters.
+"""
+
+from __future__ import annotations
+
+from .auth import authorization_url, parse_redirect
+from .client import Imgur
+from .errors import (
+    ApiError,
+    AuthenticationError,
+    BadRequest,
+    Forbidden,
+    ImgurError,
+    ImgurSyncError,
+    MalformedResponse,
+    MediaRemoved,
+    NotFound,
+    OverCapacity,
+    RateLimited,
+    ServerError,
+    TransportError,
+    UsageError,
+)
+from .gallery import (
+    Comment,
+    Gallery_album,
+    Gallery_image,
+    Gallery_item,
+    GalleryAlbum,
+    GalleryImage,
+    GalleryItem,
+)
+from .models import Album, Basic_object, BasicObject, Image
+from .pagination import iter_pages
+from .ratelimits import RateLimits, keep_reserve
+from .social import Message, Notification, User
+from .transport import RetryPolicy, Tokens, Transport
+from .urls import is_imgur_url, parse_imgur_url
+
+__all__ = [
+    "Album",
+    "ApiError",
+    "AuthenticationError",
+    "BadRequest",
+    "BasicObject",
+    "Basic_object",
+    "Comment",
+    "Forbidden",
+    "GalleryAlbum",
+    "GalleryImage",
+    "GalleryItem",
+    "Gallery_album",
+    "Gallery_image",
+    "Gallery_item",
+    "Image",
+    "Imgur",
+    "ImgurError",
+    "ImgurSyncError",
+    "MalformedResponse",
+    "MediaRemoved",
+    "Message",
+    "NotFound",
+    "Notification",
+    "OverCapacity",
+    "RateLimited",
+    "RateLimits",
+    "RetryPolicy",
+    "ServerError",
+    "Tokens",
+    "Transport",
+    "TransportError",
+    "UsageError",
+    "User",
+    "authorization_url",
+    "is_imgur_url",
+    "iter_pages",
+    "keep_reserve",
+    "parse_imgur_url",
+    "parse_redirect",
+]

@@ -1,0 +1,158 @@
+"""Errors raised by the Imgur client.
+
+Every error imgur-sync raises on purpose descends from one root, so a caller can catch
+``ImgurSyncError`` and know the problem was understood and explained::
+
+    ImgurSyncError                      root (the rest of imgur_sync re-exports it)
+    ├── UsageError                      our side: a call that cannot work as written
+    └── ImgurError                      anything about talking to Imgur
+        ├── TransportError              no usable answer: connection, timeout        retryable
+        ├── MalformedResponse           an answer that is not the JSON it should be   retryable
+        └── ApiError                    Imgur answered with an error status
+            ├── BadRequest          400 a parameter is missing or wrong
+            ├── AuthenticationError 401, or 403 "access token provided is invalid"
+            ├── Forbidden           403 no permission
+            ├── NotFound            404
+            │   └── MediaRemoved        media Imgur replaced with its removed.png
+            ├── RateLimited         429, or credits below the reserve            retryable
+            ├── OverCapacity        "Imgur is over capacity" (403/429/500/1203)    retryable
+            └── ServerError         5xx                                           retryable
+
+Callers decide by ``retryable`` rather than by status codes. Messages never contain
+tokens or secrets: they name the request by method and path only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "BadRequest",
+    "Forbidden",
+    "ImgurError",
+    "ImgurSyncError",
+    "MalformedResponse",
+    "MediaRemoved",
+    "NotFound",
+    "OverCapacity",
+    "RateLimited",
+    "ServerError",
+    "TransportError",
+    "UsageError",
+    "error_for",
+]
+
+
+class ImgurSyncError(Exception):
+    """Root of every error imgur-sync raises on purpose."""
+
+    retryable = False
+
+
+class UsageError(ImgurSyncError, ValueError):
+    """A call that cannot work as written (a missing argument, no credentials for it)."""
+
+
+class ImgurError(ImgurSyncError):
+    """A problem talking to Imgur."""
+
+    def __init__(self, message: str, *, method: str = "", path: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.method = method
+        self.path = path
+
+    def __str__(self) -> str:
+        where = f" ({self.method} {self.path})" if self.method else ""
+        return f"{self.message}{where}"
+
+
+class TransportError(ImgurError):
+    """No answer came back: the connection failed or timed out."""
+
+    retryable = True
+
+
+class MalformedResponse(ImgurError):
+    """An answer arrived but is not the JSON it should be (an HTML page, a cut-off body)."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, status: int | None = None, method: str = "",
+                 path: str = "", body: str = "") -> None:
+        super().__init__(message, method=method, path=path)
+        self.status = status
+        self.body = body[:500]
+
+
+class ApiError(ImgurError):
+    """Imgur answered with an error status and (usually) its own message."""
+
+    def __init__(self, message: str, *, status: int, method: str = "", path: str = "",
+                 body: Any = None, retry_after: float | None = None) -> None:
+        super().__init__(message, method=method, path=path)
+        self.status = status
+        self.body = body
+        self.retry_after = retry_after
+
+    def __str__(self) -> str:
+        return f"Imgur answered {self.status}: {super().__str__()}"
+
+
+class BadRequest(ApiError):
+    """400: a required parameter is missing or out of range, or the upload was refused."""
+
+
+class AuthenticationError(ApiError):
+    """The request needs a user, or the access token is invalid or expired."""
+
+
+class Forbidden(ApiError):
+    """403: the signed-in user may not do this."""
+
+
+class NotFound(ApiError):
+    """404: no such item (or it was deleted)."""
+
+
+class MediaRemoved(NotFound):
+    """Imgur removed the media: its link now redirects to ``removed.png``."""
+
+
+class RateLimited(ApiError):
+    """429, or the client stopped itself to keep its credit reserve."""
+
+    retryable = True
+
+
+class OverCapacity(ApiError):
+    """Imgur says it is over capacity; it usually clears within minutes to an hour."""
+
+    retryable = True
+
+
+class ServerError(ApiError):
+    """5xx: Imgur failed; trying again later usually works."""
+
+    retryable = True
+
+
+_INVALID_TOKEN = "access token"
+
+
+def error_for(status: int, message: str, **context: Any) -> ApiError:
+    """Return the typed error for an error status and Imgur's message."""
+    lowered = message.lower()
+    if "capacity" in lowered:
+        return OverCapacity(message, status=status, **context)
+    if status == 429:
+        return RateLimited(message, status=status, **context)
+    if status >= 500:
+        return ServerError(message, status=status, **context)
+    if status == 401 or (status == 403 and _INVALID_TOKEN in lowered) or (
+            status == 403 and "requires authentication" in lowered):
+        return AuthenticationError(message, status=status, **context)
+    cls = {400: BadRequest, 403: Forbidden, 404: NotFound}.get(status, ApiError)
+    return cls(message, status=status, **context)

@@ -1,0 +1,108 @@
+"""Imgur's credit counters, read from response headers, and the pacing rule that spends them.
+
+Imgur charges credits per call (uploads cost 10) against three budgets: the user's (or IP's)
+hourly credits, the application's daily credits, and an hourly allowance of POSTs. A client
+that runs out is answered 429, and an application that runs out five times in a month is
+blocked for the rest of it (imgur-api.md §4), so the client paces itself: it waits for a reset
+rather than spending its last credits, and refuses outright when a wait would be too long.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Protocol
+
+from .errors import RateLimited
+
+__all__ = ["Pacer", "RateLimits", "keep_reserve", "request_cost"]
+
+# Header -> (attribute, kind). "epoch" is an absolute time, "seconds" is relative to now.
+_HEADERS = {
+    "x-ratelimit-userlimit": ("user_limit", "count"),
+    "x-ratelimit-userremaining": ("user_remaining", "count"),
+    "x-ratelimit-userreset": ("user_reset", "epoch"),
+    "x-ratelimit-clientlimit": ("client_limit", "count"),
+    "x-ratelimit-clientremaining": ("client_remaining", "count"),
+    "x-post-rate-limit-limit": ("post_limit", "count"),
+    "x-post-rate-limit-remaining": ("post_remaining", "count"),
+    "x-post-rate-limit-reset": ("post_reset", "seconds"),
+}
+UPLOAD_PATHS = frozenset({"3/image", "3/upload"})
+
+
+def request_cost(method: str, path: str) -> int:
+    """Return the credits a request costs: 10 for an upload, else 1."""
+    return 10 if method == "POST" and path.strip("/") in UPLOAD_PATHS else 1
+
+
+@dataclass
+class RateLimits:
+    """The latest counters Imgur reported; ``None`` until a response carried them."""
+
+    user_limit: int | None = None
+    user_remaining: int | None = None
+    user_reset: float | None = None  # epoch seconds
+    client_limit: int | None = None
+    client_remaining: int | None = None
+    post_limit: int | None = None
+    post_remaining: int | None = None
+    post_reset: float | None = None  # epoch seconds (the header gives seconds from now)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def update(self, headers: Mapping[str, str], now: float) -> None:
+        """Take the counters from a response's headers, whatever their case."""
+        lowered = {k.lower(): v for k, v in headers.items()}
+        with self._lock:
+            for name, (attr, kind) in _HEADERS.items():
+                raw = lowered.get(name)
+                if raw is None:
+                    continue
+                try:
+                    value = float(raw)
+                except ValueError:
+                    continue  # a garbled header must not break the call it came with
+                if kind == "count":
+                    setattr(self, attr, int(value))
+                else:
+                    setattr(self, attr, value + now if kind == "seconds" else value)
+
+    def forget_expired(self, now: float) -> None:
+        """Drop remaining counts whose reset time has passed (they are full again)."""
+        with self._lock:
+            if self.user_reset is not None and now >= self.user_reset:
+                self.user_remaining = self.user_limit
+            if self.post_reset is not None and now >= self.post_reset:
+                self.post_remaining = self.post_limit
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        """Return the public counters as a plain dict (for ``status`` and logs)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
+
+
+class Pacer(Protocol):
+    """Decide how long to wait before a request; raise ``RateLimited`` to refuse it."""
+
+    def __call__(self, limits: RateLimits, method: str, cost: int, now: float) -> float: ...
+
+
+def keep_reserve(reserve: int = 0) -> Pacer:
+    """Return a pacer that keeps ``reserve`` credits untouched and waits for resets."""
+
+    def pace(limits: RateLimits, method: str, cost: int, now: float) -> float:
+        if limits.client_remaining is not None and limits.client_remaining - cost < reserve:
+            raise RateLimited(
+                f"The application has {limits.client_remaining} of its daily Imgur credits left "
+                f"and keeps {reserve} in reserve; try again after the daily reset",
+                status=429)
+        wait = 0.0
+        if (limits.user_remaining is not None and limits.user_reset is not None
+                and limits.user_remaining - cost < reserve):
+            wait = limits.user_reset - now
+        if (method == "POST" and limits.post_remaining is not None
+                and limits.post_reset is not None and limits.post_remaining < 1):
+            wait = max(wait, limits.post_reset - now)
+        return max(wait, 0.0)
+
+    return pace

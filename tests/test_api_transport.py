@@ -1,0 +1,229 @@
+"""The transport against the sandbox: retries, typed errors, token refresh, pacing, secrecy."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pytest
+from support import FakeClock
+
+from imgur_sync.api.errors import (
+    AuthenticationError,
+    BadRequest,
+    MediaRemoved,
+    NotFound,
+    OverCapacity,
+    RateLimited,
+    ServerError,
+    UsageError,
+)
+from imgur_sync.api.ratelimits import RateLimits, keep_reserve, request_cost
+from imgur_sync.api.transport import RetryPolicy, Tokens, Transport, _failure
+from imgur_sync.sandbox import FaultPlan, Sandbox, SandboxOptions
+
+API_FAULTS = ["server_error", "rate_limit", "over_capacity", "malformed_json", "html_503",
+              "slow", "token_expiry"]
+
+
+def transport(sb: Sandbox, clock: FakeClock | None = None, **kwargs: object) -> Transport:
+    """A transport signed in with the sandbox's refresh token; waits go to a fake clock."""
+    clock = clock or FakeClock()
+    options: dict = {"refresh_token": sb.refresh_token, "api_url": sb.url,
+                     "clock": clock, "sleep": clock.sleep, "random": lambda: 0.5}
+    options.update(kwargs)
+    return Transport(sb.client_id, sb.client_secret, **options)
+
+
+@pytest.mark.parametrize("kind", API_FAULTS)
+def test_every_fault_kind_is_retried_to_the_right_answer(
+        start_sandbox: Callable[..., Sandbox], kind: str) -> None:
+    sb = start_sandbox("demo", faults=FaultPlan(rates={kind: 0.3}, seed=7, slow_seconds=0.01,
+                                                retry_after=3))
+    clock, tokens = FakeClock(), []
+    t = transport(sb, clock, on_token=tokens.append)
+    expected = [a.id for a in sb.world.albums_of(sb.username)]
+    for _ in range(25):
+        assert [a["id"] for a in t.request("GET", "3/account/me/albums/0")] == expected
+    faulted = sb.counters.requests - 25  # `requests` counts /3/ calls, not /oauth2/token
+    if kind == "slow":
+        assert clock.slept == []  # slow answers are answers: nothing to retry
+    elif kind == "token_expiry":
+        assert len(tokens) > 2 and clock.slept == []  # each refusal refreshed, none waited
+    else:
+        assert faulted > 3 and len(clock.slept) == faulted
+    if kind == "rate_limit":
+        assert set(clock.slept) == {3.0}  # Retry-After honoured
+
+
+def test_not_found_and_bad_request_raise_at_once(demo: Sandbox) -> None:
+    t = transport(demo)
+    before = demo.counters.requests
+    with pytest.raises(NotFound) as missing:
+        t.request("GET", "3/image/nosuchid")
+    assert demo.counters.requests - before == 1
+    err = missing.value
+    assert (err.status, err.method, err.path, err.retryable) == (404, "GET", "/3/image/nosuchid",
+                                                                 False)
+    assert "Unable to find an image" in err.message and "nosuchid" in str(err)
+    with pytest.raises(BadRequest):
+        t.request("POST", "3/image", data={"type": "nonsense", "image": "x"})
+    assert demo.counters.requests - before == 2
+
+
+def test_gives_up_after_the_configured_attempts(start_sandbox: Callable[..., Sandbox]) -> None:
+    sb = start_sandbox("demo", faults=FaultPlan(rates={"server_error": 1.0}))
+    t = transport(sb, retry=RetryPolicy(attempts=4), refresh_token=None)
+    with pytest.raises(ServerError) as failed:
+        t.request("GET", "3/credits")
+    assert failed.value.retryable and sb.counters.requests == 4
+    assert "Could not complete request" in str(failed.value)
+
+
+def test_over_capacity_is_typed_and_retryable(start_sandbox: Callable[..., Sandbox]) -> None:
+    sb = start_sandbox("demo", faults=FaultPlan(rates={"over_capacity": 1.0}))
+    with pytest.raises(OverCapacity) as failed:
+        transport(sb, retry=RetryPolicy(attempts=2), refresh_token=None).request("GET",
+                                                                                 "3/credits")
+    assert failed.value.status == 403 and failed.value.retryable
+
+
+def test_expired_token_is_refreshed_once_and_the_callback_gets_it(
+        start_sandbox: Callable[..., Sandbox]) -> None:
+    clock = FakeClock()
+    sb = start_sandbox("demo", clock=clock, options=SandboxOptions(token_lifetime=600))
+    tokens: list[Tokens] = []
+    # expires_at unknown: the transport learns of expiry from the 403 alone.
+    t = transport(sb, clock, access_token=sb.access_token(), on_token=tokens.append)
+    assert t.request("GET", "3/account/me")["url"] == sb.username and tokens == []
+    clock.now += 601
+    assert t.request("GET", "3/account/me")["url"] == sb.username
+    assert len(tokens) == 1 and sb.world.token_for(tokens[0].access_token) is not None
+    assert tokens[0].expires_at == pytest.approx(clock.now + 600)
+
+
+def test_token_is_refreshed_ahead_of_expiry(start_sandbox: Callable[..., Sandbox]) -> None:
+    clock = FakeClock()
+    sb = start_sandbox("demo", clock=clock, options=SandboxOptions(token_lifetime=600))
+    tokens: list[Tokens] = []
+    t = transport(sb, clock, on_token=tokens.append)
+    t.request("GET", "3/account/me")
+    clock.now += 590  # inside the 60 s margin
+    before = sb.counters.by_status[403]
+    t.request("GET", "3/account/me")
+    assert len(tokens) == 2 and sb.counters.by_status[403] == before  # no refusal needed
+
+
+def test_refused_refresh_token_says_to_sign_in_again(demo: Sandbox) -> None:
+    t = transport(demo, refresh_token="0" * 40)
+    with pytest.raises(AuthenticationError, match="imgur-sync auth"):
+        t.request("GET", "3/account/me")
+
+
+def test_user_call_without_credentials_is_a_usage_error(demo: Sandbox) -> None:
+    t = transport(demo, refresh_token=None)
+    with pytest.raises(UsageError, match="imgur-sync auth"):
+        t.request("GET", "3/account/me", auth="user")
+    assert t.request("GET", "3/credits")["ClientLimit"] == 12500  # Client-ID still works
+
+
+def test_rate_limit_state_is_exposed(demo: Sandbox) -> None:
+    t = transport(demo)
+    t.request("GET", "3/account/me")
+    first = t.limits.user_remaining
+    t.request("GET", "3/account/me")
+    assert first is not None and t.limits.user_remaining == first - 1
+    image = t.request("POST", "3/image", files={"image": ("a.png", _png(), "image/png")})
+    assert t.limits.user_remaining == first - 1 - 10  # an upload costs 10
+    assert t.limits.post_remaining is not None and t.limits.post_reset is not None
+    assert image["id"]
+
+
+def test_rate_limit_headers_are_read_whatever_their_case() -> None:
+    limits = RateLimits()
+    limits.update({"x-ratelimit-userremaining": "7", "X-RATELIMIT-USERRESET": "1000",
+                   "X-Post-Rate-Limit-Reset": "20", "x-ratelimit-clientremaining": "junk"},
+                  now=500.0)
+    assert (limits.user_remaining, limits.user_reset, limits.post_reset) == (7, 1000.0, 520.0)
+    assert limits.client_remaining is None
+    assert request_cost("POST", "/3/image") == 10 and request_cost("GET", "3/image") == 1
+
+
+def test_pacer_waits_for_the_reset_instead_of_hitting_429(
+        start_sandbox: Callable[..., Sandbox]) -> None:
+    clock = FakeClock()
+    sb = start_sandbox("demo", clock=clock, options=SandboxOptions(
+        user_limit=5, user_window=100, enforce_rate_limits=True))
+    t = transport(sb, clock, retry=RetryPolicy(max_wait=1000))
+    for _ in range(12):
+        t.request("GET", "3/account/me")
+    assert sb.counters.by_status[429] == 0
+    assert len(clock.slept) == 2 and all(90 <= s <= 100 for s in clock.slept)
+
+
+def test_pacer_keeps_a_reserve_and_refuses_long_waits(
+        start_sandbox: Callable[..., Sandbox]) -> None:
+    clock = FakeClock()
+    sb = start_sandbox("demo", clock=clock, options=SandboxOptions(
+        user_limit=5, user_window=3600, enforce_rate_limits=True))
+    t = transport(sb, clock, pacer=keep_reserve(2))
+    for _ in range(3):  # 5 credits, 2 kept back
+        t.request("GET", "3/account/me")
+    requests_before = sb.counters.requests
+    with pytest.raises(RateLimited, match="try again later") as refused:
+        t.request("GET", "3/account/me")
+    assert sb.counters.requests == requests_before and refused.value.retry_after > 3000
+
+
+def test_removed_media_is_never_returned_as_content(demo: Sandbox) -> None:
+    t = transport(demo)
+    image = demo.world.images_of(demo.username)[0]
+    link = t.request("GET", f"3/image/{image.id}")["link"]
+    with t.open_media(link) as response:
+        assert response.content[:4] == b"\x89PNG"
+    demo.world.remove_media(image.id)
+    with pytest.raises(MediaRemoved):
+        t.open_media(link)
+
+
+def test_no_secret_reaches_the_logs(start_sandbox: Callable[..., Sandbox],
+                                    caplog: pytest.LogCaptureFixture) -> None:
+    sb = start_sandbox("demo", faults=FaultPlan(
+        rates={"token_expiry": 0.2, "server_error": 0.1, "malformed_json": 0.1}, seed=3))
+    tokens: list[Tokens] = []
+    caplog.set_level(logging.DEBUG)
+    t = transport(sb, on_token=tokens.append)
+    for _ in range(20):
+        t.request("GET", "3/account/me/images/0")
+    t.request("POST", "3/image", files={"image": ("a.png", _png(), "image/png")})
+    with pytest.raises(AuthenticationError) as refused:
+        transport(sb, refresh_token="f" * 40).request("GET", "3/account/me")
+    secrets = {sb.client_secret, sb.refresh_token, "f" * 40}
+    secrets |= {tok.access_token for tok in tokens if tok.access_token}
+    assert len(tokens) > 1 and len(caplog.records) > 20
+    text = caplog.text + str(refused.value) + repr(tokens)
+    assert not [s for s in secrets if s in text]
+
+
+@pytest.mark.parametrize(("status", "body", "expected"), [
+    (429, {"errors": [{"code": "429", "status": "Too Many Requests",
+                       "detail": "Too Many Requests"}]}, (429, "Too Many Requests")),
+    (500, {"data": {"error": {"code": 500, "message": "Could not complete request"}},
+           "success": False, "status": 500}, (500, "Could not complete request")),
+    (500, {"data": "An error occurred", "success": False, "status": 500},
+     (500, "An error occurred")),
+    (200, {"data": {"error": "Imgur is over capacity. Please try again."}, "success": False,
+           "status": 1203}, (1203, "Imgur is over capacity. Please try again.")),
+    (400, {"data": False, "success": False, "status": 400}, (400, "HTTP 400")),
+    (403, {"message": "Missing Mashape application key."},
+     (403, "Missing Mashape application key.")),
+    (200, {"data": [], "success": True, "status": 200}, (None, "")),
+])
+def test_every_error_body_shape_is_understood(status: int, body: dict,
+                                              expected: tuple[int | None, str]) -> None:
+    assert _failure(status, body) == expected
+
+
+def _png() -> bytes:
+    from imgur_sync.sandbox.media import render_tiny_png
+    return render_tiny_png(1)
