@@ -1,0 +1,355 @@
+"""The config file (DESIGN §2.2): TOML parsed once into frozen dataclasses.
+
+Every problem is collected and raised together as one :class:`ConfigError`, each line
+naming the key (``upload[2].on_local_delete``; ``[[upload]]`` tables count from 1), the
+file and the fix. Secrets are layered file < environment (``IMGUR_CLIENT_SECRET``,
+``IMGUR_REFRESH_TOKEN``, ``IMGUR_RAPIDAPI_KEY``); an empty variable counts as unset.
+Relative paths are taken relative to the config file's folder, so a config means the same
+thing whatever directory a command or service starts in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, get_args
+from urllib.parse import urlsplit
+
+from .config_checks import Checker, describe
+from .durations import format_duration, parse_duration
+from .errors import ImgurSyncError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+__all__ = [
+    "Config", "ConfigError", "ImgurConfig", "MirrorConfig", "ScheduleConfig", "UploadConfig",
+    "load_config", "mask_secret",
+]
+
+Include = Literal["albums", "images", "favorites", "gallery_favorites", "messages"]
+OnRemoteDelete = Literal["keep", "trash"]
+AlbumLinks = Literal["hardlink", "symlink", "copy"]
+OnLocalDelete = Literal["keep", "remove_from_album", "delete_image"]
+
+DEFAULT_API_URL = "https://api.imgur.com"
+INCLUDE_ALL: tuple[Include, ...] = get_args(Include)
+MIN_EVERY = 60  # seconds, for both intervals; see _schedule
+MAX_EVERY = 365 * 86_400
+SECRET_ENV = {"client_secret": "IMGUR_CLIENT_SECRET", "refresh_token": "IMGUR_REFRESH_TOKEN",
+              "rapidapi_key": "IMGUR_RAPIDAPI_KEY"}
+SECTION_KEYS = {
+    "imgur": ("client_id", "client_secret", "refresh_token", "api_url", "rapidapi_key",
+              "mashape_key"),
+    "mirror": ("root", "include", "on_remote_delete", "album_links", "concurrency"),
+    "schedule": ("pull_every", "full_every"),
+    "upload": ("path", "album", "on_local_delete"),
+}
+_SYNTAX_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
+# A syntax error quotes its line, but never the value of a secret written there.
+_SECRET_KEY = re.compile(r"client_secret|refresh_token|rapidapi_key|mashape_key")
+
+
+class ConfigError(ImgurSyncError):
+    """The config file is missing, unreadable or invalid; ``problems`` lists every reason."""
+
+    def __init__(self, problems: list[str], path: Path) -> None:
+        super().__init__(problems, path)
+        self.problems = list(problems)
+        self.path = path
+
+    def __str__(self) -> str:
+        count = len(self.problems)
+        head = f"{self.path}: {count} problem{'s' if count != 1 else ''} in the imgur-sync config"
+        return "\n".join([head, *(f"  {self.path}: {problem}" for problem in self.problems)])
+
+
+@dataclass(frozen=True)
+class ImgurConfig:
+    """The ``[imgur]`` section: which application, whose account, which endpoint."""
+
+    client_id: str
+    client_secret: str | None = field(default=None, repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    api_url: str = DEFAULT_API_URL
+    rapidapi_key: str | None = field(default=None, repr=False)
+    #: Names of the secrets above that came from the environment rather than the file.
+    from_env: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class MirrorConfig:
+    """The ``[mirror]`` section: where the copy lives and how it treats deletions."""
+
+    root: Path
+    include: tuple[Include, ...] = INCLUDE_ALL
+    on_remote_delete: OnRemoteDelete = "keep"
+    album_links: AlbumLinks = "hardlink"
+    concurrency: int = 8
+
+
+@dataclass(frozen=True)
+class ScheduleConfig:
+    """The ``[schedule]`` section, in seconds."""
+
+    pull_every: int = 15 * 60
+    full_every: int = 24 * 3600
+
+
+@dataclass(frozen=True)
+class UploadConfig:
+    """One ``[[upload]]`` table: a drop folder and the album it feeds."""
+
+    path: Path
+    album: str
+    on_local_delete: OnLocalDelete = "remove_from_album"
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole validated config; ``path`` is the file it came from."""
+
+    imgur: ImgurConfig
+    mirror: MirrorConfig
+    schedule: ScheduleConfig
+    uploads: tuple[UploadConfig, ...]
+    path: Path
+
+    def masked(self) -> str:
+        """Render the resolved settings as TOML, secrets masked, for ``config check``."""
+        return _render(self)
+
+
+def mask_secret(value: str) -> str:
+    """Return ``****`` plus the last 4 characters, those only if ``value`` is over 12 long."""
+    return "****" + value[-4:] if len(value) > 12 else "****"
+
+
+def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
+    """Read and validate the config at ``path``; raise ConfigError listing every problem."""
+    env = os.environ if env is None else env
+    path = Path(path).absolute()
+    data = _read_toml(path)
+    check = Checker()
+    check.unknown_keys(data, tuple(SECTION_KEYS), "", SECTION_KEYS)
+    base = path.parent
+    imgur = _imgur(check, check.table(data, "imgur"), env)
+    mirror = _mirror(check, check.table(data, "mirror"), base, env)
+    schedule = _schedule(check, check.table(data, "schedule"))
+    uploads = _uploads(check, data.get("upload", []), base, env)
+    if mirror.root.parts:
+        _check_overlaps(check, mirror.root, uploads)
+    if check.problems:
+        raise ConfigError(check.problems, path)
+    return Config(imgur, mirror, schedule, tuple(uploads.values()), path)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([
+            "file not found. Fix: create it by copying config.example.toml from the imgur-sync "
+            "sources and filling in [imgur] client_id, or run `imgur-sync sandbox`, which "
+            "prints an [imgur] section to paste (or point --config / $IMGUR_SYNC_CONFIG at "
+            "an existing file)"], path) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"not UTF-8 text ({exc.reason} at byte {exc.start}). Fix: save "
+                           "the file as UTF-8"], path) from None
+    except OSError as exc:
+        raise ConfigError([f"cannot read the file ({exc.strerror}). Fix: check that it is a "
+                           "file this user may read"], path) from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([_syntax_problem(str(exc), text)], path) from None
+
+
+def _syntax_problem(message: str, text: str) -> str:
+    position = _SYNTAX_POSITION.search(message)
+    fix = ("Fix: correct the TOML there (text values need quotes, sections are [name], "
+           "drop folders [[upload]], each key once per table)")
+    if position is None:
+        return f"TOML syntax error: {message}. {fix}"
+    line, column = int(position[1]), int(position[2])
+    lines = text.splitlines()
+    shown = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+    secret = _SECRET_KEY.search(shown)
+    if secret:
+        shown = shown[:secret.end()] + " …"
+    near = f" in `{shown}`" if shown else ""
+    return (f"line {line}: TOML syntax error: {message[:position.start()]} (column {column})"
+            f"{near}. {fix}")
+
+
+def _imgur(check: Checker, table: dict[str, Any], env: Mapping[str, str]) -> ImgurConfig:
+    check.unknown_keys(table, SECTION_KEYS["imgur"], "imgur", SECTION_KEYS)
+    client_id = check.string(table, "client_id", "imgur", required=True,
+                             sample='client_id = "your application\'s Client ID"')
+    secrets: dict[str, str | None] = {}
+    from_env: set[str] = set()
+    for name in SECRET_ENV:
+        secrets[name] = check.string(table, name, "imgur", sample=f'{name} = "..."',
+                                     secret=True) or None
+    mashape = check.string(table, "mashape_key", "imgur", sample='mashape_key = "..."',
+                           secret=True)
+    if mashape and secrets["rapidapi_key"]:
+        check.add("imgur.mashape_key", "set together with rapidapi_key, its newer name",
+                  "keep only rapidapi_key")
+    secrets["rapidapi_key"] = secrets["rapidapi_key"] or mashape or None
+    for name, variable in SECRET_ENV.items():
+        if env.get(variable):
+            secrets[name] = env[variable]
+            from_env.add(name)
+    if secrets["refresh_token"] and not secrets["client_secret"]:
+        check.add("imgur.client_secret",
+                  "missing, but refresh_token needs it to get access tokens",
+                  "set client_secret under [imgur] or in $IMGUR_CLIENT_SECRET")
+    api_url = check.string(table, "api_url", "imgur", sample=f'api_url = "{DEFAULT_API_URL}"')
+    api_url = (DEFAULT_API_URL if api_url is None else api_url).rstrip("/")
+    parts = urlsplit(api_url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        check.add("imgur.api_url", f"{json.dumps(api_url)} is not an http(s) URL",
+                  f'use "{DEFAULT_API_URL}", the commercial endpoint, or the URL '
+                  "`imgur-sync sandbox` prints")
+    return ImgurConfig(client_id or "", secrets["client_secret"], secrets["refresh_token"],
+                       api_url, secrets["rapidapi_key"], frozenset(from_env))
+
+
+def _mirror(check: Checker, table: dict[str, Any], base: Path,
+            env: Mapping[str, str]) -> MirrorConfig:
+    check.unknown_keys(table, SECTION_KEYS["mirror"], "mirror", SECTION_KEYS)
+    root = check.path(table, "root", "mirror", base, env, default="~/Imgur",
+                      sample='root = "~/Imgur"')
+    include = check.choices(table, "include", "mirror", INCLUDE_ALL, default=INCLUDE_ALL)
+    on_remote_delete = check.choice(table, "on_remote_delete", "mirror",
+                                    get_args(OnRemoteDelete), default="keep")
+    album_links = check.choice(table, "album_links", "mirror", get_args(AlbumLinks),
+                               default="hardlink")
+    concurrency = check.integer(table, "concurrency", "mirror", 1, 64, default=8,
+                                why="parallel downloads")
+    return MirrorConfig(root or Path(), include, on_remote_delete, album_links, concurrency)
+
+
+def _schedule(check: Checker, table: dict[str, Any]) -> ScheduleConfig:
+    check.unknown_keys(table, SECTION_KEYS["schedule"], "schedule", SECTION_KEYS)
+    every: dict[str, int] = {}
+    for key, default in (("pull_every", "15m"), ("full_every", "24h")):
+        where = f"schedule.{key}"
+        text = check.string(table, key, "schedule", sample=f'{key} = "{default}"')
+        text = default if text is None else text
+        try:
+            seconds = parse_duration(text)
+        except ValueError as exc:
+            check.add(where, str(exc), f'write a number and a unit (s, m, h, d), e.g. '
+                                       f'{key} = "{default}"')
+            seconds = parse_duration(default)
+        if seconds < MIN_EVERY:
+            # Each pull costs API credits, and an application gets ~12,500 a day, shared by
+            # every user of its client_id; a shorter interval would burn them for nothing.
+            check.add(where, f"{json.dumps(text)} is shorter than the 1 minute minimum: every "
+                             "pull spends Imgur API credits (about 12,500 a day per application)",
+                      f'use at least "1m"; the default is "{default}"')
+        elif seconds > MAX_EVERY:
+            check.add(where, f"{json.dumps(text)} is longer than the 365 day maximum",
+                      'use at most "365d"')
+        every[key] = seconds
+    return ScheduleConfig(every["pull_every"], every["full_every"])
+
+
+def _uploads(check: Checker, tables: Any, base: Path,
+             env: Mapping[str, str]) -> dict[int, UploadConfig]:
+    """Return the ``[[upload]]`` tables with a valid path, by their 1-based number."""
+    if isinstance(tables, dict):
+        check.add("upload", "is a single [upload] table",
+                  "write [[upload]] (double brackets): there may be several")
+        tables = [tables]
+    if not isinstance(tables, list):
+        check.add("upload", f"expected [[upload]] tables, got {describe(tables)}",
+                  'write each drop folder as [[upload]] with path = "..." and album = "..."')
+        return {}
+    uploads: dict[int, UploadConfig] = {}
+    for number, table in enumerate(tables, start=1):
+        where = f"upload[{number}]"
+        if not isinstance(table, dict):
+            check.add(where, f"expected a [[upload]] table, got {describe(table)}",
+                      'write it as [[upload]] with path = "..." and album = "..."')
+            continue
+        check.unknown_keys(table, SECTION_KEYS["upload"], where, SECTION_KEYS)
+        path = check.path(table, "path", where, base, env, required=True,
+                          sample='path = "~/Pictures/to-imgur/cats" (the drop folder)')
+        album = check.string(table, "album", where, required=True,
+                             sample='album = "Cats" (an album title or id)')
+        on_delete = check.choice(table, "on_local_delete", where, get_args(OnLocalDelete),
+                                 default="remove_from_album")
+        if path is not None:  # album "" only when a problem is recorded: never returned
+            uploads[number] = UploadConfig(path, album or "", on_delete)
+    return uploads
+
+
+def _check_overlaps(check: Checker, root: Path, uploads: dict[int, UploadConfig]) -> None:
+    seen: dict[int, UploadConfig] = {}
+    for number, upload in uploads.items():
+        key = f"upload[{number}].path"
+        if _within(upload.path, root):
+            check.add(key, f"{upload.path} is inside mirror.root {root}, so pulled files "
+                           "would be uploaded again", "use a drop folder outside mirror.root")
+        elif _within(root, upload.path):
+            check.add("mirror.root", f"{root} is inside {key} {upload.path}, so pulled "
+                                     "files would be uploaded again",
+                      "put mirror.root outside every drop folder")
+        for other, earlier in seen.items():
+            if _within(upload.path, earlier.path) or _within(earlier.path, upload.path):
+                same = _within(upload.path, earlier.path) and _within(earlier.path, upload.path)
+                what = (f"is the same folder as upload[{other}].path" if same else
+                        f"{upload.path} and upload[{other}].path {earlier.path} contain one "
+                        "another, so a file would belong to two albums")
+                check.add(key, what, "give each [[upload]] its own folder, none inside another")
+        seen[number] = upload
+
+
+def _within(inner: Path, outer: Path) -> bool:
+    # Compare both as written and with symlinks resolved: either way it is the same folder.
+    return any(a == b or b in a.parents
+               for a, b in ((inner, outer), (inner.resolve(), outer.resolve())))
+
+
+def _render(config: Config) -> str:
+    imgur, mirror, schedule = config.imgur, config.mirror, config.schedule
+    lines = [f"# imgur-sync settings from {config.path}", "# defaults filled in, secrets masked",
+             "", "[imgur]", f"client_id = {_toml(imgur.client_id)}"]
+    for name in ("client_secret", "refresh_token", "api_url", "rapidapi_key"):
+        value = getattr(imgur, name)
+        if value is None:
+            lines.append(f"# {name} is not set")
+            continue
+        shown = value if name == "api_url" else mask_secret(value)
+        source = f"  # from ${SECRET_ENV[name]}" if name in imgur.from_env else ""
+        lines.append(f"{name} = {_toml(shown)}{source}")
+    lines += ["", "[mirror]", f"root = {_toml(str(mirror.root))}",
+              f"include = {_toml(list(mirror.include))}",
+              f"on_remote_delete = {_toml(mirror.on_remote_delete)}",
+              f"album_links = {_toml(mirror.album_links)}",
+              f"concurrency = {mirror.concurrency}", "", "[schedule]"]
+    for name in ("pull_every", "full_every"):
+        seconds = getattr(schedule, name)
+        lines.append(f"{name} = {_toml(format_duration(seconds))}  # {seconds} seconds")
+    for upload in config.uploads:
+        lines += ["", "[[upload]]", f"path = {_toml(str(upload.path))}",
+                  f"album = {_toml(upload.album)}",
+                  f"on_local_delete = {_toml(upload.on_local_delete)}"]
+    if not config.uploads:
+        lines += ["", "# no [[upload]] drop folders"]
+    return "\n".join(lines) + "\n"
+
+
+def _toml(value: object) -> str:
+    # JSON strings and arrays of strings are valid TOML basic strings and arrays.
+    return json.dumps(value, ensure_ascii=False)
