@@ -9,12 +9,39 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
+from .errors import ImgurSyncError, UsageError
+
+if TYPE_CHECKING:
+    from .config import Config
 
 log = logging.getLogger("imgur_sync")
+
+
+class _Failure(click.ClickException):
+    """An expected failure: one clear line on stderr and the exit code DESIGN §2.1 gives."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class _Group(click.Group):
+    """The command group that maps imgur-sync's errors to exit codes, in one place."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        from .config import ConfigError
+
+        try:
+            return super().invoke(ctx)
+        except (ConfigError, UsageError) as exc:
+            raise _Failure(str(exc), 2) from None
+        except ImgurSyncError as exc:
+            raise _Failure(str(exc), 1) from None
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -25,7 +52,7 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     logging.basicConfig(level=level, format=fmt, stream=sys.stderr)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="imgur-sync")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
               envvar="IMGUR_SYNC_CONFIG",
@@ -103,6 +130,88 @@ def sandbox(host: str, port: int, scenario: str, scale: int, seed: int, faults: 
         server.serve_forever()
     except KeyboardInterrupt:
         click.echo("Sandbox stopped.", err=True)
+
+
+@cli.group("config")
+def config_group() -> None:
+    """Inspect the config file (see config.example.toml for every key)."""
+
+
+@config_group.command("check")
+@click.pass_context
+def config_check(ctx: click.Context) -> None:
+    """Validate the config and print the resolved settings, secrets masked.
+
+    Reads the file chosen by --config (else $IMGUR_SYNC_CONFIG, else the XDG config
+    dir), fills in defaults and the IMGUR_* secret variables, and prints the result as
+    TOML. Exits 0 when valid; otherwise lists every problem with its fix and exits 2.
+    """
+    click.echo(_load_config(ctx).masked(), nl=False)
+
+
+@cli.command()
+@click.option("--pin", "flow", flag_value="pin",
+              help="Use Imgur's PIN flow: the page shows a PIN to type here.")
+@click.option("--code", "flow", flag_value="code",
+              help="Use the code flow: paste the address (or code) Imgur redirects to.")
+@click.option("--refresh-token", metavar="TOKEN", default=None,
+              help="Sign in with a refresh token you already have (no browser); "
+                   "'-' reads it from standard input.")
+@click.option("--status", is_flag=True, help="Show who is signed in and when the token expires.")
+@click.option("--no-browser", is_flag=True, help="Print the address instead of opening it.")
+@click.pass_context
+def auth(ctx: click.Context, flow: str | None, refresh_token: str | None, status: bool,
+         no_browser: bool) -> None:
+    """Sign in to Imgur and store the tokens (mode 0600) in the state directory.
+
+    By default prints (and opens) Imgur's authorization page; after you allow access,
+    paste the address your browser lands on. --pin and --code use Imgur's older flows;
+    --refresh-token skips the browser. Other commands then refresh the access token
+    by themselves. --status shows the stored sign-in without printing any token.
+    """
+    import time
+
+    from .paths import state_dir
+    from .signin import describe_tokens, new_state, sign_in, sign_in_url
+    from .tokens import TokenStore
+
+    store = TokenStore(state_dir())
+    if status:
+        for line in describe_tokens(store.load(), store, time.time()):
+            click.echo(line)
+        return
+    config = _load_config(ctx)
+    if refresh_token is not None:
+        if refresh_token == "-":  # keeps the token out of `ps` and the shell history
+            refresh_token = click.prompt("Refresh token", hide_input=sys.stdin.isatty())
+        tokens = sign_in(config, store, "refresh_token", refresh_token)
+    else:
+        flow = flow or "token"
+        state = new_state() if flow != "pin" else ""
+        url = sign_in_url(config, flow, state)
+        click.echo("Open this address, sign in to Imgur and allow access:\n")
+        click.echo(f"  {url}\n")
+        if not no_browser and sys.stdin.isatty():
+            import webbrowser
+
+            webbrowser.open(url)
+        question = {"token": "Paste the address your browser shows after allowing access",
+                    "pin": "Type the PIN Imgur shows",
+                    "code": "Paste the address your browser shows (or just its code)"}[flow]
+        # Hidden when typed at a terminal: the pasted address carries the tokens.
+        answer = click.prompt(question, prompt_suffix=": ",
+                              hide_input=flow != "pin" and sys.stdin.isatty())
+        tokens = sign_in(config, store, flow, answer, state=state)
+    click.echo(f"Signed in as {tokens.account_username or 'the account'}; "
+               f"tokens saved to {store.path}")
+
+
+def _load_config(ctx: click.Context) -> Config:
+    """Load the config chosen by --config; problems become exit code 2 via _Group."""
+    from .config import load_config
+    from .paths import config_path
+
+    return load_config(config_path(ctx.obj["config_path"]))
 
 
 def main() -> None:

@@ -1,0 +1,128 @@
+"""Signing in: from the config and the token store to a ready API client, and the auth flows.
+
+``open_client`` is how every command gets its :class:`~imgur_sync.api.Imgur`: stored tokens
+first (they are the newest, rewritten on every refresh), else the config's refresh token,
+else anonymous (Client-ID) access. ``sign_in`` runs one of the OAuth flows and stores what
+it gets. Nothing here prints or prompts: the CLI does that.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .api import Imgur, Tokens, authorization_url, parse_redirect
+from .config import Config
+from .errors import UsageError
+from .tokens import TokenStore, tokens_from_fields
+
+__all__ = ["FLOWS", "describe_tokens", "new_state", "open_client", "sign_in", "sign_in_url"]
+
+FLOWS = ("token", "pin", "code")
+
+
+def open_client(config: Config, store: TokenStore, **options: Any) -> Imgur:
+    """Return a client for the configured account; refreshed tokens are saved as they come."""
+    imgur = config.imgur
+    stored = store.load()
+    tokens = stored or Tokens(refresh_token=imgur.refresh_token)
+    return Imgur(imgur.client_id, imgur.client_secret, tokens.access_token, tokens.refresh_token,
+                 rapidapi_key=imgur.rapidapi_key, api_url=imgur.api_url,
+                 expires_at=tokens.expires_at, on_token=store.save, **options)
+
+
+def new_state() -> str:
+    """Return a fresh ``state`` value to tie the redirect to this sign-in."""
+    return secrets.token_urlsafe(12)
+
+
+def sign_in_url(config: Config, flow: str, state: str = "") -> str:
+    """Return the page where the user allows imgur-sync to use the account."""
+    return authorization_url(config.imgur.api_url, config.imgur.client_id, flow, state)
+
+
+def sign_in(config: Config, store: TokenStore, flow: str, answer: str, *, state: str = "",
+            clock: Callable[[], float] = time.time) -> Tokens:
+    """Finish a sign-in with what the user brought back; store and return the tokens.
+
+    ``flow`` is "token" (``answer`` is the pasted redirect address), "pin", "code" (the
+    code, or the redirect address that carries it) or "refresh_token".
+    """
+    answer = answer.strip()
+    if not answer:
+        raise UsageError(f"Nothing was entered for the {flow.replace('_', ' ')}; run "
+                         "`imgur-sync auth` again and paste what Imgur showed")
+    client = open_client(config, _NoStore(), clock=clock)
+    if flow == "token":
+        fields = parse_redirect(answer)
+        if state and fields.get("state", state) != state:
+            raise UsageError("That address belongs to a different sign-in (its state does not "
+                             "match); run `imgur-sync auth` again and use the new address")
+        if "access_token" not in fields:
+            raise UsageError("That address carries a code, not tokens: run "
+                             "`imgur-sync auth --code` to use it")
+        client.transport.set_tokens(tokens_from_fields(fields, clock()), notify=False)
+    elif flow == "pin":
+        client.exchange_pin(answer)
+    elif flow == "code":
+        code = parse_redirect(answer)["code"] if "code=" in answer else answer
+        client.exchange_code(code)
+    elif flow == "refresh_token":
+        client.transport.set_tokens(Tokens(refresh_token=answer), notify=False)
+        client.refresh_access_token()
+    else:
+        raise UsageError(f"Unknown sign-in flow {flow!r}; use one of {', '.join(FLOWS)}")
+    tokens = client.transport.tokens
+    if not tokens.account_username:  # the token flow's fragment may lack it: ask Imgur
+        me = client.get_user("me")
+        tokens = Tokens(tokens.access_token, tokens.refresh_token, tokens.expires_at,
+                        me.name, getattr(me, "id", None))
+    store.save(tokens)
+    return tokens
+
+
+def describe_tokens(tokens: Tokens | None, store: TokenStore, now: float) -> list[str]:
+    """Return the lines ``auth --status`` prints: who, until when, where (never the tokens)."""
+    if tokens is None:
+        return ["Not signed in: run `imgur-sync auth` to sign in.",
+                f"Token file (none yet): {store.path}"]
+    who = tokens.account_username or "an unknown account"
+    lines = [f"Signed in as {who}" + (f" (account id {tokens.account_id})"
+                                      if tokens.account_id else "")]
+    if tokens.expires_at is None:
+        lines.append("Access token: expiry unknown; it is refreshed when Imgur refuses it")
+    else:
+        when = datetime.fromtimestamp(tokens.expires_at, timezone.utc).isoformat(
+            timespec="seconds")
+        left = tokens.expires_at - now
+        lines.append(f"Access token: expires {when} (in {_span(left)})" if left > 0 else
+                     f"Access token: expired {when}; it is refreshed on the next call")
+    lines.append("Refresh token: stored" if tokens.refresh_token else
+                 "Refresh token: none (sign in again when the access token expires)")
+    lines.append(f"Token file: {store.path}")
+    return lines
+
+
+def _span(seconds: float) -> str:
+    minutes = int(seconds // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days} d"] * bool(days) + [f"{hours} h"] * bool(hours) + [f"{minutes} min"]
+    return " ".join(parts[:2])
+
+
+class _NoStore(TokenStore):
+    """A store that holds nothing: sign-in saves once, at the end, after checking."""
+
+    def __init__(self) -> None:
+        super().__init__(Path("/nonexistent"))
+
+    def load(self) -> None:
+        return None
+
+    def save(self, tokens: Tokens) -> None:
+        return None
