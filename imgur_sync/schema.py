@@ -1,0 +1,238 @@
+"""The tables of the state database and the migrations that build them.
+
+The schema only ever changes through a new numbered function registered on ``MIGRATIONS``
+(sqlite-utils' ``Migrations``, which records each applied name in ``_sqlite_migrations``).
+Never edit a migration that has shipped: add the next one.
+
+Conventions, so a person can read the database with ``sqlite3`` or Datasette:
+
+- plain table names, foreign keys between them, the raw Imgur JSON kept 1:1 in ``raw``;
+- Imgur's own times are epoch ints (``datetime``) with an ISO-8601 UTC copy beside them
+  (``datetime_iso``); our bookkeeping times (``first_seen``, ``started``…) are epoch floats;
+- booleans are 0/1 integers; ``removed_at`` is NULL unless the item is gone upstream.
+
+Full-text search over ``title`` and ``description`` lives in ``albums_fts`` and ``images_fts``
+(FTS5, external content, kept current by triggers). They index by rowid, so after a manual
+``VACUUM`` run ``sqlite-utils rebuild-fts <db> albums images``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlite_utils import Database, Migrations
+
+__all__ = [
+    "MIGRATIONS",
+    "MIGRATION_NAMES",
+    "album_row",
+    "conversation_row",
+    "image_row",
+    "iso",
+    "message_row",
+    "raw_json",
+    "unknown_migrations",
+]
+
+MIGRATIONS = Migrations("imgur_sync")
+
+
+@MIGRATIONS()
+def m001_tables(db: Database) -> None:
+    """Create the mirror, the local file index, the journals and the bookkeeping tables."""
+    remote = {"first_seen": float, "last_seen": float, "removed_at": float, "raw": str}
+    db["albums"].create(
+        {
+            "id": str, "title": str, "description": str, "privacy": str, "cover": str,
+            "images_count": int, "datetime": int, "datetime_iso": str, "link": str,
+            "list_signature": str, **remote,
+        },
+        pk="id",
+        not_null=["id"],
+    )
+    db["images"].create(
+        {
+            "id": str, "title": str, "description": str, "type": str, "animated": bool,
+            "width": int, "height": int, "size": int, "datetime": int, "datetime_iso": str,
+            "link": str, "mp4": str, "deletehash": str, "owned": bool, "media_removed": bool,
+            **remote,
+        },
+        pk="id",
+        not_null=["id", "owned", "media_removed"],
+        defaults={"owned": 0, "media_removed": 0},
+    )
+    db["album_images"].create(
+        {"album_id": str, "image_id": str, "position": int},
+        pk=("album_id", "image_id"),
+        foreign_keys=[("album_id", "albums", "id"), ("image_id", "images", "id")],
+        not_null=["album_id", "image_id", "position"],
+    )
+    db["album_images"].create_index(["image_id"])
+    db["favorites"].create(
+        {
+            "item_id": str, "gallery": bool, "kind": str, "position": int,
+            "first_seen": float, "removed_at": float, "raw": str,
+        },
+        pk=("item_id", "gallery"),
+        not_null=["item_id", "gallery", "kind"],
+    )
+    db["conversations"].create(
+        {
+            "id": int, "with_account": str, "last_message_preview": str, "datetime": int,
+            "datetime_iso": str, "message_count": int, "raw": str,
+        },
+        pk="id",
+    )
+    db["messages"].create(
+        {
+            "id": int, "conversation_id": int, "sender": str, "body": str, "datetime": int,
+            "datetime_iso": str, "raw": str,
+        },
+        pk="id",
+        foreign_keys=[("conversation_id", "conversations", "id")],
+        not_null=["conversation_id"],
+    )
+    db["messages"].create_index(["conversation_id", "datetime"])
+    # album_id has no foreign key on purpose: favorited albums of other accounts are not
+    # rows of `albums`, yet their files are recorded here.
+    db["local_files"].create(
+        {
+            "path": str, "image_id": str, "role": str, "album_id": str, "size": int,
+            "sha256": str, "mtime": float, "written_at": float,
+        },
+        pk="path",
+        foreign_keys=[("image_id", "images", "id")],
+        not_null=["path", "role"],
+    )
+    db["local_files"].create_index(["image_id"])
+    db["runs"].create(
+        {
+            "id": int, "kind": str, "started": float, "started_iso": str, "finished": float,
+            "finished_iso": str, "outcome": str, "requests": int, "downloaded_bytes": int,
+            "counts": str, "error": str,
+        },
+        pk="id",
+        not_null=["kind", "started"],
+    )
+    db["cursors"].create(
+        {"name": str, "value": str, "updated": float, "updated_iso": str},
+        pk="name",
+        not_null=["name"],
+    )
+    # album_id and image_id carry no foreign keys: the journal is written before the album or
+    # the image exists in the mirror (that is its point).
+    db["uploads"].create(
+        {
+            "id": int, "path": str, "sha256": str, "size": int, "album_id": str,
+            "state": str, "marker": str, "image_id": str, "attempts": int,
+            "next_attempt_at": float, "error": str, "created": float, "updated": float,
+        },
+        pk="id",
+        not_null=["path", "sha256", "state", "marker", "attempts"],
+        defaults={"state": "pending", "attempts": 0},
+    )
+    db["uploads"].create_index(["sha256"])
+    db["uploads"].create_index(["marker"], unique=True)
+    db["uploads"].create_index(["state"])
+    db["failures"].create(
+        {
+            "id": int, "kind": str, "item": str, "reason": str, "at": float, "at_iso": str,
+            "occurrences": int, "resolved": bool,
+        },
+        pk="id",
+        not_null=["kind", "reason", "occurrences", "resolved"],
+        defaults={"occurrences": 1, "resolved": 0},
+    )
+    db["failures"].create_index(["resolved", "kind", "item"])
+    db["settings"].create({"key": str, "value": str}, pk="key", not_null=["key"])
+
+
+@MIGRATIONS()
+def m002_search(db: Database) -> None:
+    """Index titles and descriptions of albums and images, kept current by triggers."""
+    for table in ("albums", "images"):
+        db[table].enable_fts(["title", "description"], create_triggers=True)
+
+
+# Every migration this code knows, in order.
+MIGRATION_NAMES: tuple[str, ...] = (m001_tables.__name__, m002_search.__name__)
+
+
+def unknown_migrations(db: Database) -> list[str]:
+    """Return the applied migrations this code does not know (a newer imgur-sync wrote them)."""
+    return [m.name for m in MIGRATIONS.applied(db) if m.name not in MIGRATION_NAMES]
+
+
+# ---- Imgur JSON → rows (which field lands in which column) ---------------------------------
+
+
+def iso(ts: float | None) -> str | None:
+    """Return an epoch time as ISO-8601 UTC (``2014-08-01T21:08:47Z``)."""
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def raw_json(obj: Mapping[str, Any]) -> str:
+    """Return the JSON text kept 1:1 in a ``raw`` column."""
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def _int(value: Any) -> int | None:
+    # Imgur sometimes sends numbers as strings ("mp4_size", notification ids): accept both.
+    try:
+        return None if value in (None, "") else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _stamped(obj: Mapping[str, Any]) -> dict[str, Any]:
+    stamp = _int(obj.get("datetime"))
+    return {"datetime": stamp, "datetime_iso": iso(stamp)}
+
+
+def album_row(album: Mapping[str, Any]) -> dict[str, Any]:
+    """Map an Album (imgur-api.md §6.2) onto the columns of ``albums``."""
+    return {
+        "id": album["id"], "title": album.get("title"), "description": album.get("description"),
+        "privacy": album.get("privacy"), "cover": album.get("cover") or None,
+        "images_count": _int(album.get("images_count")), **_stamped(album),
+        "link": album.get("link"), "raw": raw_json(album),
+    }
+
+
+def image_row(image: Mapping[str, Any]) -> dict[str, Any]:
+    """Map an Image (§6.1) onto ``images``; an empty deletehash is left out, not blanked."""
+    animated = image.get("animated")
+    row = {
+        "id": image["id"], "title": image.get("title"), "description": image.get("description"),
+        "type": image.get("type"), "animated": None if animated is None else int(bool(animated)),
+        "width": _int(image.get("width")), "height": _int(image.get("height")),
+        "size": _int(image.get("size")), **_stamped(image), "link": image.get("link"),
+        "mp4": image.get("mp4") or None, "raw": raw_json(image),
+    }
+    # Imgur sends "" when the caller may not see the deletehash: keep the one we have.
+    if image.get("deletehash"):
+        row["deletehash"] = image["deletehash"]
+    return row
+
+
+def conversation_row(conversation: Mapping[str, Any]) -> dict[str, Any]:
+    """Map a Conversation (§6.7) onto ``conversations``."""
+    return {
+        "id": conversation["id"], "with_account": conversation.get("with_account"),
+        "last_message_preview": conversation.get("last_message_preview"),
+        **_stamped(conversation), "message_count": _int(conversation.get("message_count")),
+        "raw": raw_json(conversation),
+    }
+
+
+def message_row(conversation_id: int, message: Mapping[str, Any]) -> dict[str, Any]:
+    """Map a Message (§6.7) onto ``messages``."""
+    return {
+        "id": message["id"], "conversation_id": conversation_id, "sender": message.get("from"),
+        "body": message.get("body"), **_stamped(message), "raw": raw_json(message),
+    }

@@ -1,0 +1,444 @@
+"""The SQLite state (imgur_sync.store): schema, migrations, upserts, journals, concurrency."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlite_utils import Database
+
+from imgur_sync.errors import ImgurSyncError, UsageError
+from imgur_sync.schema import MIGRATION_NAMES, MIGRATIONS
+from imgur_sync.store import Store, StoreError
+
+
+def image(image_id: str, **fields: Any) -> dict[str, Any]:
+    """An Image as imgur-api.md §6.1 describes it."""
+    return {
+        "id": image_id, "title": None, "description": None, "datetime": 1406927327,
+        "type": "image/jpeg", "animated": False, "width": 640, "height": 480, "size": 1234,
+        "views": 3, "bandwidth": 9956169634944, "deletehash": "", "link":
+        f"https://i.imgur.com/{image_id}.jpeg", "mp4": "", "nsfw": None, "tags": [], **fields,
+    }
+
+
+def album(album_id: str, **fields: Any) -> dict[str, Any]:
+    """An Album as imgur-api.md §6.2 describes it."""
+    return {
+        "id": album_id, "title": "Holiday", "description": None, "datetime": 1406927327,
+        "cover": "", "privacy": "hidden", "images_count": 0,
+        "link": f"https://imgur.com/a/{album_id}", **fields,
+    }
+
+
+def applied(db: Database) -> list[str]:
+    return [m.name for m in MIGRATIONS.applied(db)]
+
+
+@pytest.fixture
+def store() -> Iterator[Store]:
+    with Store(None, clock=lambda: 1000.0) as s:
+        yield s
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "state.db"
+
+
+# ---- opening and migrations ---------------------------------------------------------------
+
+
+def test_migrations_run_once_and_are_recorded(db_path: Path) -> None:
+    with Store(db_path) as first:
+        recorded = list(first.db.query("SELECT name, applied_at FROM _sqlite_migrations"))
+    with Store(db_path) as second:
+        again = list(second.db.query("SELECT name, applied_at FROM _sqlite_migrations"))
+        assert "images_fts" in second.db.table_names()
+    assert [r["name"] for r in recorded] == list(MIGRATION_NAMES)
+    assert again == recorded  # same rows, same times: nothing re-ran
+
+
+def test_version_1_database_upgrades_and_indexes_old_rows(db_path: Path) -> None:
+    old = Database(db_path)
+    MIGRATIONS.apply(old, stop_before=MIGRATION_NAMES[1])
+    assert applied(old) == [MIGRATION_NAMES[0]]
+    assert "albums_fts" not in old.table_names()
+    old["albums"].insert({"id": "a1", "title": "Kittens at play", "raw": "{}"})
+    old.close()
+
+    with Store(db_path) as store:
+        assert applied(store.db) == list(MIGRATION_NAMES)
+        assert [hit["id"] for hit in store.search("kittens")] == ["a1"]
+
+
+def test_database_from_a_newer_version_is_refused(db_path: Path) -> None:
+    Store(db_path).close()
+    db = Database(db_path)
+    db["_sqlite_migrations"].insert(
+        {"migration_set": "imgur_sync", "name": "m999_future", "applied_at": "2030"}
+    )
+    db.close()
+    with pytest.raises(StoreError, match="newer imgur-sync") as caught:
+        Store(db_path)
+    assert isinstance(caught.value, ImgurSyncError)
+
+
+def test_not_a_database_is_a_store_error(db_path: Path) -> None:
+    db_path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match=str(db_path)):
+        Store(db_path)
+
+
+def test_on_disk_store_uses_wal_foreign_keys_and_a_busy_timeout(db_path: Path) -> None:
+    with Store(db_path, timeout=7.5) as store:
+        assert store.db.journal_mode == "wal"
+        assert store.db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert store.db.execute("PRAGMA busy_timeout").fetchone()[0] == 7500
+
+
+def test_foreign_keys_are_enforced(store: Store) -> None:
+    store.save_album(album("a1"), now=1.0)
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        store.set_album_images("a1", ["nope"])
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        store.save_messages(404, [{"id": 1, "from": "x", "body": "hi", "datetime": 1}])
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        store.record_file("images/x.jpg", image_id="nope", role="image", size=1, sha256="0",
+                          mtime=0.0)
+    assert store.get_album_images("a1") == []
+    assert store.integrity_check() == "ok"
+
+
+# ---- remote objects -----------------------------------------------------------------------
+
+
+def test_album_upsert_keeps_one_row_and_updates_fields(store: Store) -> None:
+    store.save_album(album("a1"), list_signature="0||Holiday|1406927327", now=100.0)
+    store.save_album(album("a1", title="Summer", images_count=2), now=200.0)
+
+    assert store.db["albums"].count == 1
+    row = store.get_album("a1")
+    assert row is not None
+    assert (row["title"], row["images_count"]) == ("Summer", 2)
+    assert (row["first_seen"], row["last_seen"]) == (100.0, 200.0)
+    assert row["list_signature"] == "0||Holiday|1406927327"  # None keeps the stored one
+    assert row["datetime"] == 1406927327
+    assert row["datetime_iso"] == "2014-08-01T21:08:47Z"
+    assert row["cover"] is None  # "" means no cover
+    assert store.get_album("zz") is None
+
+
+def test_raw_json_round_trips_exactly(store: Store) -> None:
+    original = image(
+        "i1", title="Ünïcödé ☃", description='quote " and \\ backslash',
+        processing={"status": "completed"}, tags=[{"name": "cats", "followers": 12}],
+        account_id=None, vote=None, edited="0",
+    )
+    store.save_image(original, owned=True, now=1.0)
+    stored = store.get_image("i1")
+    assert stored is not None
+    assert json.loads(stored["raw"]) == original
+    assert json.loads(stored["raw"])["bandwidth"] == 9956169634944
+    assert stored["animated"] == 0
+    assert stored["mp4"] is None
+
+
+def test_image_owned_sticks_and_deletehash_is_never_blanked(store: Store) -> None:
+    store.save_image(image("i1", deletehash="secret1"), owned=True, now=1.0)
+    store.save_image(image("i1", title="faved", deletehash=""), owned=False, now=2.0)
+    store.save_image(image("i2"), owned=False, now=2.0)
+
+    one, two = store.get_image("i1"), store.get_image("i2")
+    assert one is not None and two is not None
+    assert (one["owned"], one["deletehash"], one["title"]) == (1, "secret1", "faved")
+    assert (two["owned"], two["deletehash"]) == (0, None)
+    assert [r["id"] for r in store.iter_images(owned=True)] == ["i1"]
+    assert [r["id"] for r in store.iter_images(owned=False)] == ["i2"]
+
+
+def test_mark_removed_and_reappearing(store: Store) -> None:
+    store.save_image(image("i1"), owned=True, now=1.0)
+    assert store.mark_removed("images", "i1", now=5.0) is True
+    assert store.mark_removed("images", "i1", now=6.0) is False  # first removal time stays
+    assert store.get_image("i1")["removed_at"] == 5.0  # type: ignore[index]
+    assert list(store.iter_images()) == []
+    assert [r["id"] for r in store.iter_images(include_removed=True)] == ["i1"]
+
+    store.save_image(image("i1"), owned=True, now=7.0)
+    assert store.get_image("i1")["removed_at"] is None  # type: ignore[index]
+    with pytest.raises(UsageError):
+        store.mark_removed("settings; DROP TABLE images", "i1")
+
+
+def test_mark_media_removed(store: Store) -> None:
+    store.save_image(image("i1"), owned=True, now=1.0)
+    assert store.mark_media_removed("i1") is True
+    assert store.mark_media_removed("missing") is False
+    store.save_image(image("i1", title="still gone"), owned=True, now=2.0)
+    assert store.get_image("i1")["media_removed"] == 1  # type: ignore[index]
+    assert store.counts()["media_removed"] == 1
+
+
+def test_album_membership_keeps_positions_and_replaces(store: Store) -> None:
+    store.save_album(album("a1"), now=1.0)
+    for image_id in ("x", "y", "z"):
+        store.save_image(image(image_id), owned=True, now=1.0)
+
+    store.set_album_images("a1", ["y", "x", "z"])
+    assert store.get_album_images("a1") == ["y", "x", "z"]
+    store.set_album_images("a1", ["z", "y", "z"])
+    assert store.get_album_images("a1") == ["z", "y"]
+    positions = dict(store.db.execute("SELECT image_id, position FROM album_images"))
+    assert positions == {"z": 0, "y": 1}
+
+
+def test_favorites_replace_and_mark_removed(store: Store) -> None:
+    store.save_favorites([("x", "image", {"id": "x"}), ("y", "album", {"id": "y"}),
+                          ("z", "image", {"id": "z"})], False, now=10.0)
+    store.save_favorites([("y", "image", {"id": "y", "is_album": False})], True, now=10.0)
+
+    assert store.mark_favorites_removed(["x", "z"], False, now=20.0) == 1
+    assert [f["item_id"] for f in store.iter_favorites(False)] == ["x", "z"]
+    gone = store.iter_favorites(False, include_removed=True)[1]
+    assert (gone["item_id"], gone["removed_at"]) == ("y", 20.0)
+    assert [f["item_id"] for f in store.iter_favorites(True)] == ["y"]  # other list untouched
+
+    store.save_favorites([("y", "album", {"id": "y"})], False, now=30.0, start=5)
+    again = next(f for f in store.iter_favorites(False) if f["item_id"] == "y")
+    assert (again["removed_at"], again["first_seen"], again["position"]) == (None, 10.0, 5)
+    assert store.counts()["favorites"] == 3
+    assert store.counts()["gallery_favorites"] == 1
+    with pytest.raises(UsageError):
+        store.save_favorites([("q", "video", {})], False)
+
+
+def test_conversations_and_messages(store: Store) -> None:
+    conversation = {"id": 188129, "with_account": "jasdev", "with_account_id": 3698510,
+                    "last_message_preview": "hi", "message_count": 2, "datetime": 1406927327}
+    store.save_conversation(conversation)
+    store.save_messages(188129, [
+        {"id": 2, "from": "me", "body": "hi", "datetime": 1406927327},
+        {"id": 1, "from": "jasdev", "body": "hello", "datetime": 1406927000},
+    ])
+    store.save_messages(188129, [{"id": 2, "from": "me", "body": "hi!", "datetime": 1406927327}])
+    messages = store.iter_messages(188129)
+    assert [(m["sender"], m["body"]) for m in messages] == [("jasdev", "hello"), ("me", "hi!")]
+    assert json.loads(store.iter_conversations()[0]["raw"]) == conversation
+    assert store.counts()["messages"] == 2
+
+
+def test_search_finds_titles_after_updates(store: Store) -> None:
+    store.save_image(image("i1", title="Sunset over the bay"), owned=True, now=1.0)
+    store.save_album(album("a1", title="Trips", description="the harbour walk"), now=1.0)
+    assert [h["id"] for h in store.search("sunset")] == ["i1"]
+    assert [(h["kind"], h["id"]) for h in store.search("harbour")] == [("album", "a1")]
+
+    store.save_image(image("i1", title="Harbour at dawn"), owned=True, now=2.0)
+    assert store.search("sunset") == []
+    assert {(h["kind"], h["id"]) for h in store.search("harbour")} == {
+        ("album", "a1"), ("image", "i1")}
+    assert store.search('unbalanced " OR NOT') == []  # user text is quoted, never FTS syntax
+    assert store.search("   ") == []
+
+
+# ---- transactions and concurrency ---------------------------------------------------------
+
+
+def test_cursor_and_page_roll_back_together(db_path: Path) -> None:
+    with Store(db_path) as store:
+        with pytest.raises(RuntimeError), store.transaction():
+            store.save_image(image("i1"), owned=True, now=1.0)
+            store.set_cursor("account_images", "i1", now=1.0)
+            raise RuntimeError("crash between the page and the next one")
+        assert store.get_image("i1") is None
+        assert store.get_cursor("account_images") is None
+
+        with store.transaction():
+            store.save_image(image("i2"), owned=True, now=2.0)
+            store.set_cursor("account_images", "i2", now=2.0)
+        with Store.open_readonly(db_path) as reader:
+            assert reader.get_image("i2") is not None
+            assert reader.get_cursor("account_images") == "i2"
+
+
+def test_reader_keeps_reading_while_the_writer_commits(db_path: Path) -> None:
+    with Store(db_path, timeout=0.2) as writer:
+        writer.save_album(album("a1"), now=1.0)
+        reader = Store.open_readonly(db_path, timeout=0.2)
+        try:
+            reader.db.execute("BEGIN")
+            assert reader.counts()["albums"] == 1  # holds a read snapshot from here on
+            # Under a rollback journal this commit would wait for the reader and time out.
+            writer.save_album(album("a2"), now=2.0)
+            assert reader.counts()["albums"] == 1
+            reader.db.execute("COMMIT")
+            assert reader.counts()["albums"] == 2
+            with pytest.raises(sqlite3.OperationalError, match="readonly"):
+                reader.set_setting("username", "mallory")
+        finally:
+            reader.close()
+
+
+def test_open_readonly_needs_an_existing_database(db_path: Path) -> None:
+    with pytest.raises(StoreError, match="imgur-sync pull"):
+        Store.open_readonly(db_path)
+    assert not db_path.exists()
+    with Store(db_path) as writer:
+        writer.set_setting("username", "alice")
+    with Store.open_readonly(db_path) as reader:  # the writer is gone, its WAL checkpointed
+        assert reader.get_setting("username") == "alice"
+
+
+def test_threads_sharing_a_store_wait_for_an_open_transaction(store: Store) -> None:
+    def other_thread() -> None:
+        store.save_image(image("from-b"), owned=True, now=2.0)
+
+    b = threading.Thread(target=other_thread)
+    with pytest.raises(RuntimeError), store.transaction():
+        store.save_image(image("from-a"), owned=True, now=1.0)
+        b.start()
+        b.join(timeout=0.2)
+        # Without the store's lock, B's write would have joined A's transaction by now
+        # and the rollback below would take it away too.
+        assert b.is_alive()
+        raise RuntimeError("A fails")
+    b.join(timeout=10)
+    assert not b.is_alive()
+    assert store.get_image("from-a") is None
+    assert store.get_image("from-b") is not None
+
+
+# ---- local files, cursors, settings ------------------------------------------------------
+
+
+def test_local_files_are_recorded_relative_to_the_root(store: Store) -> None:
+    store.save_image(image("i1"), owned=True, now=1.0)
+    store.record_file(Path("images") / "cat [i1].jpeg", image_id="i1", role="image", size=10,
+                      sha256="ab", mtime=5.0, now=9.0)
+    store.record_file("albums/Trip [a1]/001 cat [i1].jpeg", image_id="i1", role="album",
+                      album_id="a1", size=10, sha256="ab", mtime=5.0)
+    store.record_file("images/cat [i1].jpeg", image_id="i1", role="image", size=11,
+                      sha256="cd", mtime=6.0, now=10.0)
+
+    row = store.file_for("images/cat [i1].jpeg")
+    assert row is not None
+    assert (row["size"], row["sha256"], row["written_at"]) == (11, "cd", 10.0)
+    assert [f["path"] for f in store.iter_files("album")] == ["albums/Trip [a1]/001 cat [i1].jpeg"]
+    assert len(list(store.iter_files(image_id="i1"))) == 2
+    assert store.counts()["file_bytes"] == 21
+    assert store.forget_file("images/cat [i1].jpeg") is True
+    assert store.forget_file("images/cat [i1].jpeg") is False
+    assert store.file_for("images/cat [i1].jpeg") is None
+    for bad in ("/etc/passwd", "../outside.jpg", "images/../../x"):
+        with pytest.raises(UsageError):
+            store.record_file(bad, image_id=None, role="image", size=1, sha256=None, mtime=0)
+    with pytest.raises(UsageError):
+        store.iter_files("thumbnail")
+
+
+def test_iter_files_pages_through_large_tables(store: Store) -> None:
+    store.db["local_files"].insert_all(
+        {"path": f"images/{n:05d}.jpg", "role": "image", "size": 1} for n in range(1234)
+    )
+    paths = [f["path"] for f in store.iter_files()]
+    assert len(paths) == 1234
+    assert len(set(paths)) == 1234
+    assert "_rowid" not in next(store.iter_files())
+
+
+def test_cursors_and_settings_use_the_injected_clock(store: Store) -> None:
+    assert store.get_cursor("favorites") is None
+    store.set_cursor("favorites", "abc")
+    store.set_cursor("favorites", "def")
+    row = store.db["cursors"].get("favorites")
+    assert (row["value"], row["updated"], row["updated_iso"]) == (
+        "def", 1000.0, "1970-01-01T00:16:40Z")
+    assert store.get_setting("username") is None
+    assert store.get_setting("username", "?") == "?"
+    store.set_setting("username", "alice")
+    store.set_setting("username", "bob")
+    assert store.get_setting("username") == "bob"
+
+
+# ---- runs, failures, uploads -------------------------------------------------------------
+
+
+def test_runs_lifecycle(store: Store) -> None:
+    first = store.start_run("quick", now=10.0)
+    second = store.start_run("full", now=20.0)
+    assert second > first
+    assert [r["outcome"] for r in store.last_runs()] == [None, None]  # both running
+
+    store.finish_run(first, "partial", now=15.0, requests=4, downloaded_bytes=2048,
+                     counts={"images": 3}, error="2 downloads failed")
+    latest, earlier = store.last_runs(2)
+    assert latest["id"] == second
+    assert (earlier["outcome"], earlier["requests"], earlier["counts"]) == (
+        "partial", 4, {"images": 3})
+    assert earlier["finished_iso"] == "1970-01-01T00:00:15Z"
+    assert store.mark_interrupted_runs(now=30.0) == 1
+    assert store.last_runs(1)[0]["outcome"] == "interrupted"
+    with pytest.raises(UsageError):
+        store.start_run("sometimes")
+    with pytest.raises(UsageError):
+        store.finish_run(first, "great")
+    with pytest.raises(UsageError):
+        store.finish_run(999, "ok")
+
+
+def test_failures_lifecycle(store: Store) -> None:
+    one = store.add_failure("download", "i1", "HTTP 500", now=1.0)
+    again = store.add_failure("download", "i1", "timed out", now=2.0)
+    store.add_failure("upload", "/drop/x.bmp", "not an accepted type", now=3.0)
+    assert one == again
+    open_now = store.open_failures()
+    assert [(f["kind"], f["reason"]) for f in open_now] == [
+        ("upload", "not an accepted type"), ("download", "timed out")]
+    assert open_now[1]["occurrences"] == 2
+
+    assert store.resolve_failures("download") == 1
+    assert [f["kind"] for f in store.open_failures()] == ["upload"]
+    assert store.counts()["open_failures"] == 1
+    assert store.add_failure("download", "i1", "HTTP 500", now=4.0) != one  # a new episode
+
+
+def test_upload_journal(store: Store) -> None:
+    upload = store.add_upload("/drop/cats/a.jpg", sha256="f00", size=5, album_id="a1",
+                              marker="imgur-sync:1", now=1.0)
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        store.add_upload("/drop/cats/b.jpg", sha256="f00", size=5, album_id="a1",
+                         marker="imgur-sync:1")
+    store.mark_upload(upload, "uploading", now=2.0)
+    store.mark_upload(upload, "failed", now=3.0, error="HTTP 500", next_attempt_at=60.0)
+    store.mark_upload(upload, "uploading", now=61.0)
+    store.mark_upload(upload, "done", now=62.0, image_id="i9", error=None)
+
+    row = store.get_upload(upload)
+    assert row is not None
+    assert (row["state"], row["attempts"], row["image_id"], row["error"]) == ("done", 2, "i9", None)
+    assert [u["id"] for u in store.iter_uploads(sha256="f00")] == [upload]
+    assert store.iter_uploads(marker="imgur-sync:1", state="pending") == []
+    assert store.counts()["uploads_done"] == 1
+    with pytest.raises(UsageError):
+        store.mark_upload(upload, "lost")
+    with pytest.raises(UsageError):
+        store.mark_upload(upload, "done", sha256="x")
+
+
+def test_counts_and_integrity(store: Store) -> None:
+    store.save_album(album("a1"), now=1.0)
+    store.save_album(album("a2"), now=1.0)
+    store.mark_removed("albums", "a2", now=2.0)
+    store.save_image(image("i1"), owned=True, now=1.0)
+    store.save_image(image("i2"), owned=False, now=1.0)
+    counts = store.counts()
+    assert (counts["albums"], counts["albums_removed"]) == (1, 1)
+    assert (counts["images"], counts["images_not_owned"]) == (1, 1)
+    assert counts["uploads_pending"] == 0
+    assert store.integrity_check() == "ok"
