@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -204,6 +204,101 @@ def auth(ctx: click.Context, flow: str | None, refresh_token: str | None, status
         tokens = sign_in(config, store, flow, answer, state=state)
     click.echo(f"Signed in as {tokens.account_username or 'the account'}; "
                f"tokens saved to {store.path}")
+
+
+@cli.command()
+@click.option("--full", is_flag=True,
+              help="Reconcile everything: retitles, membership changes and deletions "
+                   "(confirmed one by one before anything is marked removed).")
+@click.option("--dry-run", is_flag=True, help="Print what would change; change nothing.")
+@click.option("--only", metavar="SECTIONS", default=None,
+              help="Comma-separated subset of: albums, images, favorites, gallery_favorites, "
+                   "messages (default: [mirror] include).")
+@click.pass_context
+def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> None:
+    """Mirror the account into the folder tree once, then exit.
+
+    Quick by default: a few requests when nothing changed. Files already saved are
+    never deleted; items Imgur removed stay on disk and are marked removed. Exit code 3
+    means the pull finished but some items failed (see `imgur-sync status`).
+    """
+    from .mirror import SECTIONS, Mirror
+    from .workspace import Workspace
+
+    config = _load_config(ctx)
+    sections = None
+    if only is not None:
+        sections = frozenset(part.strip() for part in only.split(",") if part.strip())
+        unknown = sections - set(SECTIONS)
+        if unknown or not sections:
+            bad = ", ".join(sorted(unknown)) or "nothing"
+            raise click.BadParameter(f"unknown section(s) {bad}; use some of "
+                                     f"{', '.join(SECTIONS)}", param_hint="--only")
+    with Workspace(config, purpose="pull") as ws, _Progress(ctx) as progress:
+        mirror = Mirror(config, ws.store, ws.client.transport, progress=progress.update)
+        result = mirror.pull(full=full, dry_run=dry_run, only=sections)
+    if dry_run:
+        for action in result.actions:
+            click.echo(action.describe())
+        click.echo(f"{len(result.actions)} change(s) planned; dry run: nothing was changed "
+                   f"({result.requests} API requests made to look).")
+        return
+    done = result.applied.done
+    labels = {"download": "downloaded", "link": "linked", "write": "transcripts written",
+              "rename": "renamed", "unlink": "stale links removed", "trash": "moved to .trash"}
+    parts = [f"{done[kind]} {label}" for kind, label in labels.items() if done.get(kind)]
+    parts = parts or ["nothing to change"]
+    click.echo(f"{result.kind.capitalize()} pull of {config.mirror.root}: {', '.join(parts)}; "
+               f"{_size(result.applied.downloaded_bytes)} downloaded, "
+               f"{result.requests} API requests.")
+    if result.removed:
+        click.echo(f"{result.removed} item(s) are gone from Imgur; their copies are kept.")
+    if result.applied.media_removed:
+        click.echo(f"{len(result.applied.media_removed)} image(s) were removed by Imgur before "
+                   "they could be saved (Imgur serves removed.png for them).")
+    if result.messages_available is False:
+        click.echo("Messages: Imgur no longer serves its messaging API; skipped.")
+    if result.problems:
+        for problem in result.problems[:10]:
+            click.echo(f"  failed: {problem}", err=True)
+        more = len(result.problems) - 10
+        click.echo((f"  … and {more} more. " if more > 0 else "  ") +
+                   "They are retried on the next pull; `imgur-sync status` lists them.",
+                   err=True)
+        ctx.exit(3)
+
+
+class _Progress:
+    """A progress bar for downloads on a terminal; silent otherwise (logs carry the story)."""
+
+    def __init__(self, ctx: click.Context) -> None:
+        self.enabled = sys.stderr.isatty() and logging.getLogger().level > logging.DEBUG
+        self.bar: Any = None
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def update(self, kind: str, n: int) -> None:
+        if not self.enabled:
+            return
+        if kind == "planned" and n:
+            self.bar = click.progressbar(length=n, label="Downloading", file=sys.stderr,
+                                         show_pos=True, show_eta=True)
+            self.bar.__enter__()
+        elif kind == "download" and self.bar is not None:
+            self.bar.update(n)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n} bytes"
 
 
 def _load_config(ctx: click.Context) -> Config:

@@ -1,0 +1,280 @@
+"""Carrying out a plan on disk: atomic downloads, album links, renames, unlinks and trash.
+
+Every file appears under its final name in one ``os.replace`` of a temporary file written
+next to it (``.imgur-sync-*.part``), so a crash leaves either the old state or the new one,
+never a partial file under a final name; leftovers of a crash are swept at the next start.
+A file that reached disk but not the database (a crash between the two) is adopted when its
+size matches, not downloaded again. Removed media (Imgur's ``removed.png``) is never saved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from .api import ImgurError, MediaRemoved, Transport
+from .plan import Action, Want, text_digest
+from .store import Store
+
+__all__ = ["TEMP_PREFIX", "Applier", "ApplyResult", "file_sha256", "sweep_partials"]
+
+log = logging.getLogger(__name__)
+
+TEMP_PREFIX = ".imgur-sync-"
+TEMP_SUFFIX = ".part"
+CHUNK = 256 * 1024
+DOWNLOAD_TRIES = 4
+MEDIA_TYPES = ("image/", "video/")
+
+
+@dataclass
+class ApplyResult:
+    """What applying a plan did."""
+
+    done: dict[str, int] = field(default_factory=dict)
+    downloaded_bytes: int = 0
+    media_removed: list[str] = field(default_factory=list)
+    failures: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+
+    def count(self, kind: str) -> None:
+        self.done[kind] = self.done.get(kind, 0) + 1
+
+
+def file_sha256(path: Path) -> str:
+    """Return the sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sweep_partials(root: Path) -> int:
+    """Delete temporary files a crash left in the tree; return how many."""
+    swept = 0
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            if name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX):
+                Path(folder, name).unlink(missing_ok=True)
+                swept += 1
+    return swept
+
+
+def _temp_for(target: Path) -> Path:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
+    os.close(fd)
+    return Path(name)
+
+
+class Applier:
+    """Apply actions under ``root``, recording every file in the store."""
+
+    def __init__(self, root: Path, store: Store, transport: Transport, *, links: str,
+                 concurrency: int, progress: Callable[[str, int], None] | None = None) -> None:
+        self.root, self.store, self.transport = root, store, transport
+        self.links, self.concurrency = links, concurrency
+        self.progress = progress or (lambda kind, n: None)
+
+    def apply(self, actions: Iterable[Action]) -> ApplyResult:
+        """Run the actions: renames, then downloads in parallel, then the rest in order."""
+        result = ApplyResult()
+        actions = list(actions)
+        downloads = [a for a in actions if a.kind == "download"]
+        for action in actions:
+            if action.kind == "rename":
+                self._guard(result, action, self._rename)
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            futures = [pool.submit(self._guard, result, a, self._download) for a in downloads]
+            for future in as_completed(futures):
+                future.result()
+                self.progress("download", 1)
+        steps = {"link": self._link, "write": self._write, "unlink": self._unlink,
+                 "trash": self._trash}
+        for action in actions:
+            if action.kind in steps:
+                self._guard(result, action, steps[action.kind])
+        return result
+
+    def _guard(self, result: ApplyResult, action: Action,
+               step: Callable[[Action, ApplyResult], bool]) -> None:
+        try:
+            if step(action, result):
+                result.count(action.kind)
+        except MediaRemoved:
+            assert action.want is not None and action.want.image_id is not None
+            self.store.mark_media_removed(action.want.image_id)
+            result.media_removed.append(action.want.image_id)
+        except (ImgurError, OSError, requests.RequestException, ValueError) as exc:
+            reason = f"{action.kind} failed: {exc}"
+            log.warning("%s: %s", action.path, reason)
+            result.failures.append((action.path, reason))
+
+    # -- steps ------------------------------------------------------------------------------
+
+    def _record(self, want: Want, path: str, size: int, sha256: str | None,
+                mtime: float) -> None:
+        self.store.record_file(path, image_id=want.image_id, role=want.role,
+                               album_id=want.container, size=size, sha256=sha256, mtime=mtime)
+
+    def _adopt(self, want: Want, target: Path) -> bool:
+        """Record a file a crash left on disk unrecorded, if it is whole; True if adopted."""
+        if not target.is_file() or target.is_symlink():
+            return False
+        size = target.stat().st_size
+        if want.size is not None and size != want.size:
+            return False
+        self._record(want, want.path, size, file_sha256(target), target.stat().st_mtime)
+        return True
+
+    def _download(self, action: Action, result: ApplyResult) -> bool:
+        want = action.want
+        assert want is not None and want.url is not None
+        target = self.root / want.path
+        if self._adopt(want, target):
+            return True
+        last: Exception | None = None
+        for _ in range(DOWNLOAD_TRIES):
+            try:
+                size, digest = self._fetch_to(target, want)
+            except (requests.RequestException, _ShortBody) as exc:
+                last = exc  # a cut-off body: the transport retried the connection, we retry
+                continue
+            if want.mtime is not None:
+                os.utime(target, (want.mtime, want.mtime))
+            self._record(want, want.path, size, digest, want.mtime or target.stat().st_mtime)
+            result.downloaded_bytes += size
+            return True
+        raise ValueError(f"the download kept failing ({last})")
+
+    def _fetch_to(self, target: Path, want: Want) -> tuple[int, str]:
+        temp = _temp_for(target)
+        try:
+            with self.transport.open_media(want.url or "") as response:
+                kind = response.headers.get("Content-Type", "")
+                if not kind.startswith(MEDIA_TYPES):
+                    raise ValueError(f"the media host answered {kind or 'no type'}, "
+                                     "not an image or video")
+                digest, size = hashlib.sha256(), 0
+                with temp.open("wb") as out:
+                    for chunk in response.iter_content(CHUNK):
+                        out.write(chunk)
+                        digest.update(chunk)
+                        size += len(chunk)
+                    out.flush()
+                    os.fsync(out.fileno())
+            if want.size and size != want.size:
+                raise _ShortBody(f"got {size} bytes of {want.size}")
+            os.replace(temp, target)
+            return size, digest.hexdigest()
+        finally:
+            temp.unlink(missing_ok=True)
+
+    def _link(self, action: Action, result: ApplyResult) -> bool:
+        want = action.want
+        assert want is not None and want.canonical is not None
+        source, target = self.root / want.canonical, self.root / want.path
+        record = self.store.file_for(want.canonical)
+        if record is None or not source.exists():
+            raise ValueError(f"its original {want.canonical} is not on disk yet")
+        temp = _temp_for(target)
+        temp.unlink()
+        try:
+            self._make_link(source, temp)
+            os.replace(temp, target)
+        finally:
+            temp.unlink(missing_ok=True)
+        self._record(want, want.path, record["size"], record["sha256"], record["mtime"])
+        return True
+
+    def _make_link(self, source: Path, temp: Path) -> None:
+        if self.links == "symlink":
+            temp.symlink_to(os.path.relpath(source, temp.parent))
+            return
+        if self.links == "hardlink":
+            try:
+                os.link(source, temp)
+                return
+            except OSError as exc:  # another file system, or links not allowed: copy
+                log.debug("hardlink failed (%s); copying %s", exc.strerror, source)
+        shutil.copy2(source, temp)
+
+    def _write(self, action: Action, result: ApplyResult) -> bool:
+        want = action.want
+        assert want is not None and want.text is not None
+        target = self.root / want.path
+        temp = _temp_for(target)
+        data = want.text.encode("utf-8")
+        try:
+            temp.write_bytes(data)
+            os.replace(temp, target)
+        finally:
+            temp.unlink(missing_ok=True)
+        self._record(want, want.path, len(data), text_digest(want.text), target.stat().st_mtime)
+        return True
+
+    def _rename(self, action: Action, result: ApplyResult) -> bool:
+        want = action.want
+        assert want is not None and action.source is not None
+        source, target = self.root / action.source, self.root / action.path
+        record = self.store.file_for(action.source) or {}
+        if source.exists() or source.is_symlink():
+            if target.exists():
+                raise ValueError(f"{action.path} is already taken by a file imgur-sync "
+                                 "did not write; move it away")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+            if want.canonical is not None and self.links == "symlink":
+                target.unlink()  # a relative symlink must be made again from its new place
+                self._make_link(self.root / want.canonical, target)
+        elif not target.exists():
+            self.store.forget_file(action.source)
+            raise ValueError("the file vanished before it could be renamed; it will be "
+                             "fetched again")
+        with self.store.transaction():  # the move and its record change together
+            self.store.forget_file(action.source)
+            self._record(want, action.path, record.get("size", target.stat().st_size),
+                         record.get("sha256"), record.get("mtime", target.stat().st_mtime))
+        _prune_empty(source.parent, self.root)
+        return True
+
+    def _unlink(self, action: Action, result: ApplyResult) -> bool:
+        assert action.source is not None
+        path = self.root / action.source
+        path.unlink(missing_ok=True)
+        self.store.forget_file(action.source)
+        _prune_empty(path.parent, self.root)
+        return True
+
+    def _trash(self, action: Action, result: ApplyResult) -> bool:
+        assert action.source is not None
+        source, target = self.root / action.source, self.root / action.path
+        if source.exists() or source.is_symlink():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+        self.store.forget_file(action.source)  # trash is outside the mirror's bookkeeping
+        _prune_empty(source.parent, self.root)
+        return True
+
+
+class _ShortBody(Exception):
+    """The media body was shorter than Imgur said the image is."""
+
+
+def _prune_empty(folder: Path, root: Path) -> None:
+    """Remove folders left empty, up to (not including) the section folder under root."""
+    while folder != root and folder.parent != root and folder.is_dir():
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # not empty
+        folder = folder.parent

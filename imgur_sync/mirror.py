@@ -1,0 +1,311 @@
+"""The pull: fetch listings, save them, plan the tree, apply the plan, record the run.
+
+A **quick** pull costs a few requests on an unchanged account: account images come newest
+first, so it reads pages until it meets a known id; album list entries carry a signature
+(count, cover, title, datetime) and an album's images are fetched only when it changed;
+favorites likewise; one request lists the conversations. A **full** pull walks everything
+and confirms each disappearance with a direct GET before marking the item removed — and a
+section whose listing failed never leads to removals.
+
+Engine code fetches explicitly through the transport (raw JSON, one request per call it
+makes); it never relies on lazy objects, so the request count is what this module says.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from .api import ImgurError, NotFound, Transport
+from .apply import Applier, ApplyResult, sweep_partials
+from .config import Config
+from .plan import Action, Snapshot, desired_tree, plan_changes
+from .store import Store
+
+__all__ = ["SECTIONS", "Mirror", "PullResult", "render_transcript"]
+
+log = logging.getLogger(__name__)
+
+SECTIONS = ("albums", "images", "favorites", "gallery_favorites", "messages")
+MEMBERS_CURSOR = "favorite_album_members:"
+
+
+@dataclass
+class PullResult:
+    """What a pull did; ``outcome`` is ok, partial (some items failed) or failed."""
+
+    run_id: int | None
+    kind: str
+    outcome: str = "ok"
+    requests: int = 0
+    actions: list[Action] = field(default_factory=list)
+    applied: ApplyResult = field(default_factory=ApplyResult)
+    problems: list[str] = field(default_factory=list)
+    removed: int = 0
+    messages_available: bool | None = None
+
+
+class _DryRun(Exception):
+    """Raised inside the dry run's transaction so everything it saved rolls back."""
+
+
+class Mirror:
+    """Mirror one account into ``config.mirror.root``, tracked in ``store``."""
+
+    def __init__(self, config: Config, store: Store, transport: Transport, *,
+                 clock: Callable[[], float] = time.time,
+                 progress: Callable[[str, int], None] | None = None) -> None:
+        self.config, self.store, self.api = config, store, transport
+        self.root = config.mirror.root
+        self.clock = clock
+        self.progress = progress
+
+    # -- the run ----------------------------------------------------------------------------
+
+    def pull(self, *, full: bool = False, dry_run: bool = False,
+             only: frozenset[str] | None = None) -> PullResult:
+        """Run one pull; with ``dry_run`` nothing on disk or in the database changes."""
+        sections = frozenset(only or self.config.mirror.include) & frozenset(SECTIONS)
+        kind = "full" if full else "quick"
+        result = PullResult(run_id=None, kind=kind)
+        sent_before = self.api.requests_sent
+        if dry_run:
+            with suppress(_DryRun), self.store.transaction():
+                self._fetch_all(sections, full, result)
+                result.actions = self._plan(sections)
+                raise _DryRun
+            result.requests = self.api.requests_sent - sent_before
+            return result
+        self.store.mark_interrupted_runs()
+        result.run_id = self.store.start_run(kind)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            sweep_partials(self.root)
+            self._fetch_all(sections, full, result)
+            result.actions = self._plan(sections)
+            applier = Applier(self.root, self.store, self.api,
+                              links=self.config.mirror.album_links,
+                              concurrency=self.config.mirror.concurrency,
+                              progress=self.progress)
+            if self.progress:
+                self.progress("planned", sum(a.kind == "download" for a in result.actions))
+            result.applied = applier.apply(result.actions)
+        except BaseException as exc:
+            self.store.finish_run(result.run_id, "failed" if isinstance(exc, Exception)
+                                  else "interrupted", error=str(exc)[:500],
+                                  requests=self.api.requests_sent - sent_before)
+            raise
+        for path, reason in result.applied.failures:
+            self.store.add_failure("download", path, reason)
+            result.problems.append(f"{path}: {reason}")
+        result.requests = self.api.requests_sent - sent_before
+        result.outcome = "partial" if result.problems else "ok"
+        if not result.problems:
+            self.store.resolve_failures()
+        self.store.finish_run(result.run_id, result.outcome, requests=result.requests,
+                              downloaded_bytes=result.applied.downloaded_bytes,
+                              counts=result.applied.done,
+                              error="; ".join(result.problems)[:2000] or None)
+        return result
+
+    def _fetch_all(self, sections: frozenset[str], full: bool, result: PullResult) -> None:
+        steps: list[tuple[str, Callable[[bool, PullResult], None]]] = [
+            ("images", self._fetch_images), ("albums", self._fetch_albums),
+            ("favorites", self._fetch_favorites), ("gallery_favorites", self._fetch_favorites),
+            ("messages", self._fetch_messages)]
+        for name, step in steps:
+            if name not in sections:
+                continue
+            try:
+                if name == "gallery_favorites":
+                    self._fetch_favorites(full, result, gallery=True)
+                else:
+                    step(full, result)
+            except ImgurError as exc:  # the section stays as it was; no removals from it
+                log.warning("could not list %s: %s", name, exc)
+                self.store.add_failure("listing", name, str(exc))
+                result.problems.append(f"listing {name}: {exc}")
+
+    # -- fetching ---------------------------------------------------------------------------
+
+    def _pages(self, path: str) -> Iterator[list[dict[str, Any]]]:
+        """Yield the pages of a 0-based listing, ending at the first empty page."""
+        page = 0
+        while True:
+            items = self.api.request("GET", path.format(page=page))
+            if not items:
+                return
+            yield items
+            page += 1
+
+    def _fetch_images(self, full: bool, result: PullResult) -> None:
+        seen: set[str] = set()
+        for items in self._pages("3/account/me/images/{page}"):
+            known = {i["id"] for i in items if self._is_known_image(i["id"])}
+            with self.store.transaction():
+                for item in items:
+                    self.store.save_image(item, owned=True)
+            seen.update(i["id"] for i in items)
+            if not full and known:
+                return  # newest first: everything older is known already
+        if full:
+            result.removed += self._confirm_gone(
+                (row["id"] for row in self.store.iter_images(owned=True) if row["id"] not in seen),
+                "images", "3/image/{id}")
+
+    def _is_known_image(self, image_id: str) -> bool:
+        row = self.store.get_image(image_id)
+        return row is not None and bool(row["owned"]) and row["removed_at"] is None
+
+    def _fetch_albums(self, full: bool, result: PullResult) -> None:
+        seen: set[str] = set()
+        for items in self._pages("3/account/me/albums/{page}"):
+            for album in items:
+                seen.add(album["id"])
+                signature = _signature(album)
+                stored = self.store.get_album(album["id"])
+                if (not full and stored is not None and stored["removed_at"] is None
+                        and stored["list_signature"] == signature):
+                    continue
+                images = self.api.request("GET", f"3/album/{album['id']}/images")
+                with self.store.transaction():  # members and signature commit together
+                    for image in images:
+                        self.store.save_image(image, owned=True)
+                    self.store.save_album(album, list_signature=signature)
+                    self.store.set_album_images(album["id"], [i["id"] for i in images])
+        if full:
+            result.removed += self._confirm_gone(
+                (row["id"] for row in self.store.iter_albums() if row["id"] not in seen),
+                "albums", "3/album/{id}")
+
+    def _fetch_favorites(self, full: bool, result: PullResult, gallery: bool = False) -> None:
+        path = ("3/account/me/gallery_favorites/{page}/newest" if gallery
+                else "3/account/me/favorites/{page}/newest")
+        known = {row["item_id"] for row in self.store.iter_favorites(gallery)}
+        seen: list[str] = []
+        for items in self._pages(path):
+            entries = []
+            for item in items:
+                kind = "album" if item.get("is_album") else "image"
+                if kind == "image":
+                    self.store.save_image(item, owned=False)
+                elif full or item["id"] not in known:
+                    self._fetch_favorite_album(item["id"])
+                entries.append((item["id"], kind, item))
+            self.store.save_favorites(entries, gallery, start=len(seen))
+            seen.extend(item["id"] for item in items)
+            if not full and known.intersection(i["id"] for i in items):
+                return
+        if full:
+            self.store.mark_favorites_removed(seen, gallery)
+
+    def _fetch_favorite_album(self, album_id: str) -> None:
+        images = self.api.request("GET", f"3/album/{album_id}/images")
+        with self.store.transaction():
+            for image in images:
+                self.store.save_image(image, owned=False)
+            self.store.set_cursor(MEMBERS_CURSOR + album_id,
+                                  json.dumps([i["id"] for i in images]))
+
+    def _fetch_messages(self, full: bool, result: PullResult) -> None:
+        try:
+            conversations = self.api.request("GET", "3/conversations")
+        except NotFound:  # Imgur switched messaging off in 2016; the pull goes on without it
+            self.store.set_setting("messages_available", "no")
+            result.messages_available = False
+            return
+        self.store.set_setting("messages_available", "yes")
+        result.messages_available = True
+        stored = {row["id"]: row for row in self.store.iter_conversations()}
+        for conversation in conversations:
+            before = stored.get(conversation["id"])
+            if (not full and before is not None
+                    and before["message_count"] == conversation.get("message_count")
+                    and before["datetime"] == conversation.get("datetime")):
+                continue
+            messages: list[dict[str, Any]] = []
+            page = 1  # the legacy conversation pages start at 1
+            while True:
+                data = self.api.request("GET", f"3/conversations/{conversation['id']}/{page}/0")
+                messages.extend(data.get("messages") or [])
+                if data.get("done", True) or not data.get("messages"):
+                    break
+                page += 1
+            with self.store.transaction():
+                self.store.save_conversation(conversation)
+                self.store.save_messages(conversation["id"], messages)
+
+    def _confirm_gone(self, candidates: Iterator[str], table: str, path: str) -> int:
+        """Mark removed what a direct GET confirms is gone (404); return how many."""
+        removed = 0
+        for item_id in list(candidates):
+            try:
+                self.api.request("GET", path.format(id=item_id))
+            except NotFound:
+                removed += self.store.mark_removed(table, item_id)
+        return removed
+
+    # -- planning ---------------------------------------------------------------------------
+
+    def _plan(self, sections: frozenset[str]) -> list[Action]:
+        images = {row["id"]: row for row in self.store.iter_images()}
+        albums = list(self.store.iter_albums())
+        favorites = [_decoded(r) for r in self.store.iter_favorites(False)]
+        gallery = [_decoded(r) for r in self.store.iter_favorites(True)]
+        members = {}
+        for row in favorites + gallery:
+            if row["kind"] == "album":
+                members[row["item_id"]] = json.loads(
+                    self.store.get_cursor(MEMBERS_CURSOR + row["item_id"]) or "[]")
+        snapshot = Snapshot(
+            images=images, albums=albums,
+            members={a["id"]: self.store.get_album_images(a["id"]) for a in albums},
+            favorites=favorites, gallery_favorites=gallery, favorite_members=members,
+            transcripts=self._transcripts() if "messages" in sections else {},
+            sections=sections)
+        removed_images = frozenset(r["id"] for r in self.store.iter_images(include_removed=True)
+                                   if r["removed_at"] is not None)
+        removed_albums = frozenset(r["id"] for r in self.store.iter_albums(include_removed=True)
+                                   if r["removed_at"] is not None)
+        return plan_changes(desired_tree(snapshot), self.store.iter_files(),
+                            removed_images=removed_images, removed_albums=removed_albums,
+                            trash=self.config.mirror.on_remote_delete == "trash")
+
+    def _transcripts(self) -> dict[str, tuple[str, str]]:
+        out = {}
+        for conversation in self.store.iter_conversations():
+            who = conversation["with_account"] or "unknown"
+            messages = self.store.iter_messages(conversation["id"])
+            out[str(conversation["id"])] = (who, render_transcript(who, messages))
+        return out
+
+
+def _signature(album: dict[str, Any]) -> str:
+    """The album list fields whose change means its images must be fetched again."""
+    return json.dumps([album.get("images_count"), album.get("cover"), album.get("title"),
+                       album.get("datetime")])
+
+
+def _decoded(row: dict[str, Any]) -> dict[str, Any]:
+    raw = row.get("raw")
+    return {**row, "raw": json.loads(raw) if isinstance(raw, str) else raw}
+
+
+def render_transcript(who: str, messages: list[dict[str, Any]]) -> str:
+    """Return a conversation as Markdown a person can read."""
+    lines = [f"# Conversation with {who}", "",
+             f"{len(messages)} message{'s' if len(messages) != 1 else ''}, "
+             "mirrored by imgur-sync.", ""]
+    for message in messages:
+        when = datetime.fromtimestamp(message["datetime"] or 0, timezone.utc)
+        lines += [f"**{message['sender']}**, {when:%Y-%m-%d %H:%M} UTC", "",
+                  *(f"> {line}" if line else ">" for line in (message["body"] or "").split("\n")),
+                  ""]
+    return "\n".join(lines)
+
