@@ -14,7 +14,7 @@ import logging
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,9 +80,12 @@ class Applier:
     """Apply actions under ``root``, recording every file in the store."""
 
     def __init__(self, root: Path, store: Store, transport: Transport, *, links: str,
-                 concurrency: int, progress: Callable[[str, int], None] | None = None) -> None:
+                 concurrency: int, progress: Callable[[str, int], None] | None = None,
+                 local_sources: Mapping[str, Path] | None = None) -> None:
         self.root, self.store, self.transport = root, store, transport
         self.links, self.concurrency = links, concurrency
+        # Files we uploaded ourselves: copied (or linked) in, never downloaded back.
+        self.local_sources = local_sources or {}
         self.progress = progress or (lambda kind, n: None)
 
     def apply(self, actions: Iterable[Action]) -> ApplyResult:
@@ -142,6 +145,9 @@ class Applier:
         target = self.root / want.path
         if self._adopt(want, target):
             return True
+        local = self.local_sources.get(want.image_id or "")
+        if local is not None and local.is_file():
+            return self._copy_in(local, want)
         last: Exception | None = None
         for _ in range(DOWNLOAD_TRIES):
             try:
@@ -155,6 +161,25 @@ class Applier:
             result.downloaded_bytes += size
             return True
         raise ValueError(f"the download kept failing ({last})")
+
+    def _copy_in(self, local: Path, want: Want) -> bool:
+        """Put a file we uploaded into the tree (a hard link when the links mode allows)."""
+        target = self.root / want.path
+        temp = _temp_for(target)
+        temp.unlink()
+        try:
+            if self.links == "hardlink":  # shares the inode: leave the user's mtime alone
+                self._make_link(local.resolve(), temp)
+            else:
+                shutil.copy2(local, temp)
+                if want.mtime is not None:
+                    os.utime(temp, (want.mtime, want.mtime))
+            os.replace(temp, target)
+        finally:
+            temp.unlink(missing_ok=True)
+        self._record(want, want.path, target.stat().st_size, file_sha256(target),
+                     target.stat().st_mtime)
+        return True
 
     def _fetch_to(self, target: Path, want: Want) -> tuple[int, str]:
         temp = _temp_for(target)

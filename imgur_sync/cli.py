@@ -268,6 +268,70 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> Non
         ctx.exit(3)
 
 
+@cli.command()
+@click.pass_context
+def push(ctx: click.Context) -> None:
+    """Upload what is waiting in the [[upload]] folders once, then exit.
+
+    New files go to their folder's album (created when missing); bytes uploaded before
+    are added to the album instead of uploaded again; deletions since the last run get
+    their on_local_delete. Exit code 3 when some files could not be uploaded.
+    """
+    from .dropfolders import DropFolders
+    from .workspace import Workspace
+
+    config = _require_uploads(_load_config(ctx))
+    with Workspace(config, purpose="push") as ws:
+        batch = DropFolders(config, ws.store, ws.client).push()
+        counts = ws.store.counts()
+    waiting = sum(counts[f"uploads_{state}"] for state in ("pending", "uploading", "failed"))
+    click.echo(f"Uploaded {len(batch.uploaded)} file(s); {batch.linked} added to another "
+               f"album without uploading again; {waiting} waiting for a retry.")
+    for path, reason in batch.bad:
+        click.echo(f"  not uploaded: {path}: {reason}", err=True)
+    if batch.bad:
+        ctx.exit(3)
+
+
+@cli.command()
+@click.pass_context
+def watch(ctx: click.Context) -> None:
+    """Watch the [[upload]] folders in the foreground and upload new files (Ctrl-C stops).
+
+    Like `run` without scheduled pulls: files dropped into a mapped folder land in its
+    album a moment after they are written.
+    """
+    import signal
+    import threading
+
+    from .dropfolders import DropFolders
+    from .workspace import Workspace
+
+    config = _require_uploads(_load_config(ctx))
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    with Workspace(config, purpose="watch") as ws:
+        folders = DropFolders(config, ws.store, ws.client)
+        click.echo("Watching " + ", ".join(str(u.path) for u in config.uploads), err=True)
+
+        def report(batch: Any) -> None:
+            for image_id, path in batch.uploaded.items():
+                click.echo(f"uploaded {path} as {image_id}")
+            for path, reason in batch.bad:
+                click.echo(f"not uploaded: {path}: {reason}", err=True)
+
+        folders.watch(stop, on_batch=report)
+    click.echo("Stopped; nothing queued was lost.", err=True)
+
+
+def _require_uploads(config: Config) -> Config:
+    if not config.uploads:
+        raise UsageError(f"{config.path} has no [[upload]] folders; add one (see "
+                         "config.example.toml) to use drop folders")
+    return config
+
+
 class _Progress:
     """A progress bar for downloads on a terminal; silent otherwise (logs carry the story)."""
 

@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from .api import ImgurError, NotFound, Transport
@@ -113,6 +114,21 @@ class Mirror:
                               counts=result.applied.done,
                               error="; ".join(result.problems)[:2000] or None)
         return result
+
+    def settle(self, local_sources: dict[str, Path]) -> ApplyResult:
+        """Bring the tree in line with the stored state, taking uploaded files from disk.
+
+        Used after uploads: what was uploaded joins the tree from its local file, so the
+        next pull finds it recorded and downloads nothing.
+        """
+        sections = frozenset(self.config.mirror.include) & frozenset(SECTIONS)
+        self.root.mkdir(parents=True, exist_ok=True)
+        actions = self._plan(sections)
+        applier = Applier(self.root, self.store, self.api, links=self.config.mirror.album_links,
+                          concurrency=self.config.mirror.concurrency,
+                          local_sources=local_sources)
+        return applier.apply(a for a in actions if a.kind in ("download", "link")
+                             and a.want is not None and a.want.image_id in local_sources)
 
     def _fetch_all(self, sections: frozenset[str], full: bool, result: PullResult) -> None:
         steps: list[tuple[str, Callable[[bool, PullResult], None]]] = [

@@ -50,7 +50,7 @@ RUN_KINDS = ("quick", "full", "push", "verify")
 RUN_OUTCOMES = ("ok", "failed", "partial", "interrupted")
 FILE_ROLES = ("image", "album", "favorite", "gallery_favorite", "message")
 FAVORITE_KINDS = ("image", "album")
-UPLOAD_STATES = ("pending", "uploading", "done", "failed", "bad")
+UPLOAD_STATES = ("pending", "uploading", "done", "failed", "bad", "removed")
 _REMOVABLE = ("albums", "images")  # the tables mark_removed() accepts
 _PAGE = 500  # rows per query when iterating large tables
 

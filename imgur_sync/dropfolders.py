@@ -1,0 +1,142 @@
+"""The drop-folder loop: scan, watch, settle, upload, and bring the uploads into the mirror.
+
+``push`` runs it once; ``watch`` and the daemon run it until told to stop. Start-up scans
+every mapped folder (files added while nothing ran are uploaded now, files deleted
+meanwhile get their ``on_local_delete``), then watchdog events drive it, and a periodic
+rescan covers events that never came.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from .api import Imgur
+from .config import Config
+from .mirror import Mirror
+from .store import Store
+from .uploader import Batch, Uploader
+from .watcher import Change, FolderWatcher, StabilityTracker
+
+__all__ = ["DropFolders"]
+
+log = logging.getLogger(__name__)
+
+RESCAN_EVERY = 300.0
+
+
+class DropFolders:
+    """Keep the mapped folders and their albums in step."""
+
+    def __init__(self, config: Config, store: Store, imgur: Imgur, *, settle: float = 1.0,
+                 clock: Callable[[], float] = time.time,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.config, self.store = config, store
+        self.uploader = Uploader(config, store, imgur, clock=clock)
+        self.mirror = Mirror(config, store, imgur.transport, clock=clock)
+        self.tracker = StabilityTracker(settle, clock=monotonic)
+        self.settle, self.clock, self.monotonic = settle, clock, monotonic
+        self.watcher: FolderWatcher | None = None
+        self.last_scan = float("-inf")
+        self.healthy = True
+
+    def start(self) -> None:
+        """Find the albums, then take stock of the folders as they are now."""
+        self.uploader.resolve_albums()
+        self.scan(startup=True)
+
+    def scan(self, *, startup: bool = False) -> None:
+        """Queue files that are new or changed; apply deletions that happened unseen."""
+        self.last_scan = self.monotonic()
+        present = set(self.uploader.scan())
+        for path in sorted(present):
+            if not self._known(path):
+                self.tracker.touch(path)
+                if startup and self._settled_on_disk(path):
+                    self.tracker.touch(path, closed=True)  # untouched for a while: ready
+        for row in self.store.iter_uploads(state="done"):
+            path = Path(row["path"])
+            if path not in present and self.uploader.folder_of(path) and not path.exists():
+                self.uploader.deleted(path)
+
+    def _known(self, path: Path) -> bool:
+        """True when the journal already covers this file as it is (saves re-hashing)."""
+        latest = self.uploader.latest(path)
+        if latest is None or latest["state"] == "removed":
+            return False
+        try:
+            info = path.stat()
+        except OSError:
+            return True
+        return latest["state"] == "bad" or (
+            latest["size"] == info.st_size and (latest["created"] or 0) >= info.st_mtime)
+
+    def _settled_on_disk(self, path: Path) -> bool:
+        try:
+            return self.clock() - path.stat().st_mtime >= self.settle
+        except OSError:
+            return False
+
+    def push(self) -> Batch:
+        """One round for `imgur-sync push`: everything settled is uploaded, then return."""
+        self.start()
+        for path in self.tracker.due():
+            self.uploader.consider(path)
+        if self.tracker.pending():
+            log.info("%d file(s) are still being written; the next push takes them",
+                     self.tracker.pending())
+        return self.process()
+
+    def process(self) -> Batch:
+        """Upload what is due and bring the results into the mirror tree."""
+        batch = self.uploader.process()
+        if batch.uploaded or batch.linked:
+            applied = self.mirror.settle(batch.uploaded)
+            for path, reason in applied.failures:
+                log.warning("could not add %s to the mirror: %s", path, reason)
+        return batch
+
+    def step(self, timeout: float = 0.2) -> Batch:
+        """Take the changes that arrived (waiting up to ``timeout``) and act on them."""
+        assert self.watcher is not None
+        for change in self.watcher.drain(timeout):
+            self._route(change)
+        for path in self.tracker.due():
+            self.uploader.consider(path)
+        if self.monotonic() - self.last_scan >= RESCAN_EVERY:
+            self.scan()
+        return self.process()
+
+    def _route(self, change: Change) -> None:
+        if change.kind == "deleted":
+            self.tracker.forget(change.path)
+            self.uploader.deleted(change.path)
+        elif change.kind == "moved" and change.target is not None:
+            self.tracker.forget(change.path)
+            if os.path.isdir(change.target):
+                return
+            if self.uploader.latest(change.path) is None:
+                self.tracker.touch(change.target, closed=True)  # e.g. "x.part" -> "x.jpg"
+            else:
+                self.uploader.moved(change.path, change.target)
+        else:
+            self.tracker.touch(change.path, closed=change.kind == "closed")
+
+    def watch(self, stop: threading.Event, on_batch: Callable[[Batch], None] | None = None,
+              ) -> None:
+        """Run until ``stop`` is set: the foreground loop of `watch` and the daemon."""
+        self.watcher = FolderWatcher(self.uploader.folders)
+        self.watcher.start()
+        try:
+            self.start()
+            while not stop.is_set():
+                batch = self.step()
+                self.healthy = self.watcher.is_alive()
+                if on_batch is not None:
+                    on_batch(batch)
+        finally:
+            self.watcher.stop()
