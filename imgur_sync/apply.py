@@ -22,10 +22,11 @@ from pathlib import Path
 import requests
 
 from .api import ImgurError, MediaRemoved, Transport
+from .errors import ImgurSyncError
 from .plan import Action, Want, text_digest
 from .store import Store
 
-__all__ = ["TEMP_PREFIX", "Applier", "ApplyResult", "file_sha256", "sweep_partials"]
+__all__ = ["TEMP_PREFIX", "Applier", "ApplyResult", "Interrupted", "file_sha256", "sweep_partials"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +35,10 @@ TEMP_SUFFIX = ".part"
 CHUNK = 256 * 1024
 DOWNLOAD_TRIES = 4
 MEDIA_TYPES = ("image/", "video/")
+
+
+class Interrupted(ImgurSyncError):
+    """The work was asked to stop (SIGTERM); what was done so far is recorded."""
 
 
 @dataclass
@@ -81,11 +86,13 @@ class Applier:
 
     def __init__(self, root: Path, store: Store, transport: Transport, *, links: str,
                  concurrency: int, progress: Callable[[str, int], None] | None = None,
-                 local_sources: Mapping[str, Path] | None = None) -> None:
+                 local_sources: Mapping[str, Path] | None = None,
+                 should_stop: Callable[[], bool] = lambda: False) -> None:
         self.root, self.store, self.transport = root, store, transport
         self.links, self.concurrency = links, concurrency
         # Files we uploaded ourselves: copied (or linked) in, never downloaded back.
         self.local_sources = local_sources or {}
+        self.should_stop = should_stop
         self.progress = progress or (lambda kind, n: None)
 
     def apply(self, actions: Iterable[Action]) -> ApplyResult:
@@ -110,6 +117,8 @@ class Applier:
 
     def _guard(self, result: ApplyResult, action: Action,
                step: Callable[[Action, ApplyResult], bool]) -> None:
+        if self.should_stop():
+            raise Interrupted("stopped on request; the next run carries on from here")
         try:
             if step(action, result):
                 result.count(action.kind)

@@ -325,6 +325,24 @@ def watch(ctx: click.Context) -> None:
     click.echo("Stopped; nothing queued was lost.", err=True)
 
 
+@cli.command()
+@click.pass_context
+def run(ctx: click.Context) -> None:
+    """Run as a service: scheduled pulls plus the drop-folder watcher, until SIGTERM.
+
+    Quick pulls every [schedule] pull_every (and once at start), a full reconcile
+    every full_every. Speaks systemd's notify protocol (READY, WATCHDOG, STATUS,
+    STOPPING) when started by systemd with Type=notify; see the units in systemd/.
+    """
+    from .daemon import Daemon
+    from .workspace import Workspace
+
+    config = _load_config(ctx)
+    with Workspace(config, purpose="run") as ws:
+        code = Daemon(config, ws).run()
+    ctx.exit(code)
+
+
 def _require_uploads(config: Config) -> Config:
     if not config.uploads:
         raise UsageError(f"{config.path} has no [[upload]] folders; add one (see "
@@ -363,6 +381,60 @@ def _size(n: int) -> str:
             return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
         n /= 1000
     return f"{n} bytes"
+
+
+@cli.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.pass_context
+def status_command(ctx: click.Context, as_json: bool) -> None:
+    """Show the account, counts, last runs, upload queue, failures and credits.
+
+    Reads the state database without taking the lock, so it works beside a running
+    daemon. Never prints a token or secret.
+    """
+    import json
+
+    from .paths import state_dir
+    from .status import collect_status, render_status
+
+    status = collect_status(_load_config(ctx), state_dir())
+    if as_json:
+        click.echo(json.dumps(status, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_status(status), nl=False)
+
+
+@cli.command("verify")
+@click.option("--repair", is_flag=True,
+              help="Restore missing or corrupt files: from a good copy on disk, else by "
+                   "downloading them again. Media Imgur removed is never saved over a file.")
+@click.pass_context
+def verify_command(ctx: click.Context, repair: bool) -> None:
+    """Re-hash the mirrored files against the database.
+
+    Reports files that are missing or whose size or sha256 differ from what was
+    recorded, album and favorite links included. Exit code 3 when problems remain
+    (listed by `imgur-sync status`).
+    """
+    from .verify import verify
+    from .workspace import Workspace
+
+    config = _load_config(ctx)
+    with Workspace(config, purpose="verify") as ws:
+        report = verify(config.mirror.root, ws.store, repair=repair,
+                        transport=ws.client.transport, links=config.mirror.album_links,
+                        concurrency=config.mirror.concurrency)
+    size = report.downloaded_bytes
+    downloaded = f" ({_size(size)} downloaded)" if size else ""
+    click.echo(f"{report.summary()}{downloaded}.")
+    remaining = report.remaining
+    for problem in remaining[:10]:
+        click.echo(f"  {report.describe(problem)}", err=True)
+    if remaining:
+        more = f"  … and {len(remaining) - 10} more. " if len(remaining) > 10 else "  "
+        hint = "" if repair else "`imgur-sync verify --repair` restores them; "
+        click.echo(f"{more}{hint}`imgur-sync status` lists them.", err=True)
+        ctx.exit(3)
 
 
 def _load_config(ctx: click.Context) -> Config:

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .api import Imgur
+from .api import Imgur, ImgurError
 from .config import Config
 from .mirror import Mirror
 from .store import Store
@@ -34,20 +34,36 @@ class DropFolders:
 
     def __init__(self, config: Config, store: Store, imgur: Imgur, *, settle: float = 1.0,
                  clock: Callable[[], float] = time.time,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+                 monotonic: Callable[[], float] = time.monotonic,
+                 tree_lock: threading.Lock | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.config, self.store = config, store
         self.uploader = Uploader(config, store, imgur, clock=clock)
         self.mirror = Mirror(config, store, imgur.transport, clock=clock)
         self.tracker = StabilityTracker(settle, clock=monotonic)
-        self.settle, self.clock, self.monotonic = settle, clock, monotonic
+        self.settle, self.clock, self.monotonic, self.sleep = settle, clock, monotonic, sleep
         self.watcher: FolderWatcher | None = None
         self.last_scan = float("-inf")
         self.healthy = True
+        self._started = False
+        # Pulls and uploads take turns on the tree (the daemon shares this lock).
+        self.tree_lock = tree_lock or threading.Lock()
+        self._rescan_requested = threading.Event()
+        self._retry_requested = threading.Event()
+
+    def request_rescan(self) -> None:
+        """Ask the loop (from another thread) to rescan the folders at its next step."""
+        self._rescan_requested.set()
+
+    def request_retry(self) -> None:
+        """Ask the loop to retry failed uploads now rather than at their backoff time."""
+        self._retry_requested.set()
 
     def start(self) -> None:
         """Find the albums, then take stock of the folders as they are now."""
         self.uploader.resolve_albums()
         self.scan(startup=True)
+        self._started = True
 
     def scan(self, *, startup: bool = False) -> None:
         """Queue files that are new or changed; apply deletions that happened unseen."""
@@ -84,8 +100,14 @@ class DropFolders:
     def push(self) -> Batch:
         """One round for `imgur-sync push`: everything settled is uploaded, then return."""
         self.start()
-        for path in self.tracker.due():
-            self.uploader.consider(path)
+        # Files written moments ago get one settle period (and a little) to finish.
+        deadline = self.monotonic() + self.settle * 3
+        while True:
+            for path in self.tracker.due():
+                self.uploader.consider(path)
+            if not self.tracker.pending() or self.monotonic() >= deadline:
+                break
+            self.sleep(self.settle / 4)
         if self.tracker.pending():
             log.info("%d file(s) are still being written; the next push takes them",
                      self.tracker.pending())
@@ -93,9 +115,13 @@ class DropFolders:
 
     def process(self) -> Batch:
         """Upload what is due and bring the results into the mirror tree."""
+        if self._retry_requested.is_set():
+            self._retry_requested.clear()
+            self.uploader.retry_now()
         batch = self.uploader.process()
         if batch.uploaded or batch.linked:
-            applied = self.mirror.settle(batch.uploaded)
+            with self.tree_lock:
+                applied = self.mirror.settle(batch.uploaded)
             for path, reason in applied.failures:
                 log.warning("could not add %s to the mirror: %s", path, reason)
         return batch
@@ -107,7 +133,8 @@ class DropFolders:
             self._route(change)
         for path in self.tracker.due():
             self.uploader.consider(path)
-        if self.monotonic() - self.last_scan >= RESCAN_EVERY:
+        if self._rescan_requested.is_set() or self.monotonic() - self.last_scan >= RESCAN_EVERY:
+            self._rescan_requested.clear()
             self.scan()
         return self.process()
 
@@ -132,7 +159,15 @@ class DropFolders:
         self.watcher = FolderWatcher(self.uploader.folders)
         self.watcher.start()
         try:
-            self.start()
+            delay = 5.0
+            while not self._started and not stop.is_set():
+                try:
+                    self.start()
+                except ImgurError as exc:  # Imgur unreachable: keep trying, keep files queued
+                    log.warning("drop folders cannot start yet (%s); retrying in %.0f s",
+                                exc, delay)
+                    stop.wait(delay)
+                    delay = min(delay * 2, 300.0)
             while not stop.is_set():
                 batch = self.step()
                 self.healthy = self.watcher.is_alive()

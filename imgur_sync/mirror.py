@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .api import ImgurError, NotFound, Transport
-from .apply import Applier, ApplyResult, sweep_partials
+from .apply import Applier, ApplyResult, Interrupted, sweep_partials
 from .config import Config
 from .plan import Action, Snapshot, desired_tree, plan_changes
 from .store import Store
@@ -61,8 +61,10 @@ class Mirror:
 
     def __init__(self, config: Config, store: Store, transport: Transport, *,
                  clock: Callable[[], float] = time.time,
-                 progress: Callable[[str, int], None] | None = None) -> None:
+                 progress: Callable[[str, int], None] | None = None,
+                 should_stop: Callable[[], bool] = lambda: False) -> None:
         self.config, self.store, self.api = config, store, transport
+        self.should_stop = should_stop
         self.root = config.mirror.root
         self.clock = clock
         self.progress = progress
@@ -93,13 +95,14 @@ class Mirror:
             applier = Applier(self.root, self.store, self.api,
                               links=self.config.mirror.album_links,
                               concurrency=self.config.mirror.concurrency,
-                              progress=self.progress)
+                              progress=self.progress, should_stop=self.should_stop)
             if self.progress:
                 self.progress("planned", sum(a.kind == "download" for a in result.actions))
             result.applied = applier.apply(result.actions)
         except BaseException as exc:
-            self.store.finish_run(result.run_id, "failed" if isinstance(exc, Exception)
-                                  else "interrupted", error=str(exc)[:500],
+            interrupted = isinstance(exc, Interrupted | KeyboardInterrupt)
+            self.store.finish_run(result.run_id, "interrupted" if interrupted else "failed",
+                                  error=str(exc)[:500],
                                   requests=self.api.requests_sent - sent_before)
             raise
         for path, reason in result.applied.failures:
@@ -154,6 +157,8 @@ class Mirror:
         """Yield the pages of a 0-based listing, ending at the first empty page."""
         page = 0
         while True:
+            if self.should_stop():
+                raise Interrupted("stopped on request; the next run carries on from here")
             items = self.api.request("GET", path.format(page=page))
             if not items:
                 return

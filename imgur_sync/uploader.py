@@ -260,6 +260,11 @@ class Uploader:
                 break
         return batch
 
+    def retry_now(self) -> None:
+        """Make failed entries due at once (the daemon's periodic retry round)."""
+        for row in self.store.iter_uploads(state="failed"):
+            self.store.mark_upload(row["id"], "failed", next_attempt_at=0)
+
     def _process_one(self, row: dict[str, Any], batch: Batch) -> None:
         path = Path(row["path"])
         image_id = row["image_id"]

@@ -1,0 +1,176 @@
+"""`imgur-sync run`: scheduled pulls, the drop-folder watcher, and systemd's notify protocol.
+
+The only module that imports APScheduler. Jobs (one instance each, missed runs coalesced):
+a quick pull every ``pull_every`` (and once at start), a full pull every ``full_every``, a
+rescan of the drop folders and a retry round for failed uploads. Pulls and uploads take
+turns on the tree (one lock), so they never write the same file at once.
+
+systemd integration needs no extra dependency: ``READY=1`` once running, ``WATCHDOG=1`` at
+half of ``WATCHDOG_USEC`` but only while the parts are healthy, ``STATUS=`` lines, and
+``STOPPING=1`` on SIGTERM, after which the current step stops at its next safe point (the
+upload journal keeps everything queued) and the process exits 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from .apply import Interrupted
+from .config import Config
+from .dropfolders import DropFolders
+from .errors import ImgurSyncError
+from .mirror import Mirror
+from .workspace import Workspace
+
+__all__ = ["Daemon", "Notifier"]
+
+log = logging.getLogger(__name__)
+
+
+class Notifier:
+    """sd_notify(3) over the datagram socket systemd names in ``$NOTIFY_SOCKET``."""
+
+    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+        env = os.environ if env is None else env
+        address = env.get("NOTIFY_SOCKET", "")
+        self.address = "\0" + address[1:] if address.startswith("@") else address
+        usec = env.get("WATCHDOG_USEC", "")
+        pid = env.get("WATCHDOG_PID", "")
+        mine = not pid or pid == str(os.getpid())
+        self.watchdog_interval = int(usec) / 2e6 if usec.isdigit() and mine else None
+
+    def send(self, *lines: str) -> None:
+        """Send ``KEY=value`` lines; silently nothing when not under systemd."""
+        if not self.address:
+            return
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            try:
+                sock.sendto("\n".join(lines).encode(), self.address)
+            except OSError as exc:  # systemd gone: not a reason to stop backing up
+                log.debug("sd_notify failed: %s", exc)
+
+
+class Daemon:
+    """Run pulls on a schedule and watch the drop folders until SIGTERM or SIGINT."""
+
+    def __init__(self, config: Config, workspace: Workspace, *,
+                 notifier: Notifier | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.config, self.ws = config, workspace
+        self.notifier = notifier or Notifier()
+        self.clock = clock
+        self.stop = threading.Event()
+        self.tree_lock = threading.Lock()
+        self.mirror = Mirror(config, workspace.store, workspace.client.transport, clock=clock,
+                             should_stop=self.stop.is_set)
+        self.folders = (DropFolders(config, workspace.store, workspace.client, clock=clock,
+                                    tree_lock=self.tree_lock)
+                        if config.uploads else None)
+        self.last: dict[str, str] = {}
+        self._threads: list[threading.Thread] = []
+
+    # -- jobs -------------------------------------------------------------------------------
+
+    def _pull(self, full: bool) -> None:
+        kind = "full" if full else "quick"
+        with self.tree_lock:
+            if self.stop.is_set():
+                return
+            self.notifier.send(f"STATUS=Running a {kind} pull")
+            try:
+                result = self.mirror.pull(full=full)
+            except Interrupted:
+                self.last[kind] = "interrupted"
+                return
+            except ImgurSyncError as exc:  # logged and recorded; the next run tries again
+                log.error("%s pull failed: %s", kind.capitalize(), exc)
+                self.last[kind] = f"failed ({exc})"
+                return
+        done = result.applied.done
+        self.last[kind] = (f"{result.outcome} at {datetime.now(timezone.utc):%H:%M} UTC, "
+                           f"{done.get('download', 0)} downloaded")
+        log.info("%s pull %s: %s", kind, result.outcome, done or "nothing to change")
+
+    def _rescan(self) -> None:
+        if self.folders is not None:
+            self.folders.request_rescan()
+
+    def _retry_uploads(self) -> None:
+        if self.folders is not None:
+            self.folders.request_retry()
+
+    def _scheduler(self) -> BackgroundScheduler:
+        scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(2)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+            timezone=timezone.utc)
+        schedule = self.config.schedule
+        now = datetime.now(timezone.utc)
+        scheduler.add_job(self._pull, "interval", seconds=schedule.pull_every, args=[False],
+                          id="quick_pull", name="quick pull", next_run_time=now)
+        scheduler.add_job(self._pull, "interval", seconds=schedule.full_every, args=[True],
+                          id="full_pull", name="full pull",
+                          next_run_time=now + timedelta(seconds=schedule.full_every))
+        if self.folders is not None:
+            scheduler.add_job(self._rescan, "interval", minutes=5, id="rescan", name="rescan")
+            scheduler.add_job(self._retry_uploads, "interval", minutes=1, id="upload_retries",
+                              name="upload retries")
+        return scheduler
+
+    # -- the run ----------------------------------------------------------------------------
+
+    def healthy(self) -> bool:
+        """True while every part works: the watcher thread and the scheduler."""
+        return all(t.is_alive() for t in self._threads) and (
+            self.folders is None or self.folders.healthy)
+
+    def status_line(self) -> str:
+        """The one-line status systemctl shows."""
+        counts = self.ws.store.counts()
+        waiting = sum(counts[f"uploads_{s}"] for s in ("pending", "uploading", "failed"))
+        last = self.last.get("quick", "not yet")
+        return f"STATUS=Last quick pull: {last}; {waiting} upload(s) waiting"
+
+    def run(self) -> int:
+        """Run until stopped; return the exit code."""
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, self._on_signal)
+        scheduler = self._scheduler()
+        if self.folders is not None:
+            watcher = threading.Thread(target=self.folders.watch, args=(self.stop,),
+                                       name="drop-folders", daemon=True)
+            watcher.start()
+            self._threads.append(watcher)
+        scheduler.start()
+        self.notifier.send("READY=1", "STATUS=Started")
+        log.info("imgur-sync is running: quick pull every %d s, full every %d s, %d drop "
+                 "folder(s)", self.config.schedule.pull_every, self.config.schedule.full_every,
+                 len(self.config.uploads))
+        interval = self.notifier.watchdog_interval
+        try:
+            while not self.stop.wait(min(interval or 5.0, 5.0)):
+                if interval is not None and self.healthy() and scheduler.running:
+                    self.notifier.send("WATCHDOG=1")
+                self.notifier.send(self.status_line())
+        finally:
+            self.notifier.send("STOPPING=1", "STATUS=Stopping")
+            scheduler.shutdown(wait=True)  # the running job stops at its next safe point
+            for thread in self._threads:
+                thread.join(timeout=8)
+        log.info("imgur-sync stopped; nothing queued was lost")
+        return 0
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        log.info("received %s; stopping", signal.Signals(signum).name)
+        self.stop.set()

@@ -1,0 +1,127 @@
+"""`imgur-sync run` as systemd runs it: a subprocess with a fake NOTIFY_SOCKET and watchdog."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from imgur_sync.sandbox import Sandbox
+from imgur_sync.sandbox.media import render_tiny_png
+
+ROOT = Path(__file__).resolve().parents[1]
+DEADLINE = 60.0
+
+
+class NotifySocket:
+    """The datagram socket systemd would listen on; collects what the service sends."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.messages: list[str] = []
+
+    def wait_for(self, predicate: Callable[[str], bool], timeout: float = DEADLINE) -> str:
+        """Return the first message (already received or arriving) that matches."""
+        for message in self.messages:
+            if predicate(message):
+                return message
+        end = time.monotonic() + timeout
+        while (left := end - time.monotonic()) > 0:
+            self.sock.settimeout(left)
+            try:
+                message = self.sock.recv(4096).decode()
+            except TimeoutError:
+                break
+            self.messages.append(message)
+            if predicate(message):
+                return message
+        raise AssertionError(f"no matching notification in {timeout} s; got {self.messages}")
+
+    def count(self, line: str) -> int:
+        return sum(line in m.split("\n") for m in self.messages)
+
+
+@pytest.fixture
+def notify(tmp_path: Path) -> Iterator[NotifySocket]:
+    sock = NotifySocket(tmp_path / "notify.sock")
+    yield sock
+    sock.sock.close()
+
+
+def test_run_under_a_fake_systemd(start_sandbox: Callable[..., Sandbox], tmp_path: Path,
+                                  notify: NotifySocket) -> None:
+    sb = start_sandbox("demo")
+    drop = tmp_path / "drop"
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[imgur]\nclient_id = "{sb.client_id}"\nclient_secret = "{sb.client_secret}"\n'
+        f'refresh_token = "{sb.refresh_token}"\napi_url = "{sb.url}"\n'
+        f'[mirror]\nroot = "{tmp_path / "mirror"}"\n'
+        f'[schedule]\npull_every = "2s"\nfull_every = "1h"\n'
+        f'[[upload]]\npath = "{drop}"\nalbum = "From the daemon"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_"))}
+    env.update(IMGUR_SYNC_CONFIG=str(config), XDG_STATE_HOME=str(tmp_path / "state"),
+               PYTHONPATH=str(ROOT), NOTIFY_SOCKET=str(notify.path), WATCHDOG_USEC="1000000")
+    proc = subprocess.Popen([sys.executable, "-m", "imgur_sync", "run"], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        notify.wait_for(lambda m: "READY=1" in m.split("\n"))
+        notify.wait_for(lambda m: m.startswith("STATUS=Last quick pull: ok"))
+        quick_pulls = sb.counters.by_route["GET /3/account/<u>/images/<int:page>"]
+        # Quick pulls keep coming on the short interval (each lists the images once).
+        notify.wait_for(lambda m: sb.counters.by_route[
+            "GET /3/account/<u>/images/<int:page>"] >= quick_pulls + 2)
+        drop.mkdir(exist_ok=True)
+        (drop / "hello.png").write_bytes(render_tiny_png(4242))
+        album = _wait_for_album_with_image(sb, "From the daemon", "hello")
+        assert len(album.image_ids) == 1
+        notify.wait_for(lambda m: notify.count("WATCHDOG=1") >= 3)
+        # A file that arrives just before SIGTERM is journaled, never lost.
+        (drop / "late.png").write_bytes(render_tiny_png(4343))
+        started = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=10)
+        assert proc.returncode == 0, err
+        assert time.monotonic() - started < 10
+        assert "STOPPING=1" in "\n".join(notify.messages) or notify.wait_for(
+            lambda m: "STOPPING=1" in m.split("\n"), timeout=1)
+        assert "Traceback" not in err
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    # Nothing lost: a second run (push) uploads whatever the first did not get to.
+    subprocess.run([sys.executable, "-m", "imgur_sync", "push"], env=env, cwd=ROOT,
+                   check=True, capture_output=True, timeout=60)
+    album = _wait_for_album_with_image(sb, "From the daemon", "late")
+    titles = sorted(sb.world.image(i).title for i in album.image_ids)
+    assert titles == ["hello", "late"]
+
+
+def test_watchdog_silent_without_watchdog_usec() -> None:
+    from imgur_sync.daemon import Notifier
+
+    assert Notifier({"NOTIFY_SOCKET": "/run/x"}).watchdog_interval is None
+    assert Notifier({"WATCHDOG_USEC": "4000000"}).watchdog_interval == 2.0
+    assert Notifier({"WATCHDOG_USEC": "4000000", "WATCHDOG_PID": "1"}).watchdog_interval is None
+    assert Notifier({"NOTIFY_SOCKET": "@abstract"}).address == "\0abstract"
+
+
+def _wait_for_album_with_image(sb: Sandbox, title: str, image_title: str) -> object:
+    end = time.monotonic() + DEADLINE
+    while time.monotonic() < end:
+        for album in sb.world.albums_of(sb.username):
+            if album.title == title and any(
+                    sb.world.image(i).title == image_title for i in album.image_ids):
+                return album
+        time.sleep(0.05)  # polling the sandbox's state for an event, bounded by DEADLINE
+    raise AssertionError(f"{image_title!r} never reached album {title!r}")
