@@ -1,0 +1,62 @@
+"""The units in systemd/ pass `systemd-analyze verify`, and the system unit is well hardened."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+UNITS = ROOT / "systemd"
+# Where pip puts the console script next to this interpreter; the units name the usual
+# /usr/local/bin (system) and ~/.local/bin (user) paths, which verify insists exist.
+INSTALLED = Path(sys.executable).parent / "imgur-sync"
+ALL_UNITS = sorted(p for p in UNITS.rglob("*") if p.suffix in (".service", ".timer"))
+
+
+def _staged(tmp_path: Path, unit: Path) -> Path:
+    """Copy a unit with ExecStart= pointing at this machine's imgur-sync."""
+    name = unit.name.replace("@.", "@example.")
+    if unit.parent.name == "user":
+        name = "user-" + name
+    text = unit.read_text().replace("/usr/local/bin/imgur-sync", str(INSTALLED))
+    text = text.replace("%h/.local/bin/imgur-sync", str(INSTALLED))
+    staged = tmp_path / name
+    staged.write_text(text)
+    companion = unit.with_suffix(".service")
+    if unit.suffix == ".timer" and companion.exists():  # a timer needs its service beside it
+        (tmp_path / companion.name).write_text(
+            companion.read_text().replace("/usr/local/bin/imgur-sync", str(INSTALLED)))
+    return staged
+
+
+def test_every_unit_is_there() -> None:
+    names = {p.relative_to(UNITS).as_posix() for p in ALL_UNITS}
+    assert names == {"imgur-sync.service", "imgur-sync@.service", "user/imgur-sync.service",
+                     "imgur-sync-pull.service", "imgur-sync-pull.timer"}
+    assert INSTALLED.exists(), "pip install -e . puts the imgur-sync script there"
+
+
+@pytest.mark.parametrize("unit", ALL_UNITS, ids=lambda p: p.relative_to(UNITS).as_posix())
+def test_systemd_analyze_verify(tmp_path: Path, unit: Path) -> None:
+    analyze = shutil.which("systemd-analyze")
+    assert analyze, "systemd-analyze is needed to check the units (apt install systemd)"
+    result = subprocess.run([analyze, "verify", str(_staged(tmp_path, unit))],
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert result.returncode == 0 and not result.stderr.strip(), result.stderr
+
+
+@pytest.mark.parametrize("name", ["imgur-sync.service", "imgur-sync@.service"])
+def test_system_units_are_hardened(tmp_path: Path, name: str) -> None:
+    analyze = shutil.which("systemd-analyze")
+    assert analyze
+    result = subprocess.run([analyze, "security", "--offline=yes", "--no-pager",
+                             str(_staged(tmp_path, UNITS / name))],
+                            capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    level = re.search(r"Overall exposure level for \S+: ([\d.]+)", result.stdout)
+    assert level, result.stdout + result.stderr
+    assert float(level.group(1)) <= 2.5
