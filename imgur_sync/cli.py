@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -234,7 +235,7 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> Non
             bad = ", ".join(sorted(unknown)) or "nothing"
             raise click.BadParameter(f"unknown section(s) {bad}; use some of "
                                      f"{', '.join(SECTIONS)}", param_hint="--only")
-    with Workspace(config, purpose="pull") as ws, _Progress(ctx) as progress:
+    with Workspace(config, purpose="pull") as ws, _Progress() as progress:
         mirror = Mirror(config, ws.store, ws.client.transport, progress=progress.update)
         result = mirror.pull(full=full, dry_run=dry_run, only=sections)
     if dry_run:
@@ -343,6 +344,60 @@ def run(ctx: click.Context) -> None:
     ctx.exit(code)
 
 
+@cli.command()
+@click.argument("folder", required=False, default="imgur-sync-demo",
+                type=click.Path(file_okay=False, path_type=Path))
+def demo(folder: Path) -> None:
+    """Take the tour on a built-in sandbox account: no Imgur account needed.
+
+    Starts a local Imgur-compatible server with a small demo account, writes a config
+    into FOLDER (default ./imgur-sync-demo), pulls the account into FOLDER/mirror with
+    progress, drops a picture into the mapped folder FOLDER/drop and waits until it lands
+    in its album, then shows the result. Running it again replaces the previous demo.
+    """
+    from .demo import DROP_ALBUM, run_demo
+    from .status import collect_status, render_status
+
+    with _Progress() as progress:
+        report = run_demo(folder, progress=progress.update,
+                          step=lambda message: click.echo(f"· {message}"))
+    done = report.pull.applied.done
+    click.echo(f"· Pulled {done.get('download', 0)} images "
+               f"({_size(report.pull.applied.downloaded_bytes)}), {done.get('link', 0)} album "
+               f"and favorite links, {done.get('write', 0)} message transcripts, in "
+               f"{report.pull.requests} API requests")
+    click.echo(f"· The dropped picture is on Imgur as {report.uploaded_id}, in the album "
+               f"{DROP_ALBUM!r}, {report.upload_seconds:.1f} s after it was saved\n")
+    root = report.config.mirror.root
+    click.echo(f"The mirror ({root}):")
+    for line in _tree(root):
+        click.echo(f"  {line}")
+    click.echo("")
+    state = report.folder / "state"
+    click.echo(render_status(collect_status(report.config, state)))
+    click.echo("\nWhere to look:")
+    click.echo(f"  {root}   the folder tree: images/, albums/, favorites/, messages/")
+    click.echo(f"  {state / 'imgur-sync.db'}   the state, e.g. "
+               f"sqlite3 {state / 'imgur-sync.db'} 'select title from images'")
+    click.echo(f"  {report.config.path}   the config the demo used")
+    click.echo("To use your own account, see 'Use it with your Imgur account' in README.md.")
+
+
+def _tree(root: Path, per_folder: int = 4) -> list[str]:
+    """Return an indented listing of ``root``, showing a few files per folder."""
+    lines: list[str] = []
+    for folder, dirs, files in sorted(os.walk(root)):
+        dirs.sort()
+        depth = len(Path(folder).relative_to(root).parts)
+        if depth:
+            lines.append("  " * (depth - 1) + Path(folder).name + "/")
+        names = sorted(files)
+        lines += ["  " * depth + name for name in names[:per_folder]]
+        if len(names) > per_folder:
+            lines.append("  " * depth + f"… and {len(names) - per_folder} more")
+    return lines
+
+
 def _require_uploads(config: Config) -> Config:
     if not config.uploads:
         raise UsageError(f"{config.path} has no [[upload]] folders; add one (see "
@@ -353,7 +408,7 @@ def _require_uploads(config: Config) -> Config:
 class _Progress:
     """A progress bar for downloads on a terminal; silent otherwise (logs carry the story)."""
 
-    def __init__(self, ctx: click.Context) -> None:
+    def __init__(self) -> None:
         self.enabled = sys.stderr.isatty() and logging.getLogger().level > logging.DEBUG
         self.bar: Any = None
 
