@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import __version__
+from .durations import format_size
 from .errors import ImgurSyncError, UsageError
 
 if TYPE_CHECKING:
@@ -250,7 +251,7 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> Non
     parts = [f"{done[kind]} {label}" for kind, label in labels.items() if done.get(kind)]
     parts = parts or ["nothing to change"]
     click.echo(f"{result.kind.capitalize()} pull of {config.mirror.root}: {', '.join(parts)}; "
-               f"{_size(result.applied.downloaded_bytes)} downloaded, "
+               f"{format_size(result.applied.downloaded_bytes)} downloaded, "
                f"{result.requests} API requests.")
     if result.removed:
         click.echo(f"{result.removed} item(s) are gone from Imgur; their copies are kept.")
@@ -363,9 +364,10 @@ def demo(folder: Path) -> None:
                           step=lambda message: click.echo(f"· {message}"))
     done = report.pull.applied.done
     click.echo(f"· Pulled {done.get('download', 0)} images "
-               f"({_size(report.pull.applied.downloaded_bytes)}), {done.get('link', 0)} album "
-               f"and favorite links, {done.get('write', 0)} message transcripts, in "
-               f"{report.pull.requests} API requests")
+               f"({format_size(report.pull.applied.downloaded_bytes)}), "
+               f"{done.get('link', 0)} album and favorite links, "
+               f"{done.get('write', 0)} message transcripts, in {report.pull.requests} API "
+               "requests")
     click.echo(f"· The dropped picture is on Imgur as {report.uploaded_id}, in the album "
                f"{DROP_ALBUM!r}, {report.upload_seconds:.1f} s after it was saved\n")
     root = report.config.mirror.root
@@ -430,14 +432,6 @@ class _Progress:
             self.bar.__exit__(None, None, None)
 
 
-def _size(n: int) -> str:
-    for unit in ("bytes", "KB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n} bytes"
-
-
 @cli.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @click.pass_context
@@ -480,7 +474,7 @@ def verify_command(ctx: click.Context, repair: bool) -> None:
                         transport=ws.client.transport, links=config.mirror.album_links,
                         concurrency=config.mirror.concurrency)
     size = report.downloaded_bytes
-    downloaded = f" ({_size(size)} downloaded)" if size else ""
+    downloaded = f" ({format_size(size)} downloaded)" if size else ""
     click.echo(f"{report.summary()}{downloaded}.")
     remaining = report.remaining
     for problem in remaining[:10]:

@@ -1,11 +1,11 @@
-"""Durations as people write them in a config: ``"90s"``, ``"15m"``, ``"1h30m"``, ``"2d"``."""
+"""Durations as people write them in a config (``"90s"``, ``"1h30m"``), and byte sizes."""
 
 from __future__ import annotations
 
 import json
 import re
 
-__all__ = ["format_duration", "parse_duration"]
+__all__ = ["format_duration", "format_size", "parse_duration"]
 
 _UNITS = (("d", 86_400), ("h", 3_600), ("m", 60), ("s", 1))
 # Units largest first, each at most once: "1h30m" and "1h 30m", not "30m1h" or "1h1h",
@@ -30,3 +30,12 @@ def format_duration(seconds: int) -> str:
         if count:
             parts.append(f"{count}{unit}")
     return "".join(parts) or "0s"
+
+
+def format_size(n: float) -> str:
+    """Return a byte count the way people read it (kB, MB, GB: powers of 1000)."""
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n} bytes"

@@ -27,6 +27,7 @@ from .api import ImgurError, NotFound, Transport
 from .apply import Applier, ApplyResult, Interrupted, sweep_partials
 from .config import Config
 from .plan import Action, Snapshot, desired_tree, plan_changes
+from .status import RATE_LIMITS_SETTING, rate_limits_setting
 from .store import Store
 
 __all__ = ["SECTIONS", "Mirror", "PullResult", "render_transcript"]
@@ -110,8 +111,10 @@ class Mirror:
             result.problems.append(f"{path}: {reason}")
         result.requests = self.api.requests_sent - sent_before
         result.outcome = "partial" if result.problems else "ok"
-        if not result.problems:
-            self.store.resolve_failures()
+        if not result.problems:  # this run's kinds of failure are fixed; verify's are not
+            self.store.resolve_failures("download")
+            self.store.resolve_failures("listing")
+        self._remember_account()
         self.store.finish_run(result.run_id, result.outcome, requests=result.requests,
                               downloaded_bytes=result.applied.downloaded_bytes,
                               counts=result.applied.done,
@@ -132,6 +135,14 @@ class Mirror:
                           local_sources=local_sources)
         return applier.apply(a for a in actions if a.kind in ("download", "link")
                              and a.want is not None and a.want.image_id in local_sources)
+
+    def _remember_account(self) -> None:
+        """Keep what `status` shows without a request: the account and the last credits."""
+        if self.api.tokens.account_username:
+            self.store.set_setting("account_username", self.api.tokens.account_username)
+        recorded = rate_limits_setting(self.api.limits, self.clock())
+        if recorded is not None:
+            self.store.set_setting(RATE_LIMITS_SETTING, recorded)
 
     def _fetch_all(self, sections: frozenset[str], full: bool, result: PullResult) -> None:
         steps: list[tuple[str, Callable[[bool, PullResult], None]]] = [

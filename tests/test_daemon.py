@@ -89,7 +89,7 @@ def test_run_under_a_fake_systemd(start_sandbox: Callable[..., Sandbox], tmp_pat
         (drop / "late.png").write_bytes(render_tiny_png(4343))
         started = time.monotonic()
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=10)
+        _, err = proc.communicate(timeout=10)
         assert proc.returncode == 0, err
         assert time.monotonic() - started < 10
         assert "STOPPING=1" in "\n".join(notify.messages) or notify.wait_for(

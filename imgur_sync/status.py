@@ -1,0 +1,251 @@
+"""What ``imgur-sync status`` shows: gathered by reading only, then rendered for a person.
+
+``collect_status`` opens the state database read-only (the daemon may be writing beside it)
+and the token file, and returns plain JSON-able data; ``render_status`` turns it into an
+aligned text block. Neither ever includes a secret: of the tokens only the account, the
+expiry and whether a refresh token is stored are read out.
+
+Rate-limit credits are shown when a run recorded them in the ``rate_limits`` setting (the
+JSON ``rate_limits_setting`` builds from the transport's counters); otherwise "unknown".
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from .api import RateLimits
+from .config import Config
+from .durations import format_size
+from .errors import ImgurSyncError
+from .schema import iso
+from .store import Store
+from .tokens import TokenStore
+from .workspace import database_path
+
+__all__ = [
+    "MESSAGES_UNAVAILABLE",
+    "RATE_LIMITS_SETTING",
+    "collect_status",
+    "format_size",
+    "rate_limits_setting",
+    "render_status",
+]
+
+RATE_LIMITS_SETTING = "rate_limits"
+MESSAGES_UNAVAILABLE = "unavailable: Imgur no longer serves its messaging API"
+_MESSAGES = {"yes": "available", "no": MESSAGES_UNAVAILABLE}
+_RUNS = 5
+_PULL_KINDS = ("quick", "full")
+_COUNTS = ("albums", "albums_removed", "images", "images_removed", "images_not_owned",
+           "media_removed", "favorites", "gallery_favorites", "conversations", "messages",
+           "files", "file_bytes", "open_failures")
+
+
+def rate_limits_setting(limits: RateLimits, now: float) -> str | None:
+    """Return the ``rate_limits`` setting for the counters a run saw, or None if it saw none."""
+    counters = limits.as_dict()
+    if all(value is None for value in counters.values()):
+        return None
+    return json.dumps({**counters, "recorded_at": now, "recorded_at_iso": iso(now)})
+
+
+def collect_status(config: Config, state_dir: Path, *,
+                   clock: Callable[[], float] = time.time) -> dict[str, Any]:
+    """Return everything ``status`` shows, as JSON-able data, reading without writing."""
+    now = clock()
+    db = database_path(state_dir)
+    token = _token_status(state_dir, now)
+    status: dict[str, Any] = {
+        "account": token.get("username"), "mirror_root": str(config.mirror.root),
+        "database": str(db), "pulled": False, "last_pull": None, "counts": None,
+        "last_runs": [], "uploads": {"by_state": {}, "problems": []}, "failures": [],
+        "messages": "not checked yet", "rate_limits": "unknown", "token": token,
+    }
+    if not db.is_file():
+        status["never_pulled"] = "never pulled: run `imgur-sync pull` to make the first copy"
+        return status
+    with Store.open_readonly(db) as store:
+        counts = store.counts()
+        status["counts"] = {key: counts[key] for key in _COUNTS if key in counts}
+        status["uploads"] = {
+            "by_state": {key[len("uploads_"):]: value for key, value in counts.items()
+                         if key.startswith("uploads_")},
+            "problems": [_upload(row) for state in ("failed", "bad")
+                         for row in store.iter_uploads(state=state)],
+        }
+        status["last_runs"] = [_run(row) for row in store.last_runs(_RUNS)]
+        status["last_pull"] = _last_pull(store)
+        status["pulled"] = status["last_pull"] is not None
+        status["failures"] = [
+            {"kind": f["kind"], "item": f["item"], "reason": f["reason"], "at_iso": f["at_iso"],
+             "occurrences": f["occurrences"]} for f in store.open_failures()]
+        status["messages"] = _MESSAGES.get(store.get_setting("messages_available") or "",
+                                           "not checked yet")
+        status["account"] = status["account"] or store.get_setting("account_username")
+        status["rate_limits"] = _rate_limits(store.get_setting(RATE_LIMITS_SETTING))
+    if not status["pulled"]:
+        status["never_pulled"] = "never pulled: run `imgur-sync pull` to make the first copy"
+    return status
+
+
+def _token_status(state_dir: Path, now: float) -> dict[str, Any]:
+    store = TokenStore(state_dir)
+    info: dict[str, Any] = {"file": str(store.path), "signed_in": False}
+    try:
+        tokens = store.load()
+    except ImgurSyncError as exc:
+        return {**info, "error": str(exc)}
+    if tokens is None:
+        return info
+    expires = tokens.expires_at
+    return {**info, "signed_in": True, "username": tokens.account_username,
+            "account_id": tokens.account_id, "expires_at": expires,
+            "expires_at_iso": iso(expires), "expired": None if expires is None else expires <= now,
+            "refresh_token_stored": bool(tokens.refresh_token)}
+
+
+def _run(row: Mapping[str, Any]) -> dict[str, Any]:
+    finished = row.get("finished")
+    return {
+        "id": row["id"], "kind": row["kind"], "started": row["started"],
+        "started_iso": row["started_iso"], "finished_iso": row.get("finished_iso"),
+        "duration_seconds": None if finished is None else round(finished - row["started"], 3),
+        "outcome": row.get("outcome") or "unfinished", "requests": row.get("requests") or 0,
+        "downloaded_bytes": row.get("downloaded_bytes") or 0, "counts": row.get("counts") or {},
+        "error": row.get("error"),
+    }
+
+
+def _last_pull(store: Store) -> dict[str, Any] | None:
+    marks = ", ".join("?" for _ in _PULL_KINDS)
+    row = next(store.db.query(f"SELECT * FROM runs WHERE kind IN ({marks}) ORDER BY id DESC"
+                              " LIMIT 1", list(_PULL_KINDS)), None)
+    if row is None:
+        return None
+    row["counts"] = json.loads(row["counts"]) if row.get("counts") else {}
+    return _run(row)
+
+
+def _upload(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {"id": row["id"], "path": row["path"], "state": row["state"],
+            "album_id": row.get("album_id"), "attempts": row.get("attempts") or 0,
+            "error": row.get("error") or "no reason recorded", "updated_iso": iso(row["updated"])}
+
+
+def _rate_limits(raw: str | None) -> dict[str, Any] | str:
+    try:
+        value = json.loads(raw) if raw else None
+    except ValueError:
+        value = None
+    return value if isinstance(value, dict) else "unknown"
+
+
+# ---- text ----------------------------------------------------------------------------------
+
+
+def render_status(status: Mapping[str, Any]) -> str:
+    """Return the status as an aligned text block for a terminal."""
+    lines = _block("imgur-sync status", [
+        ("Account", status.get("account") or "unknown (not signed in)"),
+        ("Mirror", status["mirror_root"]),
+        ("Database", status["database"]),
+        ("Access token", _token_line(status["token"])),
+        ("Messages", status["messages"]),
+        ("Rate limits", _limits_line(status["rate_limits"])),
+        ("Last pull", _run_line(status["last_pull"]) if status["last_pull"]
+         else status.get("never_pulled", "never pulled")),
+    ])
+    counts = status.get("counts")
+    if counts:
+        lines += _block("Counts", [
+            ("Albums", _with(counts["albums"], counts["albums_removed"], "removed upstream")),
+            ("Images owned", _with(counts["images"], counts["images_removed"],
+                                   "removed upstream")),
+            ("Other images", str(counts["images_not_owned"])),
+            ("Favorites", str(counts["favorites"])),
+            ("Gallery favorites", str(counts["gallery_favorites"])),
+            ("Conversations", str(counts["conversations"])),
+            ("Messages", str(counts["messages"])),
+            ("Local files", f"{counts['files']} ({format_size(counts['file_bytes'])})"),
+            ("Removed items", f"{counts['albums_removed'] + counts['images_removed']} "
+                              "(gone from Imgur, copies kept)"),
+            ("Removed media", f"{counts['media_removed']} (Imgur serves removed.png)"),
+        ])
+    if status["last_runs"]:
+        lines += _block("Last runs", [(run["started_iso"], _run_line(run, when=False))
+                                      for run in status["last_runs"]])
+    uploads = status["uploads"]
+    if uploads["by_state"]:
+        queue = ", ".join(f"{n} {state}" for state, n in uploads["by_state"].items() if n)
+        lines += _block("Uploads", [("Queue", queue or "empty")] + [
+            (f"{u['state']} #{u['id']}", f"{u['path']}: {u['error']} "
+                                         f"({u['attempts']} attempt(s), {u['updated_iso']})")
+            for u in uploads["problems"]])
+    if status["failures"]:
+        lines += _block("Open failures", [
+            (f["kind"], f"{f['item'] or '-'}: {f['reason']}" +
+             (f" ({f['occurrences']} times, last {f['at_iso']})" if f["occurrences"] > 1
+              else f" ({f['at_iso']})")) for f in status["failures"]])
+    return "\n".join(lines) + "\n"
+
+
+def _block(title: str, rows: list[tuple[str, str]]) -> list[str]:
+    width = max((len(label) for label, _ in rows), default=0)
+    return [title, *(f"  {label:<{width}}  {value}" for label, value in rows), ""]
+
+
+def _with(n: int, extra: int, what: str) -> str:
+    return f"{n} ({extra} {what})" if extra else str(n)
+
+
+def _token_line(token: Mapping[str, Any]) -> str:
+    if "error" in token:
+        return token["error"]
+    if not token["signed_in"]:
+        return "not signed in (`imgur-sync auth`); the config's refresh token is used if set"
+    refresh = "refresh token stored" if token["refresh_token_stored"] else "no refresh token"
+    if token["expires_at_iso"] is None:
+        return f"expiry unknown; {refresh}"
+    verb = "expired" if token["expired"] else "expires"
+    return f"{verb} {token['expires_at_iso']}; {refresh}"
+
+
+def _limits_line(limits: Mapping[str, Any] | str) -> str:
+    if isinstance(limits, str):
+        return f"{limits} (not recorded by the runs so far)"
+    parts = []
+    for label, remaining, limit in (("user", "user_remaining", "user_limit"),
+                                    ("application", "client_remaining", "client_limit"),
+                                    ("uploads", "post_remaining", "post_limit")):
+        if limits.get(remaining) is not None:
+            parts.append(f"{label} {limits[remaining]}/{limits.get(limit, '?')}")
+    if limits.get("user_reset"):
+        parts.append(f"user credits reset {iso(limits['user_reset'])}")
+    return ", ".join(parts or ["none reported"]) + f" (as of {limits.get('recorded_at_iso')})"
+
+
+def _run_line(run: Mapping[str, Any], *, when: bool = True) -> str:
+    took = run["duration_seconds"]
+    parts = [f"{run['kind']} {run['outcome']}" + (f" at {run['started_iso']}" if when else ""),
+             "still running or interrupted" if took is None else f"took {_seconds(took)}",
+             f"{run['requests']} requests", f"{format_size(run['downloaded_bytes'])} downloaded"]
+    done = ", ".join(f"{kind} {n}" for kind, n in run["counts"].items())
+    line = ", ".join(parts) + (f" ({done})" if done else "")
+    return f"{line}; error: {_short(run['error'])}" if run["error"] else line
+
+
+def _short(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _seconds(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes} min {secs} s" if minutes < 60 else f"{minutes // 60} h {minutes % 60} min"
+
+
