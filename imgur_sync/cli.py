@@ -183,6 +183,9 @@ def auth(ctx: click.Context, flow: str | None, refresh_token: str | None, status
             click.echo(line)
         return
     config = _load_config(ctx)
+    if not config.imgur.client_secret:  # say so now, not after the user has clicked through
+        raise UsageError(f"Signing in needs the application's client_secret: add it to the "
+                         f"[imgur] section of {config.path} or set IMGUR_CLIENT_SECRET")
     if refresh_token is not None:
         if refresh_token == "-":  # keeps the token out of `ps` and the shell history
             refresh_token = click.prompt("Refresh token", hide_input=sys.stdin.isatty())

@@ -129,3 +129,15 @@ def test_status_before_signing_in(home: dict[str, str]) -> None:
     status = subprocess.run([sys.executable, "-m", "imgur_sync", "auth", "--status"],
                             capture_output=True, text=True, env=home, cwd=ROOT, timeout=60)
     assert status.returncode == 0 and "Not signed in" in status.stdout
+
+
+def test_sign_in_without_a_client_secret_says_so_first(home: dict[str, str],
+                                                        tmp_path: Path) -> None:
+    config = Path(home["IMGUR_SYNC_CONFIG"])
+    config.write_text("\n".join(line for line in config.read_text().splitlines()
+                                if not line.startswith("client_secret")) + "\n")
+    result = subprocess.run([sys.executable, "-m", "imgur_sync", "auth", "--no-browser"],
+                            capture_output=True, text=True, env=home, cwd=ROOT, timeout=60,
+                            input="")
+    assert result.returncode == 2 and "client_secret" in result.stderr
+    assert "oauth2/authorize" not in result.stdout  # no page to click through for nothing
