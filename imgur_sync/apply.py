@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import secrets
 import shutil
-import tempfile
+import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 TEMP_PREFIX = ".imgur-sync-"
 TEMP_SUFFIX = ".part"
 CHUNK = 256 * 1024
+FLUSH_EVERY = 500  # file records per transaction: one commit per file would dominate
 DOWNLOAD_TRIES = 4
 MEDIA_TYPES = ("image/", "video/")
 
@@ -49,9 +52,17 @@ class ApplyResult:
     downloaded_bytes: int = 0
     media_removed: list[str] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, kind: str) -> None:
-        self.done[kind] = self.done.get(kind, 0) + 1
+        """Count one finished action (steps run on several threads)."""
+        with self._lock:
+            self.done[kind] = self.done.get(kind, 0) + 1
+
+    def add_bytes(self, n: int) -> None:
+        """Count downloaded bytes."""
+        with self._lock:
+            self.downloaded_bytes += n
 
 
 def file_sha256(path: Path) -> str:
@@ -75,10 +86,10 @@ def sweep_partials(root: Path) -> int:
 
 
 def _temp_for(target: Path) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
-    os.close(fd)
-    return Path(name)
+    """Return an unused temporary name beside ``target`` (its folder is made if needed)."""
+    if not target.parent.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
+    return target.parent / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}"
 
 
 class Applier:
@@ -93,27 +104,60 @@ class Applier:
         # Files we uploaded ourselves: copied (or linked) in, never downloaded back.
         self.local_sources = local_sources or {}
         self.should_stop = should_stop
+        self._buffer: list[dict[str, Any]] = []
+        self._buffer_lock = threading.Lock()
         self.progress = progress or (lambda kind, n: None)
 
     def apply(self, actions: Iterable[Action]) -> ApplyResult:
-        """Run the actions: renames, then downloads in parallel, then the rest in order."""
+        """Run the actions: renames, downloads and links in parallel, then the rest in order."""
         result = ApplyResult()
         actions = list(actions)
-        downloads = [a for a in actions if a.kind == "download"]
-        for action in actions:
-            if action.kind == "rename":
-                self._guard(result, action, self._rename)
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            futures = [pool.submit(self._guard, result, a, self._download) for a in downloads]
-            for future in as_completed(futures):
-                future.result()
-                self.progress("download", 1)
-        steps = {"link": self._link, "write": self._write, "unlink": self._unlink,
-                 "trash": self._trash}
-        for action in actions:
-            if action.kind in steps:
-                self._guard(result, action, steps[action.kind])
+        try:
+            for action in actions:
+                if action.kind == "rename":
+                    self._guard(result, action, self._rename)
+            for kind, step in (("download", self._download), ("link", self._link)):
+                self._in_parallel(result, [a for a in actions if a.kind == kind], step)
+                self.flush()  # links look their originals up in the store
+            steps = {"write": self._write, "unlink": self._unlink, "trash": self._trash}
+            for action in actions:
+                if action.kind in steps:
+                    self._guard(result, action, steps[action.kind])
+        finally:
+            self.flush()
         return result
+
+    def _in_parallel(self, result: ApplyResult, actions: list[Action],
+                     step: Callable[[Action, ApplyResult], bool]) -> None:
+        if not actions:
+            return
+        window = self.concurrency * 4  # a few queued per worker: memory stays flat
+
+        def finish(futures: Iterable[Future[None]]) -> None:
+            for future in futures:
+                future.result()
+                self.progress(actions[0].kind, 1)
+
+        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
+            running: set[Future[None]] = set()
+            for action in actions:
+                if len(running) >= window:
+                    done, running = wait(running, return_when=FIRST_COMPLETED)
+                    finish(done)
+                running.add(pool.submit(self._guard, result, action, step))
+            finish(as_completed(running))
+
+    def flush(self) -> None:
+        """Write the buffered file records (one transaction for many files).
+
+        The files' data reaches the disk first (one sync for the batch rather than one
+        fsync per file), so the database never vouches for a file a power cut could lose.
+        """
+        with self._buffer_lock:
+            pending, self._buffer = self._buffer, []
+        if pending:
+            os.sync()
+            self.store.record_files(pending)
 
     def _guard(self, result: ApplyResult, action: Action,
                step: Callable[[Action, ApplyResult], bool]) -> None:
@@ -135,8 +179,14 @@ class Applier:
 
     def _record(self, want: Want, path: str, size: int, sha256: str | None,
                 mtime: float) -> None:
-        self.store.record_file(path, image_id=want.image_id, role=want.role,
-                               album_id=want.container, size=size, sha256=sha256, mtime=mtime)
+        """Buffer a file's record; a crash before the flush is healed by adoption."""
+        record = {"path": path, "image_id": want.image_id, "role": want.role,
+                  "album_id": want.container, "size": size, "sha256": sha256, "mtime": mtime}
+        with self._buffer_lock:
+            self._buffer.append(record)
+            full = len(self._buffer) >= FLUSH_EVERY
+        if full:
+            self.flush()
 
     def _adopt(self, want: Want, target: Path) -> bool:
         """Record a file a crash left on disk unrecorded, if it is whole; True if adopted."""
@@ -167,7 +217,7 @@ class Applier:
             if want.mtime is not None:
                 os.utime(target, (want.mtime, want.mtime))
             self._record(want, want.path, size, digest, want.mtime or target.stat().st_mtime)
-            result.downloaded_bytes += size
+            result.add_bytes(size)
             return True
         raise ValueError(f"the download kept failing ({last})")
 
@@ -175,7 +225,6 @@ class Applier:
         """Put a file we uploaded into the tree (a hard link when the links mode allows)."""
         target = self.root / want.path
         temp = _temp_for(target)
-        temp.unlink()
         try:
             if self.links == "hardlink":  # shares the inode: leave the user's mtime alone
                 self._make_link(local.resolve(), temp)
@@ -204,8 +253,6 @@ class Applier:
                         out.write(chunk)
                         digest.update(chunk)
                         size += len(chunk)
-                    out.flush()
-                    os.fsync(out.fileno())
             if want.size and size != want.size:
                 raise _ShortBody(f"got {size} bytes of {want.size}")
             os.replace(temp, target)
@@ -221,7 +268,6 @@ class Applier:
         if record is None or not source.exists():
             raise ValueError(f"its original {want.canonical} is not on disk yet")
         temp = _temp_for(target)
-        temp.unlink()
         try:
             self._make_link(source, temp)
             os.replace(temp, target)

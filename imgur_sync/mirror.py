@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 
 SECTIONS = ("albums", "images", "favorites", "gallery_favorites", "messages")
 MEMBERS_CURSOR = "favorite_album_members:"
+PLAN_COLUMNS = ("id", "title", "type", "link", "size", "datetime", "owned")
 
 
 @dataclass
@@ -180,9 +181,7 @@ class Mirror:
         seen: set[str] = set()
         for items in self._pages("3/account/me/images/{page}"):
             known = {i["id"] for i in items if self._is_known_image(i["id"])}
-            with self.store.transaction():
-                for item in items:
-                    self.store.save_image(item, owned=True)
+            self.store.save_images(items, owned=True)
             seen.update(i["id"] for i in items)
             if not full and known:
                 return  # newest first: everything older is known already
@@ -207,8 +206,7 @@ class Mirror:
                     continue
                 images = self.api.request("GET", f"3/album/{album['id']}/images")
                 with self.store.transaction():  # members and signature commit together
-                    for image in images:
-                        self.store.save_image(image, owned=True)
+                    self.store.save_images(images, owned=True)
                     self.store.save_album(album, list_signature=signature)
                     self.store.set_album_images(album["id"], [i["id"] for i in images])
         if full:
@@ -222,15 +220,13 @@ class Mirror:
         known = {row["item_id"] for row in self.store.iter_favorites(gallery)}
         seen: list[str] = []
         for items in self._pages(path):
-            entries = []
-            for item in items:
-                kind = "album" if item.get("is_album") else "image"
-                if kind == "image":
-                    self.store.save_image(item, owned=False)
-                elif full or item["id"] not in known:
-                    self._fetch_favorite_album(item["id"])
-                entries.append((item["id"], kind, item))
-            self.store.save_favorites(entries, gallery, start=len(seen))
+            entries = [(i["id"], "album" if i.get("is_album") else "image", i) for i in items]
+            for item_id, kind, _ in entries:
+                if kind == "album" and (full or item_id not in known):
+                    self._fetch_favorite_album(item_id)
+            with self.store.transaction():
+                self.store.save_images([i for _, k, i in entries if k == "image"], owned=False)
+                self.store.save_favorites(entries, gallery, start=len(seen))
             seen.extend(item["id"] for item in items)
             if not full and known.intersection(i["id"] for i in items):
                 return
@@ -240,8 +236,7 @@ class Mirror:
     def _fetch_favorite_album(self, album_id: str) -> None:
         images = self.api.request("GET", f"3/album/{album_id}/images")
         with self.store.transaction():
-            for image in images:
-                self.store.save_image(image, owned=False)
+            self.store.save_images(images, owned=False)
             self.store.set_cursor(MEMBERS_CURSOR + album_id,
                                   json.dumps([i["id"] for i in images]))
 
@@ -286,7 +281,8 @@ class Mirror:
     # -- planning ---------------------------------------------------------------------------
 
     def _plan(self, sections: frozenset[str]) -> list[Action]:
-        images = {row["id"]: row for row in self.store.iter_images()}
+        # Only what naming and downloading need: the raw JSON would multiply the memory.
+        images = {row["id"]: row for row in self.store.iter_images(columns=PLAN_COLUMNS)}
         albums = list(self.store.iter_albums())
         favorites = [_decoded(r) for r in self.store.iter_favorites(False)]
         gallery = [_decoded(r) for r in self.store.iter_favorites(True)]
@@ -301,11 +297,15 @@ class Mirror:
             favorites=favorites, gallery_favorites=gallery, favorite_members=members,
             transcripts=self._transcripts() if "messages" in sections else {},
             sections=sections)
-        removed_images = frozenset(r["id"] for r in self.store.iter_images(include_removed=True)
-                                   if r["removed_at"] is not None)
+        removed_images = frozenset(
+            r["id"] for r in self.store.iter_images(include_removed=True,
+                                                    columns=("id", "removed_at"))
+            if r["removed_at"] is not None)
         removed_albums = frozenset(r["id"] for r in self.store.iter_albums(include_removed=True)
                                    if r["removed_at"] is not None)
-        return plan_changes(desired_tree(snapshot), self.store.iter_files(),
+        recorded = self.store.iter_files(columns=("path", "role", "album_id", "image_id",
+                                                  "sha256"))
+        return plan_changes(desired_tree(snapshot), recorded,
                             removed_images=removed_images, removed_albums=removed_albums,
                             trash=self.config.mirror.on_remote_delete == "trash")
 

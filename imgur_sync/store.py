@@ -192,13 +192,41 @@ class Store:
             record["list_signature"] = list_signature
         self._seen("albums", record, now)
 
-    @_locked
     def save_image(self, image: Mapping[str, Any], *, owned: bool,
                    now: float | None = None) -> None:
         """Upsert an image; ``owned`` sticks once true, and a known deletehash is never erased."""
+        self.save_images([image], owned=owned, now=now)
+
+    @_locked
+    def save_images(self, images: Iterable[Mapping[str, Any]], *, owned: bool,
+                    now: float | None = None) -> None:
+        """Upsert many images in one transaction (a listing page at a time)."""
         now = self._now(now)
-        record = {**image_row(image), "last_seen": now, "removed_at": None}
-        self._seen("images", record, now, ", owned = max(owned, ?)", [int(owned)])
+        records = [{**image_row(image), "last_seen": now, "removed_at": None,
+                    "owned": int(owned), "first_seen": now} for image in images]
+        # first_seen is kept from the first time; owned never goes back from 1 to 0.
+        self._upsert_many("images", "id", records, keep=("first_seen",),
+                          merge={"owned": "max(images.owned, excluded.owned)"})
+
+    def _upsert_many(self, table: str, pk: str, records: list[dict[str, Any]], *,
+                     keep: Sequence[str] = (), merge: Mapping[str, str] | None = None) -> None:
+        """Insert or update rows with one prepared statement per column set (fast, atomic).
+
+        Columns in ``keep`` keep their stored value; ``merge`` gives SQL for the others that
+        combine the stored and the new value; every other column takes the new value.
+        """
+        groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        for record in records:
+            groups.setdefault(tuple(record), []).append(record)
+        with self.db.atomic():
+            for columns, rows in groups.items():
+                updates = [f"{c} = {(merge or {}).get(c, f'excluded.{c}')}"
+                           for c in columns if c != pk and c not in keep]
+                self.db.conn.executemany(
+                    f"INSERT INTO {table} ({', '.join(columns)}) "
+                    f"VALUES ({', '.join('?' for _ in columns)}) "
+                    f"ON CONFLICT({pk}) DO UPDATE SET {', '.join(updates)}",
+                    [tuple(row[c] for c in columns) for row in rows])
 
     @_locked
     def get_album(self, album_id: str) -> dict[str, Any] | None:
@@ -215,16 +243,16 @@ class Store:
         where = "" if include_removed else "removed_at IS NULL"
         return self._paged("albums", where, [])
 
-    def iter_images(self, *, owned: bool | None = None,
-                    include_removed: bool = False) -> Iterator[dict[str, Any]]:
-        """Yield image rows, optionally only owned (or only not owned) ones."""
+    def iter_images(self, *, owned: bool | None = None, include_removed: bool = False,
+                    columns: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
+        """Yield image rows, optionally only owned (or only not owned) ones, or some columns."""
         clauses, args = [], []
         if owned is not None:
             clauses.append("owned = ?")
             args.append(int(owned))
         if not include_removed:
             clauses.append("removed_at IS NULL")
-        return self._paged("images", " AND ".join(clauses), args)
+        return self._paged("images", " AND ".join(clauses), args, columns)
 
     @_locked
     def set_album_images(self, album_id: str, image_ids: Iterable[str]) -> None:
@@ -328,16 +356,24 @@ class Store:
 
     # ---- local files ---------------------------------------------------------------------
 
-    @_locked
     def record_file(self, path: str | Path, *, image_id: str | None, role: str,
                     album_id: str | None = None, size: int, sha256: str | None, mtime: float,
                     now: float | None = None) -> None:
         """Record a file written under the mirror root (``path`` relative to it)."""
-        self.db["local_files"].upsert({
-            "path": _relpath(path), "image_id": image_id,
-            "role": _check(role, FILE_ROLES, "file role"), "album_id": album_id, "size": size,
-            "sha256": sha256, "mtime": mtime, "written_at": self._now(now),
-        }, pk="path")
+        self.record_files([{"path": path, "image_id": image_id, "role": role,
+                            "album_id": album_id, "size": size, "sha256": sha256,
+                            "mtime": mtime}], now=now)
+
+    @_locked
+    def record_files(self, files: Iterable[Mapping[str, Any]], *,
+                     now: float | None = None) -> None:
+        """Record many files in one transaction (keys as ``record_file``'s arguments)."""
+        written_at = self._now(now)
+        self._upsert_many("local_files", "path", [
+            {"path": _relpath(f["path"]), "image_id": f["image_id"],
+             "role": _check(f["role"], FILE_ROLES, "file role"), "album_id": f.get("album_id"),
+             "size": f["size"], "sha256": f["sha256"], "mtime": f["mtime"],
+             "written_at": written_at} for f in files])
 
     @_locked
     def forget_file(self, path: str | Path) -> bool:
@@ -352,9 +388,9 @@ class Store:
             self.db.query("SELECT * FROM local_files WHERE path = ?", [_relpath(path)]), None
         )
 
-    def iter_files(self, role: str | None = None, *,
-                   image_id: str | None = None) -> Iterator[dict[str, Any]]:
-        """Yield file records, optionally of one role or one image."""
+    def iter_files(self, role: str | None = None, *, image_id: str | None = None,
+                   columns: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
+        """Yield file records, optionally of one role or one image, or some columns."""
         clauses, args = [], []
         if role is not None:
             clauses.append("role = ?")
@@ -362,17 +398,19 @@ class Store:
         if image_id is not None:
             clauses.append("image_id = ?")
             args.append(image_id)
-        return self._paged("local_files", " AND ".join(clauses), args)
+        return self._paged("local_files", " AND ".join(clauses), args, columns)
 
-    def _paged(self, table: str, where: str, args: list[Any]) -> Iterator[dict[str, Any]]:
+    def _paged(self, table: str, where: str, args: list[Any],
+               columns: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
         # Pages by rowid, taking the lock per page: memory stays flat on large accounts and
         # other threads may write between pages.
         condition = f" AND ({where})" if where else ""
+        wanted = ", ".join(columns) if columns else "*"
         last = 0
         while True:
             with self._lock:
                 rows = list(self.db.query(
-                    f"SELECT rowid AS _rowid, * FROM {table} WHERE rowid > ?{condition}"
+                    f"SELECT rowid AS _rowid, {wanted} FROM {table} WHERE rowid > ?{condition}"
                     " ORDER BY rowid LIMIT ?",
                     [last, *args, _PAGE],
                 ))
