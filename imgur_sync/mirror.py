@@ -36,7 +36,8 @@ log = logging.getLogger(__name__)
 
 SECTIONS = ("albums", "images", "favorites", "gallery_favorites", "messages")
 MEMBERS_CURSOR = "favorite_album_members:"
-PLAN_COLUMNS = ("id", "title", "type", "link", "size", "datetime", "owned")
+LISTING_CURSOR = "listing:"  # "complete" once a walk of that listing reached its end
+PLAN_COLUMNS = ("id", "title", "type", "link", "size", "datetime", "owned", "media_removed")
 
 
 @dataclass
@@ -146,6 +147,7 @@ class Mirror:
             self.store.set_setting(RATE_LIMITS_SETTING, recorded)
 
     def _fetch_all(self, sections: frozenset[str], full: bool, result: PullResult) -> None:
+        self._fetched_albums: set[str] = set()
         steps: list[tuple[str, Callable[[bool, PullResult], None]]] = [
             ("images", self._fetch_images), ("albums", self._fetch_albums),
             ("favorites", self._fetch_favorites), ("gallery_favorites", self._fetch_favorites),
@@ -177,14 +179,29 @@ class Mirror:
             yield items
             page += 1
 
+    def _listing_started(self, name: str, full: bool) -> bool:
+        """Note that a listing starts; return True if it may stop at the first known item.
+
+        Stopping early is only right when the last walk of this listing reached its end:
+        a walk cut short (a crash, SIGTERM, a failed page) left older pages unread.
+        """
+        complete = self.store.get_cursor(LISTING_CURSOR + name) == "complete"
+        self.store.set_cursor(LISTING_CURSOR + name, "incomplete")
+        return complete and not full
+
+    def _listing_done(self, name: str) -> None:
+        self.store.set_cursor(LISTING_CURSOR + name, "complete")
+
     def _fetch_images(self, full: bool, result: PullResult) -> None:
         seen: set[str] = set()
+        may_stop = self._listing_started("images", full)
         for items in self._pages("3/account/me/images/{page}"):
             known = {i["id"] for i in items if self._is_known_image(i["id"])}
             self.store.save_images(items, owned=True)
             seen.update(i["id"] for i in items)
-            if not full and known:
-                return  # newest first: everything older is known already
+            if may_stop and known:
+                break  # newest first: everything older is known already
+        self._listing_done("images")
         if full:
             result.removed += self._confirm_gone(
                 (row["id"] for row in self.store.iter_images(owned=True) if row["id"] not in seen),
@@ -218,6 +235,8 @@ class Mirror:
         path = ("3/account/me/gallery_favorites/{page}/newest" if gallery
                 else "3/account/me/favorites/{page}/newest")
         known = {row["item_id"] for row in self.store.iter_favorites(gallery)}
+        listing = "gallery_favorites" if gallery else "favorites"
+        may_stop = self._listing_started(listing, full)
         seen: list[str] = []
         for items in self._pages(path):
             entries = [(i["id"], "album" if i.get("is_album") else "image", i) for i in items]
@@ -228,12 +247,16 @@ class Mirror:
                 self.store.save_images([i for _, k, i in entries if k == "image"], owned=False)
                 self.store.save_favorites(entries, gallery, start=len(seen))
             seen.extend(item["id"] for item in items)
-            if not full and known.intersection(i["id"] for i in items):
-                return
+            if may_stop and known.intersection(i["id"] for i in items):
+                break
+        self._listing_done(listing)
         if full:
             self.store.mark_favorites_removed(seen, gallery)
 
     def _fetch_favorite_album(self, album_id: str) -> None:
+        if album_id in self._fetched_albums:
+            return  # favorited and gallery-favorited: one fetch per pull is enough
+        self._fetched_albums.add(album_id)
         images = self.api.request("GET", f"3/album/{album_id}/images")
         with self.store.transaction():
             self.store.save_images(images, owned=False)
@@ -303,11 +326,26 @@ class Mirror:
             if r["removed_at"] is not None)
         removed_albums = frozenset(r["id"] for r in self.store.iter_albums(include_removed=True)
                                    if r["removed_at"] is not None)
-        recorded = self.store.iter_files(columns=("path", "role", "album_id", "image_id",
-                                                  "sha256"))
+        recorded = list(self.store.iter_files(columns=("path", "role", "album_id", "image_id",
+                                                       "sha256")))
+        snapshot.originals = self._originals(recorded)
         return plan_changes(desired_tree(snapshot), recorded,
                             removed_images=removed_images, removed_albums=removed_albums,
                             trash=self.config.mirror.on_remote_delete == "trash")
+
+    def _originals(self, recorded: list[dict[str, Any]]) -> dict[str, frozenset[str]]:
+        """Map each image to the recorded files that hold its bytes (not symlinks)."""
+        found: dict[str, set[str]] = {}
+        for row in recorded:
+            image_id = row["image_id"]
+            if image_id is None:
+                continue
+            # Symlinks only exist in symlink mode, and only for non-originals: look only then.
+            if (self.config.mirror.album_links == "symlink" and row["role"] != "image"
+                    and (self.root / row["path"]).is_symlink()):
+                continue
+            found.setdefault(image_id, set()).add(row["path"])
+        return {image_id: frozenset(paths) for image_id, paths in found.items()}
 
     def _transcripts(self) -> dict[str, tuple[str, str]]:
         out = {}

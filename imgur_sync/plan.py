@@ -15,7 +15,7 @@ mirror downloaded is ever deleted outright.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
@@ -77,6 +77,9 @@ class Snapshot:
     favorite_members: Mapping[str, list[str]] = field(default_factory=dict)  # fav. albums
     transcripts: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # conv -> (who, md)
     sections: frozenset[str] = frozenset(layout.SECTION_DIRS)
+    # image id -> paths of real (not symlinked) files already holding its bytes: when one of
+    # them is still a wanted place, it stays the original, so nothing is downloaded twice.
+    originals: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
 def _ext(image: Mapping[str, Any]) -> str:
@@ -85,21 +88,43 @@ def _ext(image: Mapping[str, Any]) -> str:
 
 def desired_tree(snap: Snapshot) -> dict[str, Want]:
     """Return every file the tree should hold, by relative path."""
-    wants: dict[str, Want] = {}
-    canonical: dict[str, str] = {}
+    places: list[tuple[str, str, str, str | None]] = []  # (path, role, image id, container)
 
     def place(path: PurePosixPath, role: str, image_id: str, container: str | None) -> None:
         image = snap.images.get(image_id)
         if image is None:
             return  # not mirrored (yet): nothing to put there
-        rel = str(path)
-        if image_id not in canonical:
-            canonical[image_id] = rel
-            wants[rel] = Want(rel, role, image_id, container, url=image.get("link"),
-                              size=image.get("size"), mtime=image.get("datetime"))
-        elif rel not in wants:
-            wants[rel] = Want(rel, role, image_id, container, canonical=canonical[image_id])
+        if image.get("media_removed") and image_id not in snap.originals:
+            return  # Imgur serves removed.png for it and we never had it: nothing to save
+        places.append((str(path), role, image_id, container))
 
+    _collect_places(snap, place)
+    canonical: dict[str, str] = {}
+    for path, _role, image_id, _container in places:  # a copy we have wins, else the first
+        if path in snap.originals.get(image_id, ()):
+            canonical.setdefault(image_id, path)
+    for path, _role, image_id, _container in places:
+        canonical.setdefault(image_id, path)
+    wants: dict[str, Want] = {}
+    for path, role, image_id, container in places:
+        if path in wants:
+            continue
+        if canonical[image_id] == path:
+            image = snap.images[image_id]
+            wants[path] = Want(path, role, image_id, container, url=image.get("link"),
+                               size=image.get("size"), mtime=image.get("datetime"))
+        else:
+            wants[path] = Want(path, role, image_id, container, canonical=canonical[image_id])
+    if "messages" in snap.sections:
+        for conversation_id, (who, text) in snap.transcripts.items():
+            rel = str(layout.message_path(who, conversation_id))
+            wants[rel] = Want(rel, "message", None, str(conversation_id), text=text)
+    return wants
+
+
+def _collect_places(snap: Snapshot,
+                    place: Callable[[PurePosixPath, str, str, str | None], None]) -> None:
+    """Call ``place`` for every spot an image should appear in, in priority order."""
     if "images" in snap.sections:
         for image in sorted(snap.images.values(), key=lambda i: i["id"]):
             if image.get("owned"):
@@ -128,19 +153,13 @@ def desired_tree(snap: Snapshot) -> dict[str, Want]:
                     place(layout.favorite_path("image", image.get("title"), item_id,
                                                _ext(image), gallery), role, item_id, None)
                 continue
-            raw_title = _title_of(row)
             ids = snap.favorite_members.get(item_id, [])
             for position, image_id in enumerate(ids, start=1):
                 image = snap.images.get(image_id)
                 if image is not None:
                     place(layout.favorite_album_member_path(
-                        raw_title, item_id, position, len(ids), image.get("title"), image_id,
-                        _ext(image), gallery), role, image_id, item_id)
-    if "messages" in snap.sections:
-        for conversation_id, (who, text) in snap.transcripts.items():
-            rel = str(layout.message_path(who, conversation_id))
-            wants[rel] = Want(rel, "message", None, str(conversation_id), text=text)
-    return wants
+                        _title_of(row), item_id, position, len(ids), image.get("title"),
+                        image_id, _ext(image), gallery), role, image_id, item_id)
 
 
 def _title_of(row: Mapping[str, Any]) -> str | None:

@@ -257,8 +257,6 @@ def test_remote_deletions_move_to_trash_when_asked(rig: Callable[..., Rig]) -> N
     assert made.check() == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: when an image's first place among the favorites "
-                   "changes, it is downloaded again and stored twice instead of linked")
 def test_favoriting_an_image_already_in_a_favorited_album_stores_it_once(
         rig: Callable[..., Rig]) -> None:
     made = rig("demo")
@@ -311,8 +309,6 @@ def test_media_removed_after_saving_keeps_the_good_copy(rig: Callable[..., Rig])
     assert made.check() == []
 
 
-@pytest.mark.xfail(strict=True, reason="bug: removed media in an album fails its album link "
-                   "on every pull (outcome partial, exit 3) and is requested again each time")
 def test_removed_media_does_not_fail_every_later_pull(rig: Callable[..., Rig]) -> None:
     made = rig("demo")
     made.sb.world.remove_media(_image(made.sb, "Cat vs. box"))

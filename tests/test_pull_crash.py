@@ -113,8 +113,6 @@ def _loose_images(sb: Sandbox, count: int) -> None:
                            media_kind="stored", data=render_tiny_png(900 + n))
 
 
-@pytest.mark.xfail(strict=True, reason="bug: a quick pull stops at the first known id, so "
-                   "pages an interrupted listing never reached are skipped until a full pull")
 @pytest.mark.parametrize("listing", ["images", "favorites"])
 def test_quick_pull_after_an_interrupted_listing_completes_the_tree(
         start_sandbox: Callable[..., Sandbox], tmp_path: Path, listing: str) -> None:
