@@ -16,7 +16,7 @@ import secrets
 import shutil
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, as_completed, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,6 +105,7 @@ class Applier:
         self.local_sources = local_sources or {}
         self.should_stop = should_stop
         self._buffer: list[dict[str, Any]] = []
+        self._written: dict[str, dict[str, Any]] = {}  # this run's records: no lookups for links
         self._buffer_lock = threading.Lock()
         self.progress = progress or (lambda kind, n: None)
 
@@ -131,21 +132,24 @@ class Applier:
                      step: Callable[[Action, ApplyResult], bool]) -> None:
         if not actions:
             return
-        window = self.concurrency * 4  # a few queued per worker: memory stays flat
+        # A few queued per worker: the queue (and memory) stays small on any account size.
+        slots = threading.BoundedSemaphore(self.concurrency * 4)
+        futures: list[Future[None]] = []
 
-        def finish(futures: Iterable[Future[None]]) -> None:
-            for future in futures:
-                future.result()
-                self.progress(actions[0].kind, 1)
+        def done(future: Future[None]) -> None:
+            slots.release()
+            self.progress(actions[0].kind, 1)
 
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            running: set[Future[None]] = set()
             for action in actions:
-                if len(running) >= window:
-                    done, running = wait(running, return_when=FIRST_COMPLETED)
-                    finish(done)
-                running.add(pool.submit(self._guard, result, action, step))
-            finish(as_completed(running))
+                slots.acquire()
+                future = pool.submit(self._guard, result, action, step)
+                future.add_done_callback(done)
+                futures.append(future)
+                if len(futures) >= 1000:  # surface a worker's exception (Interrupted) early
+                    futures = [f for f in futures if not f.done() or f.result()]
+        for future in futures:
+            future.result()
 
     def flush(self) -> None:
         """Write the buffered file records (one transaction for many files).
@@ -184,6 +188,8 @@ class Applier:
                   "album_id": want.container, "size": size, "sha256": sha256, "mtime": mtime}
         with self._buffer_lock:
             self._buffer.append(record)
+            if want.is_download:  # only originals are looked up (by their links)
+                self._written[path] = record
             full = len(self._buffer) >= FLUSH_EVERY
         if full:
             self.flush()
@@ -264,7 +270,7 @@ class Applier:
         want = action.want
         assert want is not None and want.canonical is not None
         source, target = self.root / want.canonical, self.root / want.path
-        record = self.store.file_for(want.canonical)
+        record = self._written.get(want.canonical) or self.store.file_for(want.canonical)
         if record is None or not source.exists():
             raise ValueError(f"its original {want.canonical} is not on disk yet")
         temp = _temp_for(target)
