@@ -88,8 +88,9 @@ class DropFolders:
             info = path.stat()
         except OSError:
             return True
-        return latest["state"] == "bad" or (
-            latest["size"] == info.st_size and (latest["created"] or 0) >= info.st_mtime)
+        if latest["state"] == "bad":  # fixed since (new bytes, or readable now): look again
+            return (latest["created"] or 0) >= max(info.st_mtime, info.st_ctime)
+        return latest["size"] == info.st_size and (latest["created"] or 0) >= info.st_mtime
 
     def _settled_on_disk(self, path: Path) -> bool:
         try:

@@ -18,6 +18,7 @@ import hashlib
 import logging
 import os
 import secrets
+import stat
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -84,22 +85,43 @@ class Uploader:
 
     def resolve_albums(self) -> None:
         """Find each mapped album by id or title, creating the ones that do not exist."""
-        listed: list[dict[str, Any]] = []
-        page = 0
-        while batch := self.imgur.transport.request("GET", f"3/account/me/albums/{page}"):
-            listed.extend(batch)
-            page += 1
+        listed = self._list_albums()
         for folder, upload in self.folders.items():
             found = next((a for a in listed if a["id"] == upload.album), None) or next(
                 (a for a in listed if (a.get("title") or "") == upload.album), None)
             if found is None:
                 log.info("creating album %r for %s", upload.album, folder)
-                created = self.imgur.transport.request("POST", "3/album",
-                                                       data={"title": upload.album})
-                found = self.imgur.transport.request("GET", f"3/album/{created['id']}")
+                found = self._create_album(upload.album)
                 listed.append(found)
             self.store.save_album(found)
             self.albums[folder] = found["id"]
+
+    def _list_albums(self) -> list[dict[str, Any]]:
+        listed: list[dict[str, Any]] = []
+        page = 0
+        while batch := self.imgur.transport.request("GET", f"3/account/me/albums/{page}"):
+            listed.extend(batch)
+            page += 1
+        return listed
+
+    def _create_album(self, title: str) -> dict[str, Any]:
+        """Create an album once: after a failed attempt, look for it before trying again."""
+        transport = self.imgur.transport
+        attempt = 0
+        while True:
+            try:  # one POST per attempt: a lost answer must not become a second album
+                created = transport.request("POST", "3/album", data={"title": title},
+                                            retry=False)
+                return dict(transport.request("GET", f"3/album/{created['id']}"))
+            except ImgurError as exc:
+                found = next((a for a in self._list_albums()
+                              if (a.get("title") or "") == title), None)
+                attempt += 1
+                if found is not None:
+                    return found
+                if not exc.retryable or attempt >= transport.retry.attempts:
+                    raise
+                transport.sleep(transport.retry.backoff(attempt - 1, transport.random()))
 
     # -- files ------------------------------------------------------------------------------
 
@@ -153,6 +175,8 @@ class Uploader:
             if not target.is_relative_to(upload.path.resolve()):
                 raise _BadFile("it is a symlink leading outside its folder")
         try:
+            if not stat.S_ISREG(path.stat().st_mode):  # opening a FIFO would block forever
+                raise _BadFile("it is not a regular file")
             with path.open("rb") as handle:
                 head = handle.read(32)
                 kind = sniff_type(head)
@@ -200,11 +224,20 @@ class Uploader:
         image_id, album_id = latest["image_id"], latest["album_id"]
         if latest["state"] != "done" or not image_id:
             return  # never uploaded: nothing to undo upstream
+        # Watchdog reports a move between two mapped folders as a deletion here and a
+        # creation there. While the same bytes are on disk in a mapped folder the image is
+        # never deleted: in this folder, the album keeps it; in another, it moved on.
+        holders = self._folders_holding(latest["sha256"], latest["size"])
+        if upload.path in holders:
+            return
+        mode = upload.on_local_delete
+        if holders or (mode == "delete_image" and self._still_used(image_id)):
+            mode = "remove_from_album"
         try:
-            if upload.on_local_delete == "remove_from_album" and album_id:
+            if mode == "remove_from_album" and album_id:
                 Album({"id": album_id}, self.imgur, has_fetched=False).remove_images([image_id])
                 self._drop_member(album_id, image_id)
-            elif upload.on_local_delete == "delete_image" and not self._still_used(image_id):
+            elif mode == "delete_image":
                 self.imgur.transport.request("DELETE", f"3/image/{image_id}")
         except ImgurError as exc:
             self.store.add_failure("upload", str(path), f"could not apply on_local_delete: {exc}")
@@ -232,6 +265,24 @@ class Uploader:
                 self._drop_member(old_album, image_id)
             except ImgurError as exc:
                 self.store.add_failure("upload", str(source), f"could not move: {exc}")
+
+    def _folders_holding(self, digest: str, size: int) -> set[Path]:
+        """Return the mapped folders that hold a file with these bytes now."""
+        found = set()
+        for folder, upload in self.folders.items():
+            try:
+                names = [e.name for e in os.scandir(folder) if not ignored(e.name)]
+            except OSError:
+                continue
+            for name in names:
+                try:
+                    if (folder / name).stat().st_size == size and self._check(
+                            folder / name, upload)[0] == digest:
+                        found.add(folder)
+                        break
+                except (OSError, _BadFile):
+                    continue
+        return found
 
     def _still_used(self, image_id: str) -> bool:
         return any(r["image_id"] == image_id for r in self.store.iter_uploads(state="done"))
@@ -268,13 +319,17 @@ class Uploader:
     def _process_one(self, row: dict[str, Any], batch: Batch) -> None:
         path = Path(row["path"])
         image_id = row["image_id"]
+        recovered = False
         try:
             if image_id is None and row["state"] == "uploading":
                 image_id = self._recover(row)  # the last attempt may have landed
+                recovered = image_id is not None
             elif image_id is None:  # an earlier entry of this round may have the same bytes
                 image_id = self._image_with(row["sha256"])
             if image_id is None:
                 image_id = self._upload(row, path)
+                batch.uploaded[image_id] = path
+            elif recovered:  # our own upload, in its album already: the mirror takes the file
                 batch.uploaded[image_id] = path
             elif row["album_id"]:
                 Album({"id": row["album_id"]}, self.imgur, has_fetched=False).add_images(
