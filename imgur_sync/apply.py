@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 TEMP_PREFIX = ".imgur-sync-"
 TEMP_SUFFIX = ".part"
 CHUNK = 256 * 1024
-FLUSH_EVERY = 500  # file records per transaction: one commit per file would dominate
+FLUSH_EVERY = 2000  # records per transaction (and per sync): per-file commits would dominate
 DOWNLOAD_TRIES = 4
 MEDIA_TYPES = ("image/", "video/")
 

@@ -17,6 +17,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -213,19 +214,23 @@ class Mirror:
 
     def _fetch_albums(self, full: bool, result: PullResult) -> None:
         seen: set[str] = set()
-        for items in self._pages("3/account/me/albums/{page}"):
-            for album in items:
-                seen.add(album["id"])
-                signature = _signature(album)
-                stored = self.store.get_album(album["id"])
-                if (not full and stored is not None and stored["removed_at"] is None
-                        and stored["list_signature"] == signature):
-                    continue
-                images = self.api.request("GET", f"3/album/{album['id']}/images")
-                with self.store.transaction():  # members and signature commit together
-                    self.store.save_images(images, owned=True)
-                    self.store.save_album(album, list_signature=signature)
-                    self.store.set_album_images(album["id"], [i["id"] for i in images])
+        with ThreadPoolExecutor(max_workers=min(4, self.config.mirror.concurrency)) as pool:
+            for items in self._pages("3/account/me/albums/{page}"):
+                changed = []
+                for album in items:
+                    seen.add(album["id"])
+                    stored = self.store.get_album(album["id"])
+                    if (full or stored is None or stored["removed_at"] is not None
+                            or stored["list_signature"] != _signature(album)):
+                        changed.append(album)
+                # The albums' image lists come a few at a time; each is saved in order.
+                fetched = pool.map(lambda a: self.api.request(
+                    "GET", f"3/album/{a['id']}/images"), changed)
+                for album, images in zip(changed, fetched, strict=True):
+                    with self.store.transaction():  # members and signature commit together
+                        self.store.save_images(images, owned=True)
+                        self.store.save_album(album, list_signature=_signature(album))
+                        self.store.set_album_images(album["id"], [i["id"] for i in images])
         if full:
             result.removed += self._confirm_gone(
                 (row["id"] for row in self.store.iter_albums() if row["id"] not in seen),

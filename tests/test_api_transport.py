@@ -227,3 +227,18 @@ def test_every_error_body_shape_is_understood(status: int, body: dict,
 def _png() -> bytes:
     from imgur_sync.sandbox.media import render_tiny_png
     return render_tiny_png(1)
+
+
+def test_environment_is_read_once_unless_proxies_need_it(
+        monkeypatch: pytest.MonkeyPatch, demo: Sandbox) -> None:
+    for name in ("http_proxy", "HTTPS_PROXY", "all_proxy", "no_proxy", "NO_PROXY",
+                 "HTTP_PROXY", "https_proxy", "ALL_PROXY", "REQUESTS_CA_BUNDLE",
+                 "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+    quiet = transport(demo)
+    assert quiet.session.trust_env is False
+    assert quiet.session.verify == "/etc/ssl/certs/ca-certificates.crt"
+    assert quiet.request("GET", "3/credits")["ClientLimit"] == 12500
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    assert transport(demo).session.trust_env is True  # requests applies proxies per request
