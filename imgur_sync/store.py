@@ -570,6 +570,12 @@ class Store:
         return next(self.db.query("SELECT * FROM uploads WHERE id = ?", [upload_id]), None)
 
     @_locked
+    def latest_upload(self, path: str | Path) -> dict[str, Any] | None:
+        """Return the newest journal entry for a local path, or None."""
+        return next(self.db.query(
+            "SELECT * FROM uploads WHERE path = ? ORDER BY id DESC LIMIT 1", [str(path)]), None)
+
+    @_locked
     def iter_uploads(self, *, state: str | None = None, sha256: str | None = None,
                      marker: str | None = None) -> list[dict[str, Any]]:
         """Return journal entries matching every given filter, oldest first."""

@@ -197,9 +197,7 @@ class Uploader:
 
     def latest(self, path: Path) -> dict[str, Any] | None:
         """Return the newest journal entry for a path, or None."""
-        rows = self.store.db.query(
-            "SELECT * FROM uploads WHERE path = ? ORDER BY id DESC LIMIT 1", [str(path)])
-        return next(iter(rows), None)
+        return self.store.latest_upload(path)
 
     def _image_with(self, digest: str) -> str | None:
         for row in reversed(self.store.iter_uploads(sha256=digest)):
