@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from support import sandbox_config
+
 from imgur_sync.api import Imgur
 from imgur_sync.config import Config, load_config
 from imgur_sync.dropfolders import DropFolders
@@ -68,14 +70,7 @@ class ManualClock:
 def write_config(path: Path, sb: Sandbox, root: Path,
                  uploads: Iterable[tuple[Path, str, str]]) -> Path:
     """Write a TOML config for ``sb`` with ``(folder, album, on_local_delete)`` drop folders."""
-    lines = ["[imgur]", f'api_url = "{sb.url}"', f'client_id = "{sb.client_id}"',
-             f'client_secret = "{sb.client_secret}"', f'refresh_token = "{sb.refresh_token}"',
-             "", "[mirror]", f'root = "{root}"', ""]
-    for folder, album, on_delete in uploads:
-        lines += ["[[upload]]", f'path = "{folder}"', f'album = "{album}"',
-                  f'on_local_delete = "{on_delete}"', ""]
-    path.write_text("\n".join(lines), encoding="utf-8")
-    return path
+    return sandbox_config(path, sb, root, uploads=uploads)
 
 
 @dataclass

@@ -15,6 +15,8 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
+from support import sandbox_config
+
 from imgur_sync.apply import TEMP_PREFIX, TEMP_SUFFIX
 from imgur_sync.layout import (
     ALBUMS_DIR,
@@ -38,14 +40,7 @@ _POSITION = re.compile(r"(\d{3,}) ")
 
 def write_config(folder: Path, sb: Sandbox, **mirror: str | int) -> Path:
     """Write a config for ``sb`` with the mirror under ``folder``; return its path."""
-    lines = ["[imgur]", f'api_url = "{sb.url}"', f'client_id = "{sb.client_id}"',
-             f'client_secret = "{sb.client_secret}"', f'refresh_token = "{sb.refresh_token}"',
-             "[mirror]", f'root = "{folder / "mirror"}"']
-    lines += [f"{key} = {value!r}" if isinstance(value, int) else f'{key} = "{value}"'
-              for key, value in mirror.items()]
-    path = folder / "config.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return sandbox_config(folder / "config.toml", sb, folder / "mirror", **mirror)
 
 
 def id_of(name: str) -> str | None:

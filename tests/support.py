@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from imgur_sync.sandbox import Sandbox
+
 
 class FakeClock:
     """A clock tests move by hand; ``sleep`` advances it instead of waiting."""
@@ -17,3 +24,20 @@ class FakeClock:
         """Record the wait and move time on by it."""
         self.slept.append(seconds)
         self.now += seconds
+
+
+def sandbox_config(path: Path, sb: Sandbox, root: Path, *,
+                   uploads: Iterable[tuple[Path, str, str]] = (),
+                   **mirror: str | int) -> Path:
+    """Write a config for the sandbox ``sb``: the mirror at ``root``, optional drop folders
+    ``(folder, album, on_local_delete)`` and extra ``[mirror]`` keys; return its path."""
+    lines = ["[imgur]", f'api_url = "{sb.url}"', f'client_id = "{sb.client_id}"',
+             f'client_secret = "{sb.client_secret}"', f'refresh_token = "{sb.refresh_token}"',
+             "", "[mirror]", f'root = "{root}"']
+    lines += [f"{key} = {value}" if isinstance(value, int) else f'{key} = "{value}"'
+              for key, value in mirror.items()]
+    for folder, album, on_delete in uploads:
+        lines += ["", "[[upload]]", f'path = "{folder}"', f'album = "{album}"',
+                  f'on_local_delete = "{on_delete}"']
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path

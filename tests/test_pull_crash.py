@@ -100,7 +100,9 @@ def test_sigkill_at_ten_random_points_then_one_pull_completes_the_tree(tmp_path:
             assert check_tree(tmp_path / "mirror", store, sb.world, sb.username) == []
             assert store.integrity_check() == "ok"
             outcomes = [run["outcome"] for run in store.last_runs(20)]
-        assert outcomes == ["ok"] + ["interrupted"] * 10
+        # A run killed before it wrote its row leaves none: up to ten interrupted ones.
+        assert outcomes[0] == "ok" and set(outcomes[1:]) <= {"interrupted"}
+        assert 5 <= len(outcomes) - 1 <= 10
         # Work resumed from the database: only downloads cut off in flight were repeated.
         assert len(counters.media_by_image) == total
         assert counters.media_requests <= total + CONCURRENCY * len(points)

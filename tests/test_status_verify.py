@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 import requests
+from support import sandbox_config
 
 from imgur_sync.api import Tokens, Transport
 from imgur_sync.config import Config, load_config
@@ -54,12 +55,7 @@ class Pulled:
 
 
 def write_config(tmp_path: Path, sb: Sandbox, links: str = "hardlink") -> Path:
-    config = tmp_path / "config.toml"
-    config.write_text(f'[imgur]\napi_url = "{sb.url}"\nclient_id = "{sb.client_id}"\n'
-                      f'client_secret = "{sb.client_secret}"\n'
-                      f'refresh_token = "{sb.refresh_token}"\n'
-                      f'[mirror]\nroot = "{tmp_path / "mirror"}"\nalbum_links = "{links}"\n')
-    return config
+    return sandbox_config(tmp_path / "config.toml", sb, tmp_path / "mirror", album_links=links)
 
 
 @pytest.fixture
