@@ -28,6 +28,7 @@ from .api import ImgurError, NotFound, Transport
 from .apply import Applier, ApplyResult, Interrupted, sweep_partials
 from .config import Config
 from .plan import Action, Snapshot, desired_tree, plan_changes
+from .signin import check_account
 from .status import RATE_LIMITS_SETTING, rate_limits_setting
 from .store import Store
 
@@ -82,6 +83,7 @@ class Mirror:
         kind = "full" if full else "quick"
         result = PullResult(run_id=None, kind=kind)
         sent_before = self.api.requests_sent
+        self._check_account()
         if dry_run:
             with suppress(_DryRun), self.store.transaction():
                 self._fetch_all(sections, full, result)
@@ -138,6 +140,16 @@ class Mirror:
                           local_sources=local_sources)
         return applier.apply(a for a in actions if a.kind in ("download", "link")
                              and a.want is not None and a.want.image_id in local_sources)
+
+    def _check_account(self) -> None:
+        """Stop before saving anything if the sign-in is for another account than the mirror."""
+        mirrored = self.store.get_setting("account_username")
+        if mirrored is None or not self.api.has_user:
+            return
+        if self.api.tokens.account_username is None:
+            self.api.refresh()  # the token answer names the account (an OAuth call: free)
+        check_account(mirrored, self.api.tokens.account_username, self.store.path.parent
+                      if self.store.path else self.root)
 
     def _remember_account(self) -> None:
         """Keep what `status` shows without a request: the account and the last credits."""

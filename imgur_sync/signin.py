@@ -20,7 +20,8 @@ from .config import Config
 from .errors import UsageError
 from .tokens import TokenStore, tokens_from_fields
 
-__all__ = ["FLOWS", "describe_tokens", "new_state", "open_client", "sign_in", "sign_in_url"]
+__all__ = ["FLOWS", "AccountMismatch", "check_account", "describe_tokens", "mirrored_account",
+           "new_state", "open_client", "sign_in", "sign_in_url"]
 
 FLOWS = ("token", "pin", "code")
 
@@ -81,8 +82,35 @@ def sign_in(config: Config, store: TokenStore, flow: str, answer: str, *, state:
         me = client.get_user("me")
         tokens = Tokens(tokens.access_token, tokens.refresh_token, tokens.expires_at,
                         me.name, getattr(me, "id", None))
+    check_account(mirrored_account(store.path.parent), tokens.account_username,
+                  store.path.parent)
     store.save(tokens)
     return tokens
+
+
+class AccountMismatch(UsageError):
+    """The state directory belongs to another Imgur account than the one signed in."""
+
+
+def mirrored_account(state_dir: Path) -> str | None:
+    """Return the account whose mirror the state directory holds, if it holds one."""
+    from .store import Store
+    from .workspace import database_path
+
+    if not database_path(state_dir).exists():
+        return None
+    with Store.open_readonly(database_path(state_dir)) as store:
+        return store.get_setting("account_username")
+
+
+def check_account(mirrored: str | None, signed_in: str | None, state_dir: Path) -> None:
+    """Refuse to mix two accounts in one state directory (their mirrors would merge)."""
+    if mirrored and signed_in and mirrored.lower() != signed_in.lower():
+        raise AccountMismatch(
+            f"{state_dir} holds the mirror of Imgur account {mirrored}, but the sign-in is "
+            f"for {signed_in}. Each account needs its own state directory: set "
+            f"STATE_DIRECTORY (or XDG_STATE_HOME) for {signed_in}, or use the "
+            "imgur-sync@.service template; delete the directory only to start over")
 
 
 def describe_tokens(tokens: Tokens | None, store: TokenStore, now: float) -> list[str]:

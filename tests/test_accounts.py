@@ -1,0 +1,61 @@
+"""One state directory, one account: two accounts' mirrors must never merge."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from support import sandbox_config
+
+from imgur_sync.api import Transport
+from imgur_sync.config import load_config
+from imgur_sync.mirror import Mirror
+from imgur_sync.sandbox import Sandbox
+from imgur_sync.signin import AccountMismatch
+from imgur_sync.store import Store
+from imgur_sync.workspace import database_path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_a_pull_for_another_account_stops_before_saving(
+        start_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sb = start_sandbox("demo")
+    config = load_config(sandbox_config(tmp_path / "config.toml", sb, tmp_path / "mirror"))
+    state = tmp_path / "state"
+    state.mkdir()
+    with Store(database_path(state)) as store:
+        transport = Transport(sb.client_id, sb.client_secret, refresh_token=sb.refresh_token,
+                              api_url=sb.url)
+        Mirror(config, store, transport).pull()
+        assert store.get_setting("account_username") == sb.username
+        store.set_setting("account_username", "SomebodyElse")  # as if another account's state
+        runs, images = len(store.last_runs(50)), store.counts()["images"]
+        fresh = Transport(sb.client_id, sb.client_secret, refresh_token=sb.refresh_token,
+                          api_url=sb.url)  # knows no account name until Imgur says it
+        with pytest.raises(AccountMismatch, match=r"SomebodyElse.*own state directory"):
+            Mirror(config, store, fresh).pull()
+        assert len(store.last_runs(50)) == runs and store.counts()["images"] == images
+
+
+def test_signing_in_as_another_account_is_refused(start_sandbox: Callable[..., Sandbox],
+                                                  tmp_path: Path) -> None:
+    sb = start_sandbox("demo")
+    config = sandbox_config(tmp_path / "config.toml", sb, tmp_path / "mirror")
+    state = tmp_path / "state" / "imgur-sync"
+    state.mkdir(parents=True)
+    with Store(database_path(state)) as store:
+        store.set_setting("account_username", "SomebodyElse")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_"))}
+    env.update(XDG_STATE_HOME=str(tmp_path / "state"), IMGUR_SYNC_CONFIG=str(config),
+               PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, "-m", "imgur_sync", "auth", "--refresh-token",
+                             "-"], input=sb.refresh_token + "\n", capture_output=True,
+                            text=True, env=env, cwd=ROOT, timeout=60)
+    assert result.returncode == 2 and "SomebodyElse" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (state / "tokens.json").exists()
