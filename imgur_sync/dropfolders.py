@@ -122,7 +122,7 @@ class DropFolders:
         batch = self.uploader.process()
         if batch.uploaded or batch.linked:
             with self.tree_lock:
-                applied = self.mirror.settle(batch.uploaded)
+                applied = self.mirror.settle({**batch.joined, **batch.uploaded})
             for path, reason in applied.failures:
                 log.warning("could not add %s to the mirror: %s", path, reason)
         return batch

@@ -67,6 +67,7 @@ class Batch:
 
     uploaded: dict[str, Path] = field(default_factory=dict)  # image id -> local file
     linked: int = 0
+    joined: dict[str, Path] = field(default_factory=dict)  # image id -> local file, for the tree
     bad: list[tuple[str, str]] = field(default_factory=list)
     deferred: int = 0
 
@@ -334,6 +335,7 @@ class Uploader:
                     [image_id])
                 self._join_album(row["album_id"], image_id)
                 batch.linked += 1
+                batch.joined[image_id] = path
         except RateLimited:
             raise
         except (ImgurError, OSError) as exc:

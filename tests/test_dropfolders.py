@@ -424,6 +424,23 @@ def test_same_bytes_in_two_folders_at_once_make_one_image(rig: RigFactory) -> No
     assert r.album("Second").image_ids == [image.id]  # type: ignore[union-attr]
 
 
+
+def test_known_bytes_join_the_second_albums_mirror_folder_at_once(rig: RigFactory) -> None:
+    r = rig([("a", "First", "keep"), ("b", "Second", "keep")])
+    data = render_tiny_png(67)
+    (r.folder("First") / "one.png").write_bytes(data)
+    r.drop_folders(settle=0).push()
+    (r.folder("Second") / "two.png").write_bytes(data)  # later, in another round
+    batch = r.drop_folders(settle=0).push()
+    (image,) = r.images()
+    assert batch.uploaded == {} and batch.linked == 1
+    # The second album's mirror folder holds it now, without a pull or a download.
+    albums = r.config.mirror.root / "albums"
+    placed = sorted(p.parent.name.split(" [")[0] for p in albums.glob("*/*.png")
+                    if f"[{image.id}]" in p.name)
+    assert placed == ["First", "Second"] and r.sb.counters.media_requests == 0
+
+
 def test_uploads_join_the_mirror_without_being_downloaded(rig: RigFactory) -> None:
     r = rig([("cats", "Cats", "remove_from_album")], scenario="demo")
     mirror = Mirror(r.config, r.store, r.client.transport)
