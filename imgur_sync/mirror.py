@@ -163,16 +163,15 @@ class Mirror:
         self._fetched_albums: set[str] = set()
         steps: list[tuple[str, Callable[[bool, PullResult], None]]] = [
             ("images", self._fetch_images), ("albums", self._fetch_albums),
-            ("favorites", self._fetch_favorites), ("gallery_favorites", self._fetch_favorites),
+            ("favorites", self._fetch_favorites),
+            ("gallery_favorites", lambda full, result: self._fetch_favorites(
+                full, result, gallery=True)),
             ("messages", self._fetch_messages)]
         for name, step in steps:
             if name not in sections:
                 continue
             try:
-                if name == "gallery_favorites":
-                    self._fetch_favorites(full, result, gallery=True)
-                else:
-                    step(full, result)
+                step(full, result)
             except ImgurError as exc:  # the section stays as it was; no removals from it
                 log.warning("could not list %s: %s", name, exc)
                 self.store.add_failure("listing", name, str(exc))
