@@ -67,6 +67,11 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool) 
 
     Pulls albums, images, favorites and messages into a folder tree tracked in
     SQLite, and uploads files dropped into mapped folders.
+
+    New here? `imgur-sync demo` tours everything on a built-in sandbox. With your
+    own account: write a config (see config.example.toml), then `imgur-sync auth`
+    and `imgur-sync pull`. Exit codes: 0 done, 1 error, 2 usage or config error,
+    3 finished but some items failed (`imgur-sync status` lists them).
     """
     _setup_logging(verbose, quiet)
     ctx.obj = {"config_path": config_path}
