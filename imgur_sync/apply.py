@@ -106,29 +106,25 @@ class Applier:
         self.should_stop = should_stop
         self._buffer: list[dict[str, Any]] = []
         self._written: dict[str, dict[str, Any]] = {}  # this run's records: no lookups for links
-        self._links_of: dict[str, list[Action]] = {}
         self._buffer_lock = threading.Lock()
         self.progress = progress or (lambda kind, n: None)
 
     def apply(self, actions: Iterable[Action]) -> ApplyResult:
-        """Run the actions: renames, downloads and links in parallel, then the rest in order."""
+        """Run the actions: renames, downloads in parallel, then links and the rest in order."""
         result = ApplyResult()
         actions = list(actions)
         try:
             for action in actions:
                 if action.kind == "rename":
                     self._guard(result, action, self._rename)
-            # A download's links are made by the same worker right after it (while other
-            # workers wait on the network); links to files already here run afterwards.
-            self._links_of: dict[str, list[Action]] = {}
-            for action in actions:
-                if action.kind == "link" and action.want is not None:
-                    self._links_of.setdefault(action.want.canonical or "", []).append(action)
+            # Downloads wait on the network, so they run in parallel; links are quick local
+            # work that only contends for the interpreter in threads, so they run in order.
             downloads = [a for a in actions if a.kind == "download"]
-            self._in_parallel(result, downloads, self._download_and_link)
+            self._in_parallel(result, downloads, self._download)
             self.flush()
-            rest = [a for group in self._links_of.values() for a in group]
-            self._in_parallel(result, rest, self._link)
+            for action in actions:
+                if action.kind == "link":
+                    self._guard(result, action, self._link)
             steps = {"write": self._write, "unlink": self._unlink, "trash": self._trash}
             for action in actions:
                 if action.kind in steps:
@@ -212,22 +208,6 @@ class Applier:
             return False
         self._record(want, want.path, size, file_sha256(target), target.stat().st_mtime)
         return True
-
-    def _download_and_link(self, action: Action, result: ApplyResult) -> bool:
-        """Download an original, then make the links to it (if the download worked)."""
-        with self._buffer_lock:
-            links = self._links_of.pop(action.path, [])
-        try:
-            done = self._download(action, result)
-        except BaseException:
-            with self._buffer_lock:  # its links wait for the next run, like it does
-                self._links_of.setdefault(action.path, []).extend(links)
-            raise
-        if done:
-            result.count("download")
-            for link in links:
-                self._guard(result, link, self._link)
-        return False  # counted above, before its links
 
     def _download(self, action: Action, result: ApplyResult) -> bool:
         want = action.want

@@ -237,8 +237,10 @@ class Mirror:
                 # The albums' image lists come a few at a time; each is saved in order.
                 fetched = pool.map(lambda a: self.api.request(
                     "GET", f"3/album/{a['id']}/images"), changed)
-                for album, images in zip(changed, fetched, strict=True):
-                    with self.store.transaction():  # members and signature commit together
+                # A page of albums commits at once: each album's members and signature
+                # together, and one disk sync per page instead of one per album.
+                with self.store.transaction():
+                    for album, images in zip(changed, fetched, strict=True):
                         self.store.save_images(images, owned=True)
                         self.store.save_album(album, list_signature=_signature(album))
                         self.store.set_album_images(album["id"], [i["id"] for i in images])
