@@ -367,6 +367,9 @@ def demo(folder: Path) -> None:
     from .demo import DROP_ALBUM, run_demo
     from .status import collect_status, render_status
 
+    package_log = logging.getLogger("imgur_sync")
+    if logging.getLogger().level == logging.INFO:  # the tour narrates itself; -v shows more
+        package_log.setLevel(logging.WARNING)
     with _Progress() as progress:
         report = run_demo(folder, progress=progress.update,
                           step=lambda message: click.echo(f"· {message}"))
@@ -377,7 +380,7 @@ def demo(folder: Path) -> None:
                f"{done.get('write', 0)} message transcripts, in {report.pull.requests} API "
                "requests")
     click.echo(f"· The dropped picture is on Imgur as {report.uploaded_id}, in the album "
-               f"{DROP_ALBUM!r}, {report.upload_seconds:.1f} s after it was saved\n")
+               f"{DROP_ALBUM!r}, {report.upload_seconds:.2f} s after it was saved\n")
     root = report.config.mirror.root
     click.echo(f"The mirror ({root}):")
     for line in _tree(root):
