@@ -345,10 +345,12 @@ def run(ctx: click.Context) -> None:
     STOPPING) when started by systemd with Type=notify; see the units in systemd/.
     """
     from .daemon import Daemon
+    from .signin import require_user
     from .workspace import Workspace
 
     config = _load_config(ctx)
     with Workspace(config, purpose="run") as ws:
+        require_user(ws.client.transport)  # refuse now, not on every scheduled pull
         code = Daemon(config, ws).run()
     ctx.exit(code)
 

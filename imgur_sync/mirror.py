@@ -24,11 +24,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .api import ImgurError, NotFound, Transport
+from .api import AuthenticationError, ImgurError, NotFound, Transport
 from .apply import Applier, ApplyResult, Interrupted, sweep_partials
 from .config import Config
 from .plan import Action, Snapshot, desired_tree, plan_changes
-from .signin import check_account
+from .signin import check_account, require_user
 from .status import RATE_LIMITS_SETTING, rate_limits_setting
 from .store import Store
 
@@ -83,6 +83,7 @@ class Mirror:
         kind = "full" if full else "quick"
         result = PullResult(run_id=None, kind=kind)
         sent_before = self.api.requests_sent
+        require_user(self.api)
         self._check_account()
         if dry_run:
             with suppress(_DryRun), self.store.transaction():
@@ -172,6 +173,8 @@ class Mirror:
                 continue
             try:
                 step(full, result)
+            except AuthenticationError:
+                raise  # not a section's problem: nothing can be listed until the user signs in
             except ImgurError as exc:  # the section stays as it was; no removals from it
                 log.warning("could not list %s: %s", name, exc)
                 self.store.add_failure("listing", name, str(exc))

@@ -15,13 +15,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .api import Imgur, Tokens, authorization_url, parse_redirect
+from .api import Imgur, Tokens, Transport, authorization_url, parse_redirect
 from .config import Config
 from .errors import UsageError
 from .tokens import TokenStore, tokens_from_fields
 
 __all__ = ["FLOWS", "AccountMismatch", "check_account", "describe_tokens", "mirrored_account",
-           "new_state", "open_client", "sign_in", "sign_in_url"]
+           "new_state", "open_client", "require_user", "sign_in", "sign_in_url"]
 
 FLOWS = ("token", "pin", "code")
 
@@ -86,6 +86,13 @@ def sign_in(config: Config, store: TokenStore, flow: str, answer: str, *, state:
                   store.path.parent)
     store.save(tokens)
     return tokens
+
+
+def require_user(transport: Transport) -> None:
+    """Refuse, with the fix, to work on "my" account without being signed in."""
+    if not transport.has_user:
+        raise UsageError("Not signed in to Imgur: run `imgur-sync auth` (or put a "
+                         "refresh_token in the [imgur] section of the config)")
 
 
 class AccountMismatch(UsageError):

@@ -27,6 +27,7 @@ from typing import Any
 
 from .api import Album, ApiError, Imgur, ImgurError, RateLimited
 from .config import Config, UploadConfig
+from .signin import require_user
 from .store import Store
 
 __all__ = ["MAX_IMAGE_BYTES", "MAX_VIDEO_BYTES", "Batch", "Uploader", "ignored", "sniff_type"]
@@ -86,6 +87,7 @@ class Uploader:
 
     def resolve_albums(self) -> None:
         """Find each mapped album by id or title, creating the ones that do not exist."""
+        require_user(self.imgur.transport)
         listed = self._list_albums()
         for folder, upload in self.folders.items():
             found = next((a for a in listed if a["id"] == upload.album), None) or next(

@@ -59,3 +59,38 @@ def test_signing_in_as_another_account_is_refused(start_sandbox: Callable[..., S
     assert result.returncode == 2 and "SomebodyElse" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (state / "tokens.json").exists()
+
+
+def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "imgur_sync", *args], capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=60)
+
+
+@pytest.mark.parametrize("command", ["pull", "run"])
+def test_working_on_the_account_without_signing_in_says_how(
+        start_sandbox: Callable[..., Sandbox], tmp_path: Path, command: str) -> None:
+    sb = start_sandbox("demo")
+    config = tmp_path / "config.toml"
+    config.write_text(f'[imgur]\nclient_id = "{sb.client_id}"\n'
+                      f'client_secret = "{sb.client_secret}"\napi_url = "{sb.url}"\n'
+                      f'[mirror]\nroot = "{tmp_path / "mirror"}"\n')
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_"))}
+    env.update(XDG_STATE_HOME=str(tmp_path / "state"), IMGUR_SYNC_CONFIG=str(config),
+               PYTHONPATH=str(ROOT))
+    result = _run([command], env)
+    assert result.returncode == 2 and "imgur-sync auth" in result.stderr
+    assert result.stderr.count("\n") <= 2 and "Traceback" not in result.stderr
+    assert sb.counters.requests == 0  # refused before asking Imgur anything
+
+
+def test_a_refused_refresh_token_stops_the_pull_with_one_message(
+        start_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sb = start_sandbox("demo")
+    config = sandbox_config(tmp_path / "config.toml", sb, tmp_path / "mirror")
+    config.write_text(config.read_text().replace(sb.refresh_token, "0" * 40))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_"))}
+    env.update(XDG_STATE_HOME=str(tmp_path / "state"), IMGUR_SYNC_CONFIG=str(config),
+               PYTHONPATH=str(ROOT))
+    result = _run(["pull"], env)
+    assert result.returncode == 1 and "sign in again with `imgur-sync auth`" in result.stderr
+    assert "listing" not in result.stderr and "Traceback" not in result.stderr
