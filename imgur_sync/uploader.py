@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .api import Album, ApiError, Imgur, ImgurError, RateLimited
+from .api import Album, ApiError, Imgur, ImgurError, RateLimited, iter_pages
 from .config import Config, UploadConfig
 from .signin import require_user
 from .store import Store
@@ -100,12 +100,9 @@ class Uploader:
             self.albums[folder] = found["id"]
 
     def _list_albums(self) -> list[dict[str, Any]]:
-        listed: list[dict[str, Any]] = []
-        page = 0
-        while batch := self.imgur.transport.request("GET", f"3/account/me/albums/{page}"):
-            listed.extend(batch)
-            page += 1
-        return listed
+        transport = self.imgur.transport
+        return list(iter_pages(lambda page: transport.request(
+            "GET", f"3/account/me/albums/{page}")))
 
     def _create_album(self, title: str) -> dict[str, Any]:
         """Create an album once: after a failed attempt, look for it before trying again."""
