@@ -1,8 +1,9 @@
 """Carrying out a plan on disk: atomic downloads, album links, renames, unlinks and trash.
 
-Every file appears under its final name in one ``os.replace`` of a temporary file written
-next to it (``.imgur-sync-*.part``), so a crash leaves either the old state or the new one,
-never a partial file under a final name; leftovers of a crash are swept at the next start.
+Every file appears under its final name whole (:mod:`imgur_sync.files`: an unnamed file
+linked into place, or a temporary file renamed over the old one), so a crash leaves either
+the old state or the new one, never a partial file under a final name; temporary files a
+crash leaves are swept at the next start.
 A file that reached disk but not the database (a crash between the two) is adopted when its
 size matches, not downloaded again. Removed media (Imgur's ``removed.png``) is never saved.
 """
@@ -12,11 +13,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import secrets
 import shutil
 import threading
-from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,15 +24,14 @@ import requests
 
 from .api import ImgurError, MediaRemoved, Transport
 from .errors import ImgurSyncError
+from .files import Placer, make_link, write_all
 from .plan import Action, Want, text_digest
 from .store import Store
 
-__all__ = ["TEMP_PREFIX", "Applier", "ApplyResult", "Interrupted", "file_sha256", "sweep_partials"]
+__all__ = ["Applier", "ApplyResult", "Interrupted", "file_sha256"]
 
 log = logging.getLogger(__name__)
 
-TEMP_PREFIX = ".imgur-sync-"
-TEMP_SUFFIX = ".part"
 CHUNK = 256 * 1024
 FLUSH_EVERY = 2000  # records per transaction (and per sync): per-file commits would dominate
 DOWNLOAD_TRIES = 4
@@ -74,24 +72,6 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def sweep_partials(root: Path) -> int:
-    """Delete temporary files a crash left in the tree; return how many."""
-    swept = 0
-    for folder, _dirs, files in os.walk(root):
-        for name in files:
-            if name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX):
-                Path(folder, name).unlink(missing_ok=True)
-                swept += 1
-    return swept
-
-
-def _temp_for(target: Path) -> Path:
-    """Return an unused temporary name beside ``target`` (its folder is made if needed)."""
-    if not target.parent.is_dir():
-        target.parent.mkdir(parents=True, exist_ok=True)
-    return target.parent / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}"
-
-
 class Applier:
     """Apply actions under ``root``, recording every file in the store."""
 
@@ -108,6 +88,11 @@ class Applier:
         self._written: dict[str, dict[str, Any]] = {}  # this run's records: no lookups for links
         self._buffer_lock = threading.Lock()
         self.progress = progress or (lambda kind, n: None)
+        self.files = Placer()
+        # Per-file system calls are most of a small download's cost: what each folder held
+        # before this run is read once, not asked of every file.
+        self._before: dict[Path, frozenset[str]] = {}
+        self._folder_lock = threading.Lock()
 
     def apply(self, actions: Iterable[Action]) -> ApplyResult:
         """Run the actions: renames, downloads in parallel, then links and the rest in order."""
@@ -135,26 +120,45 @@ class Applier:
 
     def _in_parallel(self, result: ApplyResult, actions: list[Action],
                      step: Callable[[Action, ApplyResult], bool]) -> None:
+        """Run ``step`` on every action with ``concurrency`` threads taking the next in turn.
+
+        Plain threads sharing one iterator, not an executor: a future, a queue slot and a
+        callback per action cost more locking than a small download itself.
+        """
         if not actions:
             return
-        # A few queued per worker: the queue (and memory) stays small on any account size.
-        slots = threading.BoundedSemaphore(self.concurrency * 4)
-        futures: list[Future[None]] = []
+        todo: Iterator[Action] = iter(actions)
+        take = threading.Lock()
+        errors: list[BaseException] = []
 
-        def done(future: Future[None]) -> None:
-            slots.release()
-            self.progress(actions[0].kind, 1)
+        def work() -> None:
+            while not errors:
+                with take:
+                    action = next(todo, None)
+                if action is None:
+                    return
+                try:
+                    self._guard(result, action, step)
+                except BaseException as exc:  # Interrupted, or a bug: stop every worker
+                    errors.append(exc)
+                    return
+                self.progress(action.kind, 1)
 
-        with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            for action in actions:
-                slots.acquire()
-                future = pool.submit(self._guard, result, action, step)
-                future.add_done_callback(done)
-                futures.append(future)
-                if len(futures) >= 1000:  # surface a worker's exception (Interrupted) early
-                    futures = [f for f in futures if not f.done() or f.result()]
-        for future in futures:
-            future.result()
+        workers = [threading.Thread(target=work, name=f"imgur-sync-{actions[0].kind}-{n}",
+                                    daemon=True)
+                   for n in range(min(self.concurrency, len(actions)))]
+        for worker in workers:
+            worker.start()
+        try:
+            for worker in workers:
+                worker.join()
+        except BaseException as exc:  # Ctrl-C: let the files in flight finish, start no more
+            errors.append(exc)
+            for worker in workers:
+                worker.join()
+            raise
+        if errors:
+            raise errors[0]
 
     def flush(self) -> None:
         """Write the buffered file records (one transaction for many files).
@@ -199,9 +203,28 @@ class Applier:
         if full:
             self.flush()
 
+    def _was_there(self, target: Path) -> bool:
+        """Whether ``target`` was a regular file in its folder before this run wrote there.
+
+        One listing per folder instead of a ``stat`` per file: a cold pull asks this of every
+        file it downloads, and only files from an earlier, interrupted run can answer yes.
+        """
+        folder = target.parent
+        with self._folder_lock:
+            names = self._before.get(folder)
+            if names is None:
+                try:
+                    with os.scandir(folder) as entries:
+                        names = frozenset(e.name for e in entries
+                                          if e.is_file(follow_symlinks=False))
+                except (FileNotFoundError, NotADirectoryError):
+                    names = frozenset()
+                self._before[folder] = names
+        return target.name in names
+
     def _adopt(self, want: Want, target: Path) -> bool:
         """Record a file a crash left on disk unrecorded, if it is whole; True if adopted."""
-        if not target.is_file() or target.is_symlink():
+        if not self._was_there(target) or not target.is_file() or target.is_symlink():
             return False
         size = target.stat().st_size
         if want.size is not None and size != want.size:
@@ -225,8 +248,6 @@ class Applier:
             except (requests.RequestException, _ShortBody) as exc:
                 last = exc  # a cut-off body: the transport retried the connection, we retry
                 continue
-            if want.mtime is not None:
-                os.utime(target, (want.mtime, want.mtime))
             self._record(want, want.path, size, digest, want.mtime or target.stat().st_mtime)
             result.add_bytes(size)
             return True
@@ -235,81 +256,61 @@ class Applier:
     def _copy_in(self, local: Path, want: Want) -> bool:
         """Put a file we uploaded into the tree (a hard link when the links mode allows)."""
         target = self.root / want.path
-        temp = _temp_for(target)
-        try:
-            if self.links == "hardlink":  # shares the inode: leave the user's mtime alone
-                self._make_link(local.resolve(), temp)
-            else:
+        if self.links == "hardlink":  # shares the inode: leave the user's mtime alone
+            self.files.link(local.resolve(), target, "hardlink")
+        else:
+            temp = self.files.temp_for(target)
+            try:
                 shutil.copy2(local, temp)
                 if want.mtime is not None:
                     os.utime(temp, (want.mtime, want.mtime))
-            os.replace(temp, target)
-        finally:
-            temp.unlink(missing_ok=True)
+            except BaseException:
+                temp.unlink(missing_ok=True)
+                raise
+            self.files.place(temp, target)
         self._record(want, want.path, target.stat().st_size, file_sha256(target),
                      target.stat().st_mtime)
         return True
 
     def _fetch_to(self, target: Path, want: Want) -> tuple[int, str]:
-        temp = _temp_for(target)
-        try:
-            with self.transport.open_media(want.url or "") as response:
-                kind = response.headers.get("Content-Type", "")
-                if not kind.startswith(MEDIA_TYPES):
-                    raise ValueError(f"the media host answered {kind or 'no type'}, "
-                                     "not an image or video")
-                digest, size = hashlib.sha256(), 0
-                with temp.open("wb") as out:
-                    for chunk in response.iter_content(CHUNK):
-                        out.write(chunk)
-                        digest.update(chunk)
-                        size += len(chunk)
+        """Stream ``want``'s media into ``target``; return its size and sha256."""
+        with self.files.new_file(target) as new, \
+                self.transport.open_media(want.url or "") as response:
+            kind = response.headers.get("Content-Type", "")
+            if not kind.startswith(MEDIA_TYPES):
+                raise ValueError(f"the media host answered {kind or 'no type'}, "
+                                 "not an image or video")
+            digest, size = hashlib.sha256(), 0
+            for chunk in response.iter_content(CHUNK):
+                write_all(new.fd, chunk)
+                digest.update(chunk)
+                size += len(chunk)
             if want.size and size != want.size:
                 raise _ShortBody(f"got {size} bytes of {want.size}")
-            os.replace(temp, target)
-            return size, digest.hexdigest()
-        finally:
-            temp.unlink(missing_ok=True)
+            new.publish(want.mtime)
+        return size, digest.hexdigest()
 
     def _link(self, action: Action, result: ApplyResult) -> bool:
         want = action.want
         assert want is not None and want.canonical is not None
         source, target = self.root / want.canonical, self.root / want.path
-        record = self._written.get(want.canonical) or self.store.file_for(want.canonical)
-        if record is None or not source.exists():
-            raise ValueError(f"its original {want.canonical} is not on disk yet")
-        temp = _temp_for(target)
-        try:
-            self._make_link(source, temp)
-            os.replace(temp, target)
-        finally:
-            temp.unlink(missing_ok=True)
+        record = self._written.get(want.canonical)  # written by this run: known on disk
+        if record is None:
+            record = self.store.file_for(want.canonical)
+            if record is None or not source.exists():
+                raise ValueError(f"its original {want.canonical} is not on disk yet")
+        self.files.link(source, target, self.links)
         self._record(want, want.path, record["size"], record["sha256"], record["mtime"])
         return True
-
-    def _make_link(self, source: Path, temp: Path) -> None:
-        if self.links == "symlink":
-            temp.symlink_to(os.path.relpath(source, temp.parent))
-            return
-        if self.links == "hardlink":
-            try:
-                os.link(source, temp)
-                return
-            except OSError as exc:  # another file system, or links not allowed: copy
-                log.debug("hardlink failed (%s); copying %s", exc.strerror, source)
-        shutil.copy2(source, temp)
 
     def _write(self, action: Action, result: ApplyResult) -> bool:
         want = action.want
         assert want is not None and want.text is not None
         target = self.root / want.path
-        temp = _temp_for(target)
         data = want.text.encode("utf-8")
-        try:
-            temp.write_bytes(data)
-            os.replace(temp, target)
-        finally:
-            temp.unlink(missing_ok=True)
+        with self.files.new_file(target) as new:
+            write_all(new.fd, data)
+            new.publish()
         self._record(want, want.path, len(data), text_digest(want.text), target.stat().st_mtime)
         return True
 
@@ -326,7 +327,7 @@ class Applier:
             os.replace(source, target)
             if want.canonical is not None and self.links == "symlink":
                 target.unlink()  # a relative symlink must be made again from its new place
-                self._make_link(self.root / want.canonical, target)
+                make_link(self.root / want.canonical, target, "symlink")
         elif not target.exists():
             self.store.forget_file(action.source)
             raise ValueError("the file vanished before it could be renamed; it will be "
@@ -335,15 +336,20 @@ class Applier:
             self.store.forget_file(action.source)
             self._record(want, action.path, record.get("size", target.stat().st_size),
                          record.get("sha256"), record.get("mtime", target.stat().st_mtime))
-        _prune_empty(source.parent, self.root)
+        self._prune(source.parent)
         return True
+
+    def _prune(self, folder: Path) -> None:
+        """Remove folders the step left empty; they are no longer known to exist."""
+        _prune_empty(folder, self.root)
+        self.files.forget_folders()
 
     def _unlink(self, action: Action, result: ApplyResult) -> bool:
         assert action.source is not None
         path = self.root / action.source
         path.unlink(missing_ok=True)
         self.store.forget_file(action.source)
-        _prune_empty(path.parent, self.root)
+        self._prune(path.parent)
         return True
 
     def _trash(self, action: Action, result: ApplyResult) -> bool:
@@ -353,7 +359,7 @@ class Applier:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(source, target)
         self.store.forget_file(action.source)  # trash is outside the mirror's bookkeeping
-        _prune_empty(source.parent, self.root)
+        self._prune(source.parent)
         return True
 
 

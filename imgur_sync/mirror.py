@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from .api import AuthenticationError, ImgurError, NotFound, Transport
-from .apply import Applier, ApplyResult, Interrupted, sweep_partials
+from .apply import Applier, ApplyResult, Interrupted
 from .config import Config
+from .files import sweep_partials
 from .plan import Action, Snapshot, desired_tree, plan_changes
 from .signin import check_account, require_user
 from .status import RATE_LIMITS_SETTING, rate_limits_setting

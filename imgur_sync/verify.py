@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from .api import Transport
-from .apply import TEMP_PREFIX, TEMP_SUFFIX, Applier, file_sha256
+from .apply import Applier, file_sha256
+from .files import TEMP_PREFIX, TEMP_SUFFIX
 from .mirror import render_transcript
 from .plan import Action, Want
 from .status import RATE_LIMITS_SETTING, rate_limits_setting

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from support import sandbox_config
 
-from imgur_sync.apply import TEMP_PREFIX, TEMP_SUFFIX
+from imgur_sync.files import TEMP_PREFIX, TEMP_SUFFIX
 from imgur_sync.layout import (
     ALBUMS_DIR,
     FAVORITES_DIR,

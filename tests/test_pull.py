@@ -165,6 +165,22 @@ def test_album_members_refer_to_the_one_stored_copy(rig: Callable[..., Rig], lin
         assert same_inode == (links != "copy")
 
 
+@pytest.mark.parametrize("links", ["hardlink", "symlink", "copy"])
+def test_links_made_but_not_recorded_are_made_again_cleanly(rig: Callable[..., Rig],
+                                                             links: str) -> None:
+    # A crash between making album links and recording them: the next pull links again
+    # over files that already are those links (for hard links, rename is then a no-op).
+    made = rig("demo", album_links=links)
+    assert made.pull().outcome == "ok"
+    members = [p for p in (made.root / "albums").rglob("*") if p.is_file()]
+    assert members
+    for member in members:
+        made.store.forget_file(str(member.relative_to(made.root)))
+    again = made.pull(full=True)
+    assert again.outcome == "ok" and again.applied.done.get("link") == len(members)
+    assert made.check() == []  # includes: no temporary file left anywhere
+
+
 # -- 2, 4. what pulls cost ----------------------------------------------------------------------
 
 

@@ -1,0 +1,237 @@
+"""New files that appear under their final names whole, for as few system calls as can be.
+
+A crash must never leave part of a file under a final name (DESIGN §3.1). The classic way is
+a temporary file beside the target renamed over it, and that is what replaces an existing
+file here. A *new* name needs less, and a cold pull makes only new names, tens of thousands
+of them, where each folder change costs the kernel more than the download costs us:
+
+- downloads are written to an unnamed file (Linux ``O_TMPFILE``) that gets its name in one
+  ``link`` once it is complete; a crash leaves nothing to sweep;
+- hard links and symlinks are atomic already, so a new one is made under its final name.
+
+Where ``O_TMPFILE`` or ``/proc/self/fd`` is missing (another system, an old file system, a
+sandbox without /proc) the temporary-name path is used for everything, so nothing differs
+but speed.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+import logging
+import os
+import secrets
+import shutil
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["TEMP_PREFIX", "TEMP_SUFFIX", "NewFile", "Placer", "make_link", "sweep_partials",
+           "write_all"]
+
+log = logging.getLogger(__name__)
+
+TEMP_PREFIX = ".imgur-sync-"
+TEMP_SUFFIX = ".part"
+
+
+def sweep_partials(root: Path) -> int:
+    """Delete temporary files a crash left in the tree; return how many."""
+    swept = 0
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            if name.startswith(TEMP_PREFIX) and name.endswith(TEMP_SUFFIX):
+                Path(folder, name).unlink(missing_ok=True)
+                swept += 1
+    return swept
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to a descriptor (``os.write`` may write less than asked)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+class NewFile:
+    """A file being written for ``target``: write to :attr:`fd`, then :meth:`publish`.
+
+    Leaving the ``with`` block without publishing discards it.
+    """
+
+    def __init__(self, placer: Placer, target: Path, fd: int, temp: Path | None) -> None:
+        self.placer, self.target, self.fd, self.temp = placer, target, fd, temp
+        self._open = True
+
+    def __enter__(self) -> NewFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._open:
+            self._close()
+            if self.temp is not None:
+                self.temp.unlink(missing_ok=True)
+
+    def _close(self) -> None:
+        self._open = False
+        os.close(self.fd)
+
+    def publish(self, mtime: float | None = None) -> None:
+        """Give the finished file its name (replacing what was there) and close it."""
+        if mtime is not None:
+            os.utime(self.fd, (mtime, mtime))
+        try:
+            if self.temp is None:  # unnamed: one link when the name is free
+                try:
+                    _link_unnamed(self.fd, self.target)
+                    return
+                except FileExistsError:  # replacing a file: name it, then rename over
+                    self.temp = self.placer.temp_for(self.target)
+                    _link_unnamed(self.fd, self.temp)
+        finally:
+            self._close()
+        self.placer.place(self.temp, self.target)
+
+
+class Placer:
+    """Make folders, new files and links under one tree; safe to share between threads."""
+
+    def __init__(self) -> None:
+        self._folders: set[Path] = set()  # folders known to exist: no mkdir for each file
+        self._names = (f"{TEMP_PREFIX}{secrets.token_hex(4)}-{n}{TEMP_SUFFIX}"
+                       for n in itertools.count())
+        self._lock = threading.Lock()
+        self._unnamed: bool | None = None  # O_TMPFILE + /proc linking works here (probed)
+
+    def folder_for(self, target: Path) -> Path:
+        """Make sure ``target``'s folder exists; return it."""
+        folder = target.parent
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._folders.add(folder)
+        return folder
+
+    def forget_folders(self) -> None:
+        """Folders may have been removed: check again before writing into them."""
+        self._folders.clear()
+
+    def temp_for(self, target: Path) -> Path:
+        """Return an unused temporary name beside ``target`` (its folder is made if needed)."""
+        folder = self.folder_for(target)
+        with self._lock:
+            return folder / next(self._names)
+
+    @staticmethod
+    def place(temp: Path, target: Path, *, may_be_same_file: bool = False) -> None:
+        """Move a finished temporary file over ``target``; delete it if that fails.
+
+        ``rename`` does nothing when both names are hard links to one file (a link made
+        again after a crash), so then the temporary name is removed afterwards.
+        """
+        try:
+            os.replace(temp, target)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        if may_be_same_file:
+            temp.unlink(missing_ok=True)
+
+    def new_file(self, target: Path) -> NewFile:
+        """Open a file for ``target`` that nobody sees under that name until published."""
+        folder = self.folder_for(target)
+        if self._unnamed is None:
+            self._unnamed = _probe_unnamed(folder)
+        if self._unnamed:
+            fd = os.open(folder, os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o666)
+            return NewFile(self, target, fd, None)
+        temp = self.temp_for(target)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        return NewFile(self, target, fd, temp)
+
+    def link(self, source: Path, target: Path, mode: str) -> None:
+        """Make ``target`` a ``mode`` link to ``source`` (a refused hardlink is a copy)."""
+        self.folder_for(target)
+        if mode in ("hardlink", "symlink"):
+            try:  # a new name: a link appears whole by itself
+                if mode == "symlink":
+                    target.symlink_to(os.path.relpath(source, target.parent))
+                else:
+                    os.link(source, target)
+                return
+            except FileExistsError:
+                pass  # replace it below
+            except OSError as exc:
+                if mode == "symlink":
+                    raise
+                log.debug("hardlink failed (%s); copying %s", exc.strerror, source)
+                mode = "copy"
+        temp = self.temp_for(target)
+        try:
+            make_link(source, temp, mode)
+        except BaseException:
+            temp.unlink(missing_ok=True)
+            raise
+        self.place(temp, target, may_be_same_file=mode == "hardlink")
+
+
+def make_link(source: Path, name: Path, mode: str) -> None:
+    """Make the new name ``name`` a ``mode`` link to ``source``; a refused hardlink copies."""
+    if mode == "symlink":
+        name.symlink_to(os.path.relpath(source, name.parent))
+        return
+    if mode == "hardlink":
+        try:
+            os.link(source, name)
+            return
+        except OSError as exc:  # another file system, or links not allowed: copy
+            log.debug("hardlink failed (%s); copying %s", exc.strerror, source)
+    shutil.copy2(source, name)
+
+
+def _linkat() -> Callable[..., int] | None:
+    """libc's ``linkat``, which ``os.link`` only calls with a directory descriptor."""
+    if not sys.platform.startswith("linux") or not hasattr(os, "O_TMPFILE"):
+        return None
+    try:
+        function = ctypes.CDLL(None, use_errno=True).linkat
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                         ctypes.c_int]
+    function.restype = ctypes.c_int
+    return function
+
+
+_LINKAT = _linkat()
+_AT_FDCWD, _AT_SYMLINK_FOLLOW = -100, 0x400  # Linux's values
+
+
+def _link_unnamed(fd: int, name: Path) -> None:
+    """Give the unnamed file open as ``fd`` the name ``name`` (it must be free)."""
+    assert _LINKAT is not None
+    # The magic link /proc/self/fd/N leads to the open file itself when followed.
+    if _LINKAT(_AT_FDCWD, f"/proc/self/fd/{fd}".encode(), _AT_FDCWD, os.fsencode(name),
+               _AT_SYMLINK_FOLLOW) != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, os.strerror(error), str(name))
+
+
+def _probe_unnamed(folder: Path) -> bool:
+    """Whether an unnamed file can be made in ``folder`` and then linked to a name."""
+    if _LINKAT is None:
+        return False
+    probe = folder / f"{TEMP_PREFIX}probe-{secrets.token_hex(4)}{TEMP_SUFFIX}"
+    try:
+        fd = os.open(folder, os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o666)
+    except OSError:
+        return False
+    try:
+        _link_unnamed(fd, probe)
+    except OSError as exc:
+        log.debug("unnamed files cannot be linked here (%s): using temporary names", exc)
+        return False
+    finally:
+        os.close(fd)
+    probe.unlink(missing_ok=True)
+    return True
