@@ -20,9 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import requests
-
-from .api import ImgurError, MediaRemoved, Transport
+from .api import BrokenDownload, ImgurError, MediaRemoved, Transport
 from .errors import ImgurSyncError
 from .files import Placer, make_link, write_all
 from .plan import Action, Want, text_digest
@@ -183,7 +181,7 @@ class Applier:
             assert action.want is not None and action.want.image_id is not None
             self.store.mark_media_removed(action.want.image_id)
             result.media_removed.append(action.want.image_id)
-        except (ImgurError, OSError, requests.RequestException, ValueError) as exc:
+        except (ImgurError, OSError, ValueError) as exc:
             reason = f"{action.kind} failed: {exc}"
             log.warning("%s: %s", action.path, reason)
             result.failures.append((action.path, reason))
@@ -245,7 +243,7 @@ class Applier:
         for _ in range(DOWNLOAD_TRIES):
             try:
                 size, digest = self._fetch_to(target, want)
-            except (requests.RequestException, _ShortBody) as exc:
+            except (BrokenDownload, _ShortBody) as exc:
                 last = exc  # a cut-off body: the transport retried the connection, we retry
                 continue
             self._record(want, want.path, size, digest, want.mtime or target.stat().st_mtime)

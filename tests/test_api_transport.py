@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from support import FakeClock
@@ -11,6 +13,7 @@ from support import FakeClock
 from imgur_sync.api.errors import (
     AuthenticationError,
     BadRequest,
+    BrokenDownload,
     MediaRemoved,
     NotFound,
     OverCapacity,
@@ -180,10 +183,65 @@ def test_removed_media_is_never_returned_as_content(demo: Sandbox) -> None:
     image = demo.world.images_of(demo.username)[0]
     link = t.request("GET", f"3/image/{image.id}")["link"]
     with t.open_media(link) as response:
-        assert response.content[:4] == b"\x89PNG"
+        assert b"".join(response.iter_content(1024))[:4] == b"\x89PNG"
     demo.world.remove_media(image.id)
     with pytest.raises(MediaRemoved):
         t.open_media(link)
+
+
+@pytest.fixture
+def proxy() -> Iterator[tuple[str, list[str]]]:
+    """A forward proxy on 127.0.0.1 that answers every GET with a PNG and notes its target."""
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(self.path)  # the absolute URL: only a proxy is asked like that
+            body = b"\x89PNG from the proxy"
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    server.shutdown()
+    server.server_close()
+
+
+def test_media_goes_through_the_proxy_the_environment_names(
+        demo: Sandbox, proxy: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch) -> None:
+    address, seen = proxy
+    for name in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", address)
+    t = transport(demo)
+    with t.open_media("http://media.example/abc.png") as response:
+        assert b"".join(response.iter_content(1024)) == b"\x89PNG from the proxy"
+    assert seen == ["http://media.example/abc.png"]
+    # NO_PROXY exempts a host, read on every download as requests does.
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    image = demo.world.images_of(demo.username)[0]
+    link = t.request("GET", f"3/image/{image.id}")["link"]
+    with t.open_media(link) as response:
+        assert b"".join(response.iter_content(1024))[:4] == b"\x89PNG"
+    assert seen == ["http://media.example/abc.png"]
+
+
+def test_a_media_body_cut_short_raises_broken_download(
+        start_sandbox: Callable[..., Sandbox]) -> None:
+    sb = start_sandbox("demo", faults=FaultPlan(rates={"truncated_media": 1.0}, seed=1))
+    t = transport(sb)
+    image = sb.world.images_of(sb.username)[0]
+    response = t.open_media(t.request("GET", f"3/image/{image.id}")["link"])
+    with pytest.raises(BrokenDownload, match="broke off"), response:
+        b"".join(response.iter_content(1024))
 
 
 def test_no_secret_reaches_the_logs(start_sandbox: Callable[..., Sandbox],

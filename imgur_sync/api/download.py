@@ -14,9 +14,7 @@ import os
 import uuid
 from typing import IO, TYPE_CHECKING
 
-import requests
-
-from .errors import TransportError
+from .errors import BrokenDownload, TransportError
 
 if TYPE_CHECKING:
     from .transport import Transport
@@ -104,9 +102,8 @@ def _stream(transport: Transport, url: str, out: IO[bytes]) -> None:
                 return
             error = TransportError(f"The download stopped after {written} of {expected} bytes",
                                    method="GET", path=url)
-        except requests.RequestException as exc:
-            error = TransportError(f"The download broke off: {type(exc).__name__}",
-                                   method="GET", path=url)
+        except BrokenDownload as exc:
+            error = exc
         finally:
             response.close()
         if attempt + 1 < attempts:

@@ -75,6 +75,10 @@ class TransportError(ImgurError):
     retryable = True
 
 
+class BrokenDownload(TransportError):
+    """A media body stopped before its end (the connection broke while it was read)."""
+
+
 class MalformedResponse(ImgurError):
     """An answer arrived but is not the JSON it should be (an HTML page, a cut-off body)."""
 

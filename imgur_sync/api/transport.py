@@ -36,6 +36,7 @@ from .errors import (
     UsageError,
     error_for,
 )
+from .media import MediaHttp, MediaResponse
 from .ratelimits import Pacer, RateLimits, keep_reserve, request_cost
 
 __all__ = ["DEFAULT_API_URL", "RAPIDAPI_URL", "ApiResponse", "RetryPolicy", "Tokens", "Transport"]
@@ -142,6 +143,10 @@ class Transport:
         self.session.verify = verify
         _read_environment_once(self.session)
         self.session.headers["User-Agent"] = USER_AGENT
+        # Media bypasses requests' session layer (see .media); same proxies and certificates.
+        self.media = MediaHttp(verify=self.session.verify, timeout=timeout,
+                               headers={"User-Agent": MEDIA_USER_AGENT},
+                               trust_env=self.session.trust_env)
         self._refresh_lock = threading.Lock()
         self._count_lock = threading.Lock()
         self.requests_sent = 0  # API requests put on the wire, retries included (not media)
@@ -368,25 +373,23 @@ class Transport:
 
     # -- media ------------------------------------------------------------------------------
 
-    def open_media(self, url: str) -> requests.Response:
+    def open_media(self, url: str) -> MediaResponse:
         """Start downloading a media link; the caller reads ``iter_content`` and closes it.
 
         No credentials go to the media host. Removed media (the ``removed.png`` redirect)
-        raises :class:`MediaRemoved`, so it is never saved as an image's content.
+        raises :class:`MediaRemoved`, so it is never saved as an image's content. A body
+        that breaks off while being read raises :class:`TransportError`.
         """
         attempt = 0
         while True:
             error: ImgurError
             try:
-                response = self.session.get(url, stream=True, timeout=self.timeout,
-                                            headers={"User-Agent": MEDIA_USER_AGENT})
-            except requests.RequestException as exc:
-                error, wait = TransportError(f"No answer from the media host: "
-                                             f"{type(exc).__name__}", method="GET", path=url), None
+                response = self.media.get(url)
+            except TransportError as exc:
+                error, wait = exc, None
             else:
                 if response.url.endswith(REMOVED_SUFFIX) or any(
-                        r.headers.get("Location", "").endswith(REMOVED_SUFFIX)
-                        for r in response.history):
+                        location.endswith(REMOVED_SUFFIX) for location in response.redirects):
                     response.close()
                     raise MediaRemoved("Imgur has removed this media", status=404,
                                        method="GET", path=url)
