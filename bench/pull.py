@@ -10,6 +10,9 @@ the pull's alone. In the same run, on the same sandbox, it measures:
 - a **baseline**: a plain parallel download of those media URLs into files (a thread pool
   of ``--concurrency`` workers, one ``requests.Session`` each), once before and once after
   the cold pull; the faster of the two is the one the pull is held to;
+- for information, the same download through one ``urllib3.PoolManager``: the pull sends
+  media with urllib3 directly (``imgur_sync/api/media.py``), so this shows how much of its
+  lead over the requests baseline is the lighter HTTP stack alone;
 - a **cold** pull (empty state and folder), a **quick** pull of the unchanged account and a
   **full** pull: seconds, API requests and media requests (from the sandbox's
   ``/__sandbox__/counters``), bytes, peak RSS, CPU;
@@ -48,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import urllib3
 
 REPO = Path(__file__).resolve().parents[1]
 CHUNK = 256 * 1024
@@ -328,15 +332,19 @@ class Figures:
 
 
 def baseline(sandbox: SandboxProcess, urls: list[str], folder: Path, concurrency: int,
-             label: str) -> Figures:
-    """Download ``urls`` into ``folder`` with a plain thread pool; time only the downloads."""
+             label: str, stack: str = "requests") -> Figures:
+    """Download ``urls`` into ``folder`` with a plain thread pool; time only the downloads.
+
+    ``stack`` is ``requests`` (a session per thread) or ``urllib3`` (one shared pool).
+    """
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     local = threading.local()
     sessions: list[requests.Session] = []
     lock = threading.Lock()
+    http = urllib3.PoolManager(maxsize=concurrency)
 
-    def fetch(url: str) -> int:
+    def fetch_requests(url: str) -> int:
         session = getattr(local, "session", None)
         if session is None:
             session = local.session = requests.Session()
@@ -351,6 +359,22 @@ def baseline(sandbox: SandboxProcess, urls: list[str], folder: Path, concurrency
                     size += len(chunk)
         return size
 
+    def fetch_urllib3(url: str) -> int:
+        size = 0
+        answer = http.request("GET", url, preload_content=False, timeout=60)
+        try:
+            if answer.status >= 400:
+                raise BenchError(f"the baseline got HTTP {answer.status} for {url}")
+            with (folder / url.rsplit("/", 1)[1]).open("wb") as out:
+                for chunk in answer.stream(CHUNK):
+                    out.write(chunk)
+                    size += len(chunk)
+        finally:
+            answer.release_conn()
+        return size
+
+    fetch = fetch_urllib3 if stack == "urllib3" else fetch_requests
+
     with Window(sandbox) as window:
         start = time.perf_counter()
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
@@ -358,6 +382,7 @@ def baseline(sandbox: SandboxProcess, urls: list[str], folder: Path, concurrency
         seconds = time.perf_counter() - start
     for session in sessions:
         session.close()
+    http.clear()
     shutil.rmtree(folder, ignore_errors=True)
     return Figures(label, seconds, window.delta)
 
@@ -437,6 +462,8 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         out["cold"] = account.pull("cold pull", False, profile)
         out["base2"] = baseline(sandbox, urls, work / "baseline", args.concurrency,
                                 "baseline after")
+        out["base3"] = baseline(sandbox, urls, work / "baseline", args.concurrency,
+                                "urllib3 baseline", stack="urllib3")
         out["quick"] = account.pull("quick pull", False, profile)
         out["full"] = account.pull("full pull", True, profile)
     if args.scale == 1:
@@ -458,7 +485,7 @@ def report(args: argparse.Namespace, m: dict[str, Any]) -> bool:
             f"{'images/s':>9} {'MB/s':>6} {'RSS MB':>7} {'CPU s':>6} {'sbx CPU':>8}")
     print(head)
     print("-" * len(head))
-    for key in ("base1", "cold", "base2", "quick", "full", "cold1"):
+    for key in ("base1", "cold", "base2", "base3", "quick", "full", "cold1"):
         if key == "cold1" and args.scale == 1:
             continue
         f: Figures = m[key]
@@ -496,6 +523,9 @@ def report(args: argparse.Namespace, m: dict[str, Any]) -> bool:
              if v != walk.delta.by_route.get(k, 0) and k.startswith(("GET /3", "POST /3"))}
     print(f"cold pull / faster baseline ({best.label}): {throughput:.2f} x images/s, "
           f"{cold.mb_per_s / best.mb_per_s if best.mb_per_s else 0:.2f} x MB/s")
+    plain = m["base3"]
+    print(f"cold pull / plain urllib3 download (information, no target): "
+          f"{cold.images_per_s / plain.images_per_s if plain.images_per_s else 0:.2f} x images/s")
     print(f"full pull API requests / minimum: {full.delta.api} / {minimum} = {overhead:.3f}"
           + (f"  (routes above the minimum: {extra})" if extra else ""))
     print(f"full pull {full.seconds:.2f} s / minimum walk {walk.seconds:.2f} s = "
