@@ -17,6 +17,7 @@ but speed.
 from __future__ import annotations
 
 import ctypes
+import errno
 import itertools
 import logging
 import os
@@ -143,8 +144,12 @@ class Placer:
         if self._unnamed is None:
             self._unnamed = _probe_unnamed(folder)
         if self._unnamed:
-            fd = os.open(folder, os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o666)
-            return NewFile(self, target, fd, None)
+            try:
+                fd = os.open(folder, os.O_TMPFILE | os.O_WRONLY | os.O_CLOEXEC, 0o666)
+                return NewFile(self, target, fd, None)
+            except OSError as exc:  # a folder on another file system (a mount point inside)
+                if exc.errno not in _UNSUPPORTED:
+                    raise
         temp = self.temp_for(target)
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         return NewFile(self, target, fd, temp)
@@ -204,6 +209,8 @@ def _linkat() -> Callable[..., int] | None:
 
 
 _LINKAT = _linkat()
+# What open(O_TMPFILE) answers where the file system cannot make unnamed files.
+_UNSUPPORTED = frozenset({errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL})
 _AT_FDCWD, _AT_SYMLINK_FOLLOW = -100, 0x400  # Linux's values
 
 

@@ -7,6 +7,7 @@ placer the probe failed. Both must behave the same.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -66,6 +67,27 @@ def test_a_file_abandoned_midway_leaves_nothing(tmp_path: Path, unnamed: bool) -
         write_all(new.fd, b"partial")
         raise RuntimeError("the connection broke")
     assert target.read_bytes() == b"good copy" and leftovers(tmp_path) == []
+
+
+def test_a_folder_without_unnamed_files_takes_the_temporary_name(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As on a mount inside the tree whose file system has no O_TMPFILE (NFS, FAT, CIFS).
+    files = Placer()
+    files._unnamed = True
+    real_open = os.open
+
+    def no_tmpfile(path: object, flags: int, *args: object) -> int:
+        if flags & os.O_TMPFILE == os.O_TMPFILE:
+            raise OSError(errno.EOPNOTSUPP, "Operation not supported")
+        return real_open(path, flags, *args)
+
+    monkeypatch.setattr(os, "open", no_tmpfile)
+    target = tmp_path / "a.png"
+    with files.new_file(target) as new:
+        assert new.temp is not None  # the named path
+        write_all(new.fd, b"picture")
+        new.publish()
+    assert target.read_bytes() == b"picture" and leftovers(tmp_path) == []
 
 
 @pytest.mark.parametrize("mode", ["hardlink", "symlink", "copy"])
