@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -189,15 +190,26 @@ def test_removed_media_is_never_returned_as_content(demo: Sandbox) -> None:
         t.open_media(link)
 
 
-@pytest.fixture
-def proxy() -> Iterator[tuple[str, list[str]]]:
-    """A forward proxy on 127.0.0.1 that answers every GET with a PNG and notes its target."""
+@contextmanager
+def media_host(body_for: Callable[[str], bytes]) -> Iterator[tuple[str, list[str], list[object]]]:
+    """An HTTP/1.1 keep-alive server on 127.0.0.1 answering every GET with ``body_for(path)``.
+
+    Yields its address, the paths asked for (absolute URLs when it is used as a proxy) and
+    one entry per connection opened; the sandbox cannot show reuse (it closes each one).
+    """
     seen: list[str] = []
+    connections: list[object] = []
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            connections.append(self.client_address)
+
         def do_GET(self) -> None:
-            seen.append(self.path)  # the absolute URL: only a proxy is asked like that
-            body = b"\x89PNG from the proxy"
+            seen.append(self.path)
+            body = body_for(self.path)
             self.send_response(200)
             self.send_header("Content-Type", "image/png")
             self.send_header("Content-Length", str(len(body)))
@@ -208,11 +220,38 @@ def proxy() -> Iterator[tuple[str, list[str]]]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", seen
-    server.shutdown()
-    server.server_close()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen, connections
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def proxy() -> Iterator[tuple[str, list[str]]]:
+    """A forward proxy on 127.0.0.1 that answers every GET with a PNG and notes its target."""
+    with media_host(lambda path: b"\x89PNG from the proxy") as (address, seen, _):
+        yield address, seen
+
+
+def test_media_connections_are_reused_only_when_read_to_the_end() -> None:
+    def body_for(path: str) -> bytes:  # a different body per path: a mix-up would show
+        return path.encode() * (200_000 if "big" in path else 10)
+
+    t = Transport("client", clock=FakeClock(), sleep=FakeClock().sleep)
+    with media_host(body_for) as (address, _, connections):
+        for n in range(5):
+            with t.open_media(f"{address}/{n}.png") as response:
+                assert b"".join(response.iter_content(4096)) == body_for(f"/{n}.png")
+        assert len(connections) == 1  # one kept-alive connection for five downloads
+        with t.open_media(f"{address}/big.png") as response:
+            next(response.iter_content(4096))  # given up after the first chunk
+        with t.open_media(f"{address}/after.png") as response:
+            assert b"".join(response.iter_content(4096)) == body_for("/after.png")
+        assert len(connections) == 2  # the half-read connection was dropped, not reused
 
 
 def test_media_goes_through_the_proxy_the_environment_names(
