@@ -7,8 +7,10 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
+import requests.certs
 from support import FakeClock
 
 from imgur_sync.api.errors import (
@@ -271,6 +273,26 @@ def test_media_goes_through_the_proxy_the_environment_names(
     with t.open_media(link) as response:
         assert b"".join(response.iter_content(1024))[:4] == b"\x89PNG"
     assert seen == ["http://media.example/abc.png"]
+
+
+@pytest.mark.parametrize("proxied", [False, True], ids=["no proxy", "proxy"])
+def test_media_checks_certificates_as_requests_would(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, proxied: bool) -> None:
+    for name in ("http_proxy", "HTTP_PROXY", "https_proxy", "HTTPS_PROXY", "no_proxy",
+                 "NO_PROXY", "all_proxy", "ALL_PROXY", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    if proxied:  # requests' per-request path: the bundle must still be the environment's
+        monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    bundle = tmp_path / "corporate-ca.pem"
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(bundle))
+    assert Transport("c").media.tls == {"cert_reqs": "CERT_REQUIRED", "ca_certs": str(bundle)}
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path))  # a folder of certificates
+    assert Transport("c").media.tls == {"cert_reqs": "CERT_REQUIRED",
+                                        "ca_cert_dir": str(tmp_path)}
+    assert Transport("c", verify=False).media.tls == {"cert_reqs": "CERT_NONE"}
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE")
+    assert Transport("c").media.tls == {"cert_reqs": "CERT_REQUIRED",
+                                        "ca_certs": requests.certs.where()}
 
 
 def test_a_media_body_cut_short_raises_broken_download(

@@ -76,11 +76,12 @@ class MediaHttp:
         self.timeout = Timeout(connect=connect, read=read)
         self.headers = {**urllib3.util.make_headers(keep_alive=True, accept_encoding=True),
                         "Accept": "*/*", **headers}
-        self._tls: dict[str, Any] = {"cert_reqs": "CERT_NONE"} if verify is False else {
+        # The certificate settings every pool uses, as urllib3 takes them.
+        self.tls: dict[str, Any] = {"cert_reqs": "CERT_NONE"} if verify is False else {
             "cert_reqs": "CERT_REQUIRED",
             ("ca_cert_dir" if isinstance(verify, str) and os.path.isdir(verify) else "ca_certs"):
                 verify if isinstance(verify, str) else requests.certs.where()}
-        self._direct = urllib3.PoolManager(maxsize=POOL_SIZE, **self._tls)
+        self._direct = urllib3.PoolManager(maxsize=POOL_SIZE, **self.tls)
         self._proxied: dict[str, urllib3.PoolManager] = {}
         self._lock = threading.Lock()
         # Redirects followed, nothing else retried here: the transport retries with backoff.
@@ -109,7 +110,7 @@ class MediaHttp:
         with self._lock:
             manager = self._proxied.get(proxy)
             if manager is None:
-                manager = self._proxied[proxy] = _proxy_manager(proxy, self._tls)
+                manager = self._proxied[proxy] = _proxy_manager(proxy, self.tls)
             return manager
 
 

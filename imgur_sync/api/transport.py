@@ -144,7 +144,10 @@ class Transport:
         _read_environment_once(self.session)
         self.session.headers["User-Agent"] = USER_AGENT
         # Media bypasses requests' session layer (see .media); same proxies and certificates.
-        self.media = MediaHttp(verify=self.session.verify, timeout=timeout,
+        media_verify = self.session.verify
+        if media_verify is True:  # requests would take a bundle the environment names
+            media_verify = _environment_ca_bundle() or True
+        self.media = MediaHttp(verify=media_verify, timeout=timeout,
                                headers={"User-Agent": MEDIA_USER_AGENT},
                                trust_env=self.session.trust_env)
         self._refresh_lock = threading.Lock()
@@ -421,9 +424,14 @@ def _read_environment_once(session: requests.Session) -> None:
     if names.intersection(_PROXY_VARIABLES):
         return  # proxies (and no_proxy exceptions) need requests' per-request logic
     session.trust_env = False
-    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    bundle = _environment_ca_bundle()
     if bundle and session.verify is True:
         session.verify = bundle
+
+
+def _environment_ca_bundle() -> str | None:
+    """The CA bundle requests reads from the environment when ``trust_env`` is on."""
+    return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
 
 
 def _failure(http_status: int, payload: dict[str, Any]) -> tuple[int | None, str]:
