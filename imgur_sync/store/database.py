@@ -1,8 +1,8 @@
-"""The SQLite state of imgur-sync: the memory of what exists remotely and locally, and the queue.
+"""The state database of one account: what exists remotely and locally, cursors, settings.
 
 One database per account, opened through sqlite-utils in WAL mode so the daemon writes while
 ``status`` reads. The tables are described in ``schema.py``; this module is the only code that
-writes them. No HTTP here: callers fetch, then ``save_*`` what they fetched.
+writes them (with ``journal.py``). No HTTP here: callers fetch, then ``save_*`` what they fetched.
 
 Verbs by role: ``save_*`` upserts what Imgur returned, ``get_*``/``iter_*`` read (rows come back
 as plain dicts), ``mark_*`` change state. Every method is atomic on its own; ``transaction()``
@@ -12,20 +12,19 @@ epoch floats passed as ``now=``; when omitted they come from the injected ``cloc
 
 from __future__ import annotations
 
-import functools
 import json
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from pathlib import Path, PurePosixPath
-from typing import Any, TypeVar
+from pathlib import Path
+from typing import Any
 
 from sqlite_utils import Database
 
-from .errors import ImgurSyncError, UsageError
-from .schema import (
+from ..errors import UsageError
+from ..schema import (
     MIGRATIONS,
     album_row,
     conversation_row,
@@ -35,58 +34,16 @@ from .schema import (
     raw_json,
     unknown_migrations,
 )
+from .base import FAVORITE_KINDS, FILE_ROLES, UPLOAD_STATES, StoreError, check, locked, relpath
+from .journal import Journal
 
-__all__ = [
-    "FAVORITE_KINDS",
-    "FILE_ROLES",
-    "RUN_KINDS",
-    "RUN_OUTCOMES",
-    "UPLOAD_STATES",
-    "Store",
-    "StoreError",
-]
+__all__ = ["Store"]
 
-RUN_KINDS = ("quick", "full", "push", "verify")
-RUN_OUTCOMES = ("ok", "failed", "partial", "interrupted")
-FILE_ROLES = ("image", "album", "favorite", "gallery_favorite", "message")
-FAVORITE_KINDS = ("image", "album")
-UPLOAD_STATES = ("pending", "uploading", "done", "failed", "bad", "removed")
 _REMOVABLE = ("albums", "images")  # the tables mark_removed() accepts
 _PAGE = 500  # rows per query when iterating large tables
 
-_F = TypeVar("_F", bound=Callable[..., Any])
 
-
-class StoreError(ImgurSyncError):
-    """The state database cannot be used: unreadable, missing, or written by a newer version."""
-
-
-def _locked(method: _F) -> _F:
-    """Serialize calls on the shared connection (the daemon's threads share one Store)."""
-
-    @functools.wraps(method)
-    def wrapper(self: Store, *args: Any, **kwargs: Any) -> Any:
-        with self._lock:
-            return method(self, *args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _check(value: str, allowed: Sequence[str], what: str) -> str:
-    if value not in allowed:
-        raise UsageError(f"{what} must be one of {', '.join(allowed)}, not {value!r}")
-    return value
-
-
-def _relpath(path: str | PurePosixPath | Path) -> str:
-    """Return ``path`` as a POSIX path relative to the mirror root, refusing escapes."""
-    rel = PurePosixPath(str(path).replace("\\", "/"))
-    if rel.is_absolute() or ".." in rel.parts or not rel.parts:
-        raise UsageError(f"file paths are stored relative to the mirror root, not {path!s}")
-    return rel.as_posix()
-
-
-class Store:
+class Store(Journal):
     """The state database of one account; ``path=None`` keeps it in memory (tests)."""
 
     def __init__(
@@ -182,7 +139,7 @@ class Store:
                 [now, *args, record["id"]],
             )
 
-    @_locked
+    @locked
     def save_album(self, album: Mapping[str, Any], *, list_signature: str | None = None,
                    now: float | None = None) -> None:
         """Upsert an album as Imgur returned it; a ``None`` signature keeps the stored one."""
@@ -197,7 +154,7 @@ class Store:
         """Upsert an image; ``owned`` sticks once true, and a known deletehash is never erased."""
         self.save_images([image], owned=owned, now=now)
 
-    @_locked
+    @locked
     def save_images(self, images: Iterable[Mapping[str, Any]], *, owned: bool,
                     now: float | None = None) -> None:
         """Upsert many images in one transaction (a listing page at a time)."""
@@ -228,12 +185,12 @@ class Store:
                     f"ON CONFLICT({pk}) DO UPDATE SET {', '.join(updates)}",
                     [tuple(row[c] for c in columns) for row in rows])
 
-    @_locked
+    @locked
     def get_album(self, album_id: str) -> dict[str, Any] | None:
         """Return the album row, or None."""
         return next(self.db.query("SELECT * FROM albums WHERE id = ?", [album_id]), None)
 
-    @_locked
+    @locked
     def get_image(self, image_id: str) -> dict[str, Any] | None:
         """Return the image row, or None."""
         return next(self.db.query("SELECT * FROM images WHERE id = ?", [image_id]), None)
@@ -254,7 +211,7 @@ class Store:
             clauses.append("removed_at IS NULL")
         return self._paged("images", " AND ".join(clauses), args, columns)
 
-    @_locked
+    @locked
     def set_album_images(self, album_id: str, image_ids: Iterable[str]) -> None:
         """Replace the album's membership with ``image_ids`` in order (positions 0, 1, …)."""
         ordered = list(dict.fromkeys(image_ids))  # an id listed twice keeps its first place
@@ -266,7 +223,7 @@ class Store:
                 pk=("album_id", "image_id"),
             )
 
-    @_locked
+    @locked
     def get_album_images(self, album_id: str) -> list[str]:
         """Return the ids of the album's images in album order."""
         rows = self.db.execute(
@@ -274,14 +231,14 @@ class Store:
         )
         return [image_id for (image_id,) in rows]
 
-    @_locked
+    @locked
     def save_favorites(self, items: Sequence[tuple[str, str, Mapping[str, Any]]],
                        gallery: bool, *, now: float | None = None, start: int = 0) -> None:
         """Upsert favorites ``(id, kind, raw)`` at positions ``start``, ``start + 1``, …"""
         now = self._now(now)
         records = [
             {"item_id": item_id, "gallery": int(gallery),
-             "kind": _check(kind, FAVORITE_KINDS, "favorite kind"), "position": start + offset,
+             "kind": check(kind, FAVORITE_KINDS, "favorite kind"), "position": start + offset,
              "raw": raw_json(raw), "removed_at": None}
             for offset, (item_id, kind, raw) in enumerate(items)
         ]
@@ -292,7 +249,7 @@ class Store:
                 [now, int(gallery)],
             )
 
-    @_locked
+    @locked
     def mark_favorites_removed(self, except_ids: Iterable[str], gallery: bool, *,
                                now: float | None = None) -> int:
         """Mark every favorite of this kind not in ``except_ids`` as removed; return how many."""
@@ -303,7 +260,7 @@ class Store:
         )
         return cursor.rowcount
 
-    @_locked
+    @locked
     def iter_favorites(self, gallery: bool, *,
                        include_removed: bool = False) -> list[dict[str, Any]]:
         """Return the favorites (or gallery favorites) in listing order."""
@@ -313,24 +270,24 @@ class Store:
             [int(gallery)],
         ))
 
-    @_locked
+    @locked
     def save_conversation(self, conversation: Mapping[str, Any]) -> None:
         """Upsert a conversation (legacy messaging API)."""
         self.db["conversations"].upsert(conversation_row(conversation), pk="id")
 
-    @_locked
+    @locked
     def save_messages(self, conversation_id: int, messages: Iterable[Mapping[str, Any]]) -> None:
         """Upsert messages of a saved conversation."""
         self.db["messages"].upsert_all(
             (message_row(conversation_id, message) for message in messages), pk="id"
         )
 
-    @_locked
+    @locked
     def iter_conversations(self) -> list[dict[str, Any]]:
         """Return the conversations, most recent first."""
         return list(self.db.query("SELECT * FROM conversations ORDER BY datetime DESC, id"))
 
-    @_locked
+    @locked
     def iter_messages(self, conversation_id: int) -> list[dict[str, Any]]:
         """Return a conversation's messages, oldest first."""
         return list(self.db.query(
@@ -338,17 +295,17 @@ class Store:
             [conversation_id],
         ))
 
-    @_locked
+    @locked
     def mark_removed(self, table: str, item_id: str, *, now: float | None = None) -> bool:
         """Record that an album or image is gone upstream; False if unknown or already so."""
-        _check(table, _REMOVABLE, "table")
+        check(table, _REMOVABLE, "table")
         cursor = self.db.execute(
             f"UPDATE {table} SET removed_at = ? WHERE id = ? AND removed_at IS NULL",
             [self._now(now), item_id],
         )
         return cursor.rowcount == 1
 
-    @_locked
+    @locked
     def mark_media_removed(self, image_id: str) -> bool:
         """Record that Imgur replaced the image's media with removed.png; False if unknown."""
         cursor = self.db.execute("UPDATE images SET media_removed = 1 WHERE id = ?", [image_id])
@@ -364,28 +321,28 @@ class Store:
                             "album_id": album_id, "size": size, "sha256": sha256,
                             "mtime": mtime}], now=now)
 
-    @_locked
+    @locked
     def record_files(self, files: Iterable[Mapping[str, Any]], *,
                      now: float | None = None) -> None:
         """Record many files in one transaction (keys as ``record_file``'s arguments)."""
         written_at = self._now(now)
         self._upsert_many("local_files", "path", [
-            {"path": _relpath(f["path"]), "image_id": f["image_id"],
-             "role": _check(f["role"], FILE_ROLES, "file role"), "album_id": f.get("album_id"),
+            {"path": relpath(f["path"]), "image_id": f["image_id"],
+             "role": check(f["role"], FILE_ROLES, "file role"), "album_id": f.get("album_id"),
              "size": f["size"], "sha256": f["sha256"], "mtime": f["mtime"],
              "written_at": written_at} for f in files])
 
-    @_locked
+    @locked
     def forget_file(self, path: str | Path) -> bool:
         """Drop a file's record; False if it was not recorded."""
-        cursor = self.db.execute("DELETE FROM local_files WHERE path = ?", [_relpath(path)])
+        cursor = self.db.execute("DELETE FROM local_files WHERE path = ?", [relpath(path)])
         return cursor.rowcount == 1
 
-    @_locked
+    @locked
     def file_for(self, path: str | Path) -> dict[str, Any] | None:
         """Return the record of a file, or None."""
         return next(
-            self.db.query("SELECT * FROM local_files WHERE path = ?", [_relpath(path)]), None
+            self.db.query("SELECT * FROM local_files WHERE path = ?", [relpath(path)]), None
         )
 
     def iter_files(self, role: str | None = None, *, image_id: str | None = None,
@@ -394,7 +351,7 @@ class Store:
         clauses, args = [], []
         if role is not None:
             clauses.append("role = ?")
-            args.append(_check(role, FILE_ROLES, "file role"))
+            args.append(check(role, FILE_ROLES, "file role"))
         if image_id is not None:
             clauses.append("image_id = ?")
             args.append(image_id)
@@ -422,13 +379,13 @@ class Store:
 
     # ---- cursors, settings ---------------------------------------------------------------
 
-    @_locked
+    @locked
     def get_cursor(self, name: str) -> str | None:
         """Return a listing's high-water mark, or None."""
         row = self.db.execute("SELECT value FROM cursors WHERE name = ?", [name]).fetchone()
         return None if row is None else row[0]
 
-    @_locked
+    @locked
     def set_cursor(self, name: str, value: str, *, now: float | None = None) -> None:
         """Set a listing's high-water mark."""
         now = self._now(now)
@@ -436,161 +393,20 @@ class Store:
             {"name": name, "value": value, "updated": now, "updated_iso": iso(now)}, pk="name"
         )
 
-    @_locked
+    @locked
     def get_setting(self, key: str, default: str | None = None) -> str | None:
         """Return a stored setting (account username, messaging availability…)."""
         row = self.db.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
         return default if row is None else row[0]
 
-    @_locked
+    @locked
     def set_setting(self, key: str, value: str) -> None:
         """Store a setting."""
         self.db["settings"].upsert({"key": key, "value": value}, pk="key")
 
-    # ---- runs and failures ---------------------------------------------------------------
-
-    @_locked
-    def start_run(self, kind: str, *, now: float | None = None) -> int:
-        """Record the start of a run and return its id."""
-        now = self._now(now)
-        table = self.db["runs"].insert(
-            {"kind": _check(kind, RUN_KINDS, "run kind"), "started": now, "started_iso": iso(now)}
-        )
-        return int(table.last_pk)
-
-    @_locked
-    def finish_run(self, run_id: int, outcome: str, *, now: float | None = None,
-                   requests: int = 0, downloaded_bytes: int = 0,
-                   counts: Mapping[str, int] | None = None, error: str | None = None) -> None:
-        """Record how a run ended and what it did."""
-        now = self._now(now)
-        cursor = self.db.execute(
-            "UPDATE runs SET finished = ?, finished_iso = ?, outcome = ?, requests = ?,"
-            " downloaded_bytes = ?, counts = ?, error = ? WHERE id = ?",
-            [now, iso(now), _check(outcome, RUN_OUTCOMES, "run outcome"), requests,
-             downloaded_bytes, json.dumps(dict(counts or {})), error, run_id],
-        )
-        if cursor.rowcount != 1:
-            raise UsageError(f"no run with id {run_id}")
-
-    @_locked
-    def mark_interrupted_runs(self, *, now: float | None = None) -> int:
-        """Close runs a crash left open as 'interrupted'; call it holding the account lock."""
-        now = self._now(now)
-        cursor = self.db.execute(
-            "UPDATE runs SET outcome = 'interrupted', finished = ?, finished_iso = ?"
-            " WHERE outcome IS NULL",
-            [now, iso(now)],
-        )
-        return cursor.rowcount
-
-    @_locked
-    def last_runs(self, n: int = 10) -> list[dict[str, Any]]:
-        """Return the latest runs, newest first, ``counts`` decoded (outcome None = running)."""
-        rows = list(self.db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [n]))
-        for row in rows:
-            row["counts"] = json.loads(row["counts"]) if row["counts"] else {}
-        return rows
-
-    @_locked
-    def add_failure(self, kind: str, item: str | None, reason: str, *,
-                    now: float | None = None) -> int:
-        """Record a failure to show in ``status``; a repeat updates the open one."""
-        now = self._now(now)
-        with self.db.atomic():
-            row = self.db.execute(
-                "SELECT id FROM failures WHERE resolved = 0 AND kind = ? AND item IS ?",
-                [kind, item],
-            ).fetchone()
-            if row is not None:
-                self.db.execute(
-                    "UPDATE failures SET reason = ?, at = ?, at_iso = ?,"
-                    " occurrences = occurrences + 1 WHERE id = ?",
-                    [reason, now, iso(now), row[0]],
-                )
-                return int(row[0])
-            table = self.db["failures"].insert(
-                {"kind": kind, "item": item, "reason": reason, "at": now, "at_iso": iso(now)}
-            )
-            return int(table.last_pk)
-
-    @_locked
-    def resolve_failures(self, kind: str | None = None, item: str | None = None) -> int:
-        """Mark open failures resolved (all, or of one kind, or of one item); return how many."""
-        sql, args = "UPDATE failures SET resolved = 1 WHERE resolved = 0", []
-        if kind is not None:
-            sql += " AND kind = ?"
-            args.append(kind)
-        if item is not None:
-            sql += " AND item = ?"
-            args.append(item)
-        return self.db.execute(sql, args).rowcount
-
-    @_locked
-    def open_failures(self) -> list[dict[str, Any]]:
-        """Return unresolved failures, latest first."""
-        return list(self.db.query("SELECT * FROM failures WHERE resolved = 0 ORDER BY at DESC"))
-
-    # ---- upload journal ------------------------------------------------------------------
-
-    @_locked
-    def add_upload(self, path: str | Path, *, sha256: str, size: int, album_id: str | None,
-                   marker: str, now: float | None = None) -> int:
-        """Journal a file to upload (state 'pending') before any request; return its id."""
-        now = self._now(now)
-        table = self.db["uploads"].insert({
-            "path": str(path), "sha256": sha256, "size": size, "album_id": album_id,
-            "marker": marker, "created": now, "updated": now,
-        })
-        return int(table.last_pk)
-
-    @_locked
-    def mark_upload(self, upload_id: int, state: str, *, now: float | None = None,
-                    **changes: Any) -> None:
-        """Move an upload to ``state``; entering 'uploading' counts an attempt.
-
-        ``changes`` may set ``image_id``, ``album_id``, ``error`` or ``next_attempt_at``.
-        """
-        unknown = set(changes) - {"image_id", "album_id", "error", "next_attempt_at"}
-        if unknown:
-            raise UsageError(f"mark_upload cannot change {', '.join(sorted(unknown))}")
-        sets = {"state": _check(state, UPLOAD_STATES, "upload state"),
-                "updated": self._now(now), **changes}
-        assignments = ", ".join(f"{column} = ?" for column in sets)
-        attempt = ", attempts = attempts + 1" if state == "uploading" else ""
-        cursor = self.db.execute(
-            f"UPDATE uploads SET {assignments}{attempt} WHERE id = ?", [*sets.values(), upload_id]
-        )
-        if cursor.rowcount != 1:
-            raise UsageError(f"no upload with id {upload_id}")
-
-    @_locked
-    def get_upload(self, upload_id: int) -> dict[str, Any] | None:
-        """Return an upload's journal entry, or None."""
-        return next(self.db.query("SELECT * FROM uploads WHERE id = ?", [upload_id]), None)
-
-    @_locked
-    def latest_upload(self, path: str | Path) -> dict[str, Any] | None:
-        """Return the newest journal entry for a local path, or None."""
-        return next(self.db.query(
-            "SELECT * FROM uploads WHERE path = ? ORDER BY id DESC LIMIT 1", [str(path)]), None)
-
-    @_locked
-    def iter_uploads(self, *, state: str | None = None, sha256: str | None = None,
-                     marker: str | None = None) -> list[dict[str, Any]]:
-        """Return journal entries matching every given filter, oldest first."""
-        clauses, args = ["1"], []
-        for column, value in (("state", state), ("sha256", sha256), ("marker", marker)):
-            if value is not None:
-                clauses.append(f"{column} = ?")
-                args.append(value)
-        return list(self.db.query(
-            f"SELECT * FROM uploads WHERE {' AND '.join(clauses)} ORDER BY id", args
-        ))
-
     # ---- status, search, health ----------------------------------------------------------
 
-    @_locked
+    @locked
     def counts(self) -> dict[str, int]:
         """Return the figures ``status`` shows."""
         row = next(self.db.query("""
@@ -616,7 +432,7 @@ class Store:
         row.update({f"uploads_{state}": by_state.get(state, 0) for state in UPLOAD_STATES})
         return row
 
-    @_locked
+    @locked
     def search(self, text: str, *, limit: int = 50) -> list[dict[str, Any]]:
         """Find albums and images whose title or description match ``text``, best first."""
         if not text.strip():
@@ -631,7 +447,7 @@ class Store:
         found.sort(key=lambda row: row["rank"])
         return found[:limit]
 
-    @_locked
+    @locked
     def integrity_check(self) -> str:
         """Return "ok", or what SQLite found wrong (integrity, then foreign keys)."""
         problems = [r[0] for r in self.db.execute("PRAGMA integrity_check")]

@@ -1,0 +1,172 @@
+"""The store's journal: runs, the failures ``status`` lists, and the upload journal.
+
+A mixin of :class:`~imgur_sync.store.Store`, over the same connection and lock; kept apart
+because it records what imgur-sync did, where the rest of the store records what exists.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from ..errors import UsageError
+from ..schema import iso
+from .base import RUN_KINDS, RUN_OUTCOMES, UPLOAD_STATES, check, locked
+
+__all__ = ["Journal"]
+
+
+class Journal:
+    """Runs, failures and uploads; the :class:`Store` provides the connection."""
+
+    db: Database
+    _lock: threading.RLock
+
+    def _now(self, now: float | None) -> float:
+        raise NotImplementedError  # the Store's clock
+
+    # ---- runs and failures ---------------------------------------------------------------
+
+    @locked
+    def start_run(self, kind: str, *, now: float | None = None) -> int:
+        """Record the start of a run and return its id."""
+        now = self._now(now)
+        table = self.db["runs"].insert(
+            {"kind": check(kind, RUN_KINDS, "run kind"), "started": now, "started_iso": iso(now)}
+        )
+        return int(table.last_pk)
+
+    @locked
+    def finish_run(self, run_id: int, outcome: str, *, now: float | None = None,
+                   requests: int = 0, downloaded_bytes: int = 0,
+                   counts: Mapping[str, int] | None = None, error: str | None = None) -> None:
+        """Record how a run ended and what it did."""
+        now = self._now(now)
+        cursor = self.db.execute(
+            "UPDATE runs SET finished = ?, finished_iso = ?, outcome = ?, requests = ?,"
+            " downloaded_bytes = ?, counts = ?, error = ? WHERE id = ?",
+            [now, iso(now), check(outcome, RUN_OUTCOMES, "run outcome"), requests,
+             downloaded_bytes, json.dumps(dict(counts or {})), error, run_id],
+        )
+        if cursor.rowcount != 1:
+            raise UsageError(f"no run with id {run_id}")
+
+    @locked
+    def mark_interrupted_runs(self, *, now: float | None = None) -> int:
+        """Close runs a crash left open as 'interrupted'; call it holding the account lock."""
+        now = self._now(now)
+        cursor = self.db.execute(
+            "UPDATE runs SET outcome = 'interrupted', finished = ?, finished_iso = ?"
+            " WHERE outcome IS NULL",
+            [now, iso(now)],
+        )
+        return cursor.rowcount
+
+    @locked
+    def last_runs(self, n: int = 10) -> list[dict[str, Any]]:
+        """Return the latest runs, newest first, ``counts`` decoded (outcome None = running)."""
+        rows = list(self.db.query("SELECT * FROM runs ORDER BY id DESC LIMIT ?", [n]))
+        for row in rows:
+            row["counts"] = json.loads(row["counts"]) if row["counts"] else {}
+        return rows
+
+    @locked
+    def add_failure(self, kind: str, item: str | None, reason: str, *,
+                    now: float | None = None) -> int:
+        """Record a failure to show in ``status``; a repeat updates the open one."""
+        now = self._now(now)
+        with self.db.atomic():
+            row = self.db.execute(
+                "SELECT id FROM failures WHERE resolved = 0 AND kind = ? AND item IS ?",
+                [kind, item],
+            ).fetchone()
+            if row is not None:
+                self.db.execute(
+                    "UPDATE failures SET reason = ?, at = ?, at_iso = ?,"
+                    " occurrences = occurrences + 1 WHERE id = ?",
+                    [reason, now, iso(now), row[0]],
+                )
+                return int(row[0])
+            table = self.db["failures"].insert(
+                {"kind": kind, "item": item, "reason": reason, "at": now, "at_iso": iso(now)}
+            )
+            return int(table.last_pk)
+
+    @locked
+    def resolve_failures(self, kind: str | None = None, item: str | None = None) -> int:
+        """Mark open failures resolved (all, or of one kind, or of one item); return how many."""
+        sql, args = "UPDATE failures SET resolved = 1 WHERE resolved = 0", []
+        if kind is not None:
+            sql += " AND kind = ?"
+            args.append(kind)
+        if item is not None:
+            sql += " AND item = ?"
+            args.append(item)
+        return self.db.execute(sql, args).rowcount
+
+    @locked
+    def open_failures(self) -> list[dict[str, Any]]:
+        """Return unresolved failures, latest first."""
+        return list(self.db.query("SELECT * FROM failures WHERE resolved = 0 ORDER BY at DESC"))
+
+    # ---- upload journal ------------------------------------------------------------------
+
+    @locked
+    def add_upload(self, path: str | Path, *, sha256: str, size: int, album_id: str | None,
+                   marker: str, now: float | None = None) -> int:
+        """Journal a file to upload (state 'pending') before any request; return its id."""
+        now = self._now(now)
+        table = self.db["uploads"].insert({
+            "path": str(path), "sha256": sha256, "size": size, "album_id": album_id,
+            "marker": marker, "created": now, "updated": now,
+        })
+        return int(table.last_pk)
+
+    @locked
+    def mark_upload(self, upload_id: int, state: str, *, now: float | None = None,
+                    **changes: Any) -> None:
+        """Move an upload to ``state``; entering 'uploading' counts an attempt.
+
+        ``changes`` may set ``image_id``, ``album_id``, ``error`` or ``next_attempt_at``.
+        """
+        unknown = set(changes) - {"image_id", "album_id", "error", "next_attempt_at"}
+        if unknown:
+            raise UsageError(f"mark_upload cannot change {', '.join(sorted(unknown))}")
+        sets = {"state": check(state, UPLOAD_STATES, "upload state"),
+                "updated": self._now(now), **changes}
+        assignments = ", ".join(f"{column} = ?" for column in sets)
+        attempt = ", attempts = attempts + 1" if state == "uploading" else ""
+        cursor = self.db.execute(
+            f"UPDATE uploads SET {assignments}{attempt} WHERE id = ?", [*sets.values(), upload_id]
+        )
+        if cursor.rowcount != 1:
+            raise UsageError(f"no upload with id {upload_id}")
+
+    @locked
+    def get_upload(self, upload_id: int) -> dict[str, Any] | None:
+        """Return an upload's journal entry, or None."""
+        return next(self.db.query("SELECT * FROM uploads WHERE id = ?", [upload_id]), None)
+
+    @locked
+    def latest_upload(self, path: str | Path) -> dict[str, Any] | None:
+        """Return the newest journal entry for a local path, or None."""
+        return next(self.db.query(
+            "SELECT * FROM uploads WHERE path = ? ORDER BY id DESC LIMIT 1", [str(path)]), None)
+
+    @locked
+    def iter_uploads(self, *, state: str | None = None, sha256: str | None = None,
+                     marker: str | None = None) -> list[dict[str, Any]]:
+        """Return journal entries matching every given filter, oldest first."""
+        clauses, args = ["1"], []
+        for column, value in (("state", state), ("sha256", sha256), ("marker", marker)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                args.append(value)
+        return list(self.db.query(
+            f"SELECT * FROM uploads WHERE {' AND '.join(clauses)} ORDER BY id", args
+        ))
