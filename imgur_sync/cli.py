@@ -93,7 +93,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool) 
 @click.option("--faults", default="", metavar="KIND=RATE,...",
               help="Inject failures, e.g. 'server_error=0.1,slow=0.05' or 'all=0.1'. Kinds: "
                    "server_error, rate_limit, over_capacity, malformed_json, html_503, "
-                   "truncated_media, slow, token_expiry.")
+                   "truncated_media, slow, token_expiry, library_agent.")
 @click.option("--token-lifetime", type=click.IntRange(1), default=3600, show_default=True,
               help="Seconds an access token lives.")
 @click.option("--no-legacy", is_flag=True,

@@ -181,6 +181,16 @@ def test_pacer_keeps_a_reserve_and_refuses_long_waits(
     assert sb.counters.requests == requests_before and refused.value.retry_after > 3000
 
 
+def test_media_is_asked_for_as_a_browser_would(start_sandbox: Callable[..., Sandbox]) -> None:
+    # i.imgur.com can refuse library User-Agents (imgur-api.md §7.1); the sandbox does here.
+    sb = start_sandbox("demo", faults=FaultPlan(rates={"library_agent": 1.0}))
+    t = transport(sb)
+    image = sb.world.images_of(sb.username)[0]
+    with t.open_media(t.request("GET", f"3/image/{image.id}")["link"]) as response:
+        assert b"".join(response.iter_content(1024))[:4] == b"\x89PNG"
+    assert "library_agent" not in sb.counters.faults
+
+
 def test_removed_media_is_never_returned_as_content(demo: Sandbox) -> None:
     t = transport(demo)
     image = demo.world.images_of(demo.username)[0]

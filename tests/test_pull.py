@@ -297,7 +297,9 @@ def test_cold_pull_under_every_fault_completes_the_tree(rig: Callable[..., Rig],
         result = made.pull()  # what failed, the next pull must complete
     assert result.outcome == "ok", result.problems
     assert made.check() == []
-    assert set(made.sb.counters.faults) == set(KINDS)  # every kind struck at least once
+    # Every kind struck at least once, except the refusal of library User-Agents: the pull
+    # sends a browser's, so the media host never had a reason to refuse it.
+    assert set(made.sb.counters.faults) == set(KINDS) - {"library_agent"}
 
 
 # -- 6. removed media --------------------------------------------------------------------------

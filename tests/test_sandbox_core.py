@@ -325,6 +325,31 @@ def test_fault_truncated_media_stops_before_content_length(
         requests.get(f"{sb.url}/{image.id}.{image.ext}").content  # noqa: B018
 
 
+def test_fault_library_agent_refuses_library_user_agents_only(
+        start_sandbox: Callable[..., Sandbox]) -> None:
+    sb = _faulty(start_sandbox, "library_agent")
+    image = sb.world.images_of(sb.username)[0]
+    link = f"{sb.url}/{image.id}.{image.ext}"
+    refused = requests.get(link)  # requests' own "python-requests/x.y" agent
+    assert refused.status_code == 429 and refused.headers["Content-Type"].startswith("text/html")
+    assert "Retry-After" not in refused.headers
+    browser = requests.get(link, headers={"User-Agent": "Mozilla/5.0 (X11; Linux x86_64)"})
+    assert browser.status_code == 200 and browser.content[:4] == b"\x89PNG"
+    assert sb.counters.faults["library_agent"] == 1
+    assert sb.counters.media_by_image[image.id] == 1  # a refusal is not a download
+
+
+def test_the_sandbox_help_names_every_fault_kind() -> None:
+    # The CLI keeps the list in its help text rather than importing the sandbox to start.
+    from click.testing import CliRunner
+
+    from imgur_sync.cli import cli
+    from imgur_sync.sandbox.faults import KINDS
+
+    shown = " ".join(CliRunner().invoke(cli, ["sandbox", "--help"]).output.split())
+    assert [kind for kind in KINDS if kind not in shown] == []
+
+
 def test_fault_slow_waits_through_the_injected_sleep(
         start_sandbox: Callable[..., Sandbox], http: requests.Session) -> None:
     slept: list[float] = []

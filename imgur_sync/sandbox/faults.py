@@ -29,9 +29,13 @@ KINDS: dict[str, str] = {
     "truncated_media": "a media download whose body stops before Content-Length",
     "slow": "the answer is delayed by `slow_seconds`",
     "token_expiry": "the caller's access token expires early (403 invalid token)",
+    "library_agent": "the media host answers 429 to a library User-Agent (python-requests…)",
 }
-MEDIA_KINDS = frozenset({"truncated_media", "slow"})
-API_KINDS = frozenset(KINDS) - {"truncated_media"}
+MEDIA_KINDS = frozenset({"truncated_media", "slow", "library_agent"})
+API_KINDS = frozenset(KINDS) - {"truncated_media", "library_agent"}
+# User-Agents of HTTP libraries, which i.imgur.com can refuse (imgur-api.md §7.1).
+LIBRARY_AGENTS = ("python-requests/", "python-urllib3/", "python-urllib/", "python-httpx/",
+                  "aiohttp/", "curl/", "wget/", "go-http-client/")
 
 
 @dataclass
@@ -123,6 +127,17 @@ def garble(response: Response) -> Response:
     body = response.get_data()
     response.set_data(body[: max(1, len(body) // 2)])
     return response
+
+
+def is_library_agent(user_agent: str) -> bool:
+    """Whether a User-Agent is an HTTP library's default, not a browser's."""
+    return not user_agent or user_agent.lower().startswith(LIBRARY_AGENTS)
+
+
+def refused_agent() -> Response:
+    """i.imgur.com's 429 to a library User-Agent: a bare page, no JSON, no Retry-After."""
+    return Response("<html><body><h1>429 Too Many Requests</h1></body></html>", status=429,
+                    mimetype="text/html")
 
 
 def truncate(body: bytes, mimetype: str) -> Response:

@@ -94,6 +94,9 @@ def media_file(ctx: Ctx, name: str) -> Response:
 def _send(ctx: Ctx, body: bytes, mimetype: str, image_id: str) -> Response:
     app = ctx.app
     n = app.fault_number("media")
+    if (fault_shapes.is_library_agent(ctx.request.headers.get("User-Agent", ""))
+            and app.strikes("library_agent", n)):
+        return fault_shapes.refused_agent()
     if app.strikes("slow", n):
         app.sleep(app.faults.slow_seconds)
     with app.counters.lock:
