@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import requests.certs
+import urllib3
 from support import FakeClock
 
 from imgur_sync.api.errors import (
@@ -22,7 +25,9 @@ from imgur_sync.api.errors import (
     OverCapacity,
     RateLimited,
     ServerError,
+    TransportError,
     UsageError,
+    why_no_answer,
 )
 from imgur_sync.api.ratelimits import RateLimits, keep_reserve, request_cost
 from imgur_sync.api.transport import RetryPolicy, Tokens, Transport, _failure
@@ -303,6 +308,63 @@ def test_media_checks_certificates_as_requests_would(
     monkeypatch.delenv("REQUESTS_CA_BUNDLE")
     assert Transport("c").media.tls == {"cert_reqs": "CERT_REQUIRED",
                                         "ca_certs": requests.certs.where()}
+
+
+@pytest.fixture
+def refusing_port() -> Iterator[int]:
+    """A port bound but not listening: connecting is refused, and nobody else takes it."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
+def test_no_answer_is_explained_in_plain_words(refusing_port: int) -> None:
+    t = Transport("c", api_url=f"http://127.0.0.1:{refusing_port}", retry=RetryPolicy(1))
+    with pytest.raises(TransportError, match=r"^No answer from Imgur: the connection was "
+                                             r"refused \(GET /3/image/x\)$"):
+        t.request("GET", "3/image/x")
+    with pytest.raises(TransportError, match=r"^No answer from the media host: the connection "
+                                             r"was refused"):
+        t.open_media(f"http://127.0.0.1:{refusing_port}/x.png")
+
+
+def test_a_silent_server_is_reported_as_timed_out() -> None:
+    with socket.socket() as sock:  # accepts connections (the backlog) and never answers
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(8)
+        address = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        t = Transport("c", api_url=address, retry=RetryPolicy(1), timeout=(2.0, 0.2))
+        with pytest.raises(TransportError, match="No answer from Imgur: it timed out"):
+            t.request("GET", "3/image/x")
+        with pytest.raises(TransportError, match="media host: it timed out"):
+            t.open_media(f"{address}/x.png")
+
+
+def _wrapped(inner: BaseException, *outer: type[BaseException]) -> BaseException:
+    """``inner`` raised and wrapped by each of ``outer`` in turn, as the libraries do."""
+    error = inner
+    for wrapper in outer:
+        try:
+            raise wrapper(error) from error
+        except BaseException as caught:
+            error = caught
+    return error
+
+
+@pytest.mark.parametrize(("error", "words"), [
+    (_wrapped(socket.gaierror(-2, "Name or service not known"), urllib3.exceptions.HTTPError,
+              requests.ConnectionError), "the host name could not be resolved"),
+    (_wrapped(ssl.SSLCertVerificationError("certificate verify failed"),
+              requests.exceptions.SSLError), "TLS certificate could not be verified"),
+    (_wrapped(OSError("tunnel refused"), requests.exceptions.ProxyError),
+     "the proxy failed or refused"),
+    (_wrapped(ConnectionResetError(104, "reset"), requests.ConnectionError),
+     "the connection was cut off"),
+    (ValueError("odd"), "the connection failed (ValueError)"),
+])
+def test_why_no_answer_finds_the_fact_under_the_wrappers(error: BaseException,
+                                                        words: str) -> None:
+    assert words in why_no_answer(error)
 
 
 def test_a_media_body_cut_short_raises_broken_download(

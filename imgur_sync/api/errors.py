@@ -24,12 +24,16 @@ tokens or secrets: they name the request by method and path only.
 
 from __future__ import annotations
 
+import socket
+import ssl
+from collections.abc import Iterator
 from typing import Any
 
 __all__ = [
     "ApiError",
     "AuthenticationError",
     "BadRequest",
+    "BrokenDownload",
     "Forbidden",
     "ImgurError",
     "ImgurSyncError",
@@ -42,6 +46,7 @@ __all__ = [
     "TransportError",
     "UsageError",
     "error_for",
+    "why_no_answer",
 ]
 
 
@@ -160,3 +165,45 @@ def error_for(status: int, message: str, **context: Any) -> ApiError:
         return AuthenticationError(message, status=status, **context)
     cls = {400: BadRequest, 403: Forbidden, 404: NotFound}.get(status, ApiError)
     return cls(message, status=status, **context)
+
+
+def why_no_answer(exc: BaseException) -> str:
+    """Say in plain words why a request got no answer, from what the HTTP library raised.
+
+    requests and urllib3 wrap the operating system's error several layers deep (a
+    ConnectionError holding a MaxRetryError holding a NewConnectionError holding the
+    refusal); the user needs the innermost fact, not the wrappers' class names.
+    """
+    for cause in _causes(exc):
+        name = type(cause).__name__
+        if "ProxyError" in name:
+            return "the proxy failed or refused the connection"
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return "the server's TLS certificate could not be verified"
+        if isinstance(cause, ssl.SSLError):
+            return "the TLS connection failed"
+        if isinstance(cause, socket.gaierror) or name == "NameResolutionError":
+            return "the host name could not be resolved (is the network up?)"
+        if isinstance(cause, ConnectionRefusedError):
+            return "the connection was refused"
+        if isinstance(cause, TimeoutError) or "Timeout" in name:
+            return "it timed out"
+        if isinstance(cause, (ConnectionResetError, BrokenPipeError)) or name in (
+                "RemoteDisconnected", "IncompleteRead", "ProtocolError"):
+            return "the connection was cut off"
+    return f"the connection failed ({type(exc).__name__})"
+
+
+def _causes(exc: BaseException) -> Iterator[BaseException]:
+    """Yield ``exc`` and what it wraps, outermost first, each once."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo and len(seen) < 20:
+        cause = todo.pop(0)
+        if id(cause) in seen:
+            continue
+        seen.add(id(cause))
+        yield cause
+        wrapped = [cause.__cause__, cause.__context__, getattr(cause, "reason", None),
+                   *(a for a in cause.args if isinstance(a, BaseException))]
+        todo.extend(w for w in wrapped if isinstance(w, BaseException))

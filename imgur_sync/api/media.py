@@ -24,7 +24,7 @@ import requests.utils
 import urllib3
 from urllib3.util import Retry, Timeout
 
-from .errors import BrokenDownload, TransportError
+from .errors import BrokenDownload, TransportError, why_no_answer
 
 __all__ = ["MediaHttp", "MediaResponse"]
 
@@ -49,7 +49,7 @@ class MediaResponse:
         try:
             yield from self.raw.stream(chunk_size, decode_content=True)
         except urllib3.exceptions.HTTPError as exc:
-            raise BrokenDownload(f"The download broke off: {type(exc).__name__}",
+            raise BrokenDownload(f"The download broke off: {why_no_answer(exc)}",
                                  method="GET", path=self.url) from exc
         self._read_all = True
 
@@ -96,8 +96,7 @@ class MediaHttp:
                 "GET", url, headers=self.headers, preload_content=False, redirect=True,
                 retries=self._retries, timeout=self.timeout)
         except urllib3.exceptions.HTTPError as exc:
-            reason = getattr(exc, "reason", None) or exc
-            raise TransportError(f"No answer from the media host: {type(reason).__name__}",
+            raise TransportError(f"No answer from the media host: {why_no_answer(exc)}",
                                  method="GET", path=url) from exc
         return MediaResponse(raw, url)
 

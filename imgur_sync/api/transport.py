@@ -35,6 +35,7 @@ from .errors import (
     TransportError,
     UsageError,
     error_for,
+    why_no_answer,
 )
 from .media import MediaHttp, MediaResponse
 from .ratelimits import Pacer, RateLimits, keep_reserve, request_cost
@@ -326,7 +327,7 @@ class Transport:
                 headers=headers, timeout=self.timeout)
             body = response.content
         except requests.RequestException as exc:
-            raise _Retry(TransportError(f"No answer from Imgur: {type(exc).__name__}",
+            raise _Retry(TransportError(f"No answer from Imgur: {why_no_answer(exc)}",
                                         **where)) from None
         self.limits.update(response.headers, self.clock())
         log.debug("%s /%s -> %s (%d bytes, %.0f ms)", method, path, response.status_code,
