@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .api import AuthenticationError, ImgurError, NotFound, Transport
+from .api import AuthenticationError, ImgurError, NotFound, Transport, TransportError
 from .apply import Applier, ApplyResult, Interrupted
 from .config import Config
 from .files import sweep_partials
@@ -62,6 +62,13 @@ class _DryRun(Exception):
     """Raised inside the dry run's transaction so everything it saved rolls back."""
 
 
+def _no_answer(exc: TransportError, api: Transport) -> TransportError:
+    """The error that ends a pull when Imgur does not answer at all."""
+    return TransportError(f"{exc}; the pull stopped after {api.retry.attempts} tries. Check "
+                          "the network connection and [imgur] api_url; the next pull carries "
+                          "on from here.")
+
+
 class Mirror:
     """Mirror one account into ``config.mirror.root``, tracked in ``store``."""
 
@@ -85,7 +92,10 @@ class Mirror:
         result = PullResult(run_id=None, kind=kind)
         sent_before = self.api.requests_sent
         require_user(self.api)
-        self._check_account()
+        try:
+            self._check_account()
+        except TransportError as exc:
+            raise _no_answer(exc, self.api) from exc
         if dry_run:
             with suppress(_DryRun), self.store.transaction():
                 self._fetch_all(sections, full, result)
@@ -176,6 +186,8 @@ class Mirror:
                 step(full, result)
             except AuthenticationError:
                 raise  # not a section's problem: nothing can be listed until the user signs in
+            except TransportError as exc:  # after a whole retry budget: the others would wait too
+                raise _no_answer(exc, self.api) from exc
             except ImgurError as exc:  # the section stays as it was; no removals from it
                 log.warning("could not list %s: %s", name, exc)
                 self.store.add_failure("listing", name, str(exc))

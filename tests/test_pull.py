@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -27,7 +28,7 @@ from pull_support import (
     write_config,
 )
 
-from imgur_sync.api import Transport
+from imgur_sync.api import Transport, TransportError
 from imgur_sync.config import Config, load_config
 from imgur_sync.mirror import Mirror, PullResult
 from imgur_sync.sandbox import FaultPlan, Sandbox, SandboxOptions
@@ -300,6 +301,28 @@ def test_cold_pull_under_every_fault_completes_the_tree(rig: Callable[..., Rig],
     # Every kind struck at least once, except the refusal of library User-Agents: the pull
     # sends a browser's, so the media host never had a reason to refuse it.
     assert set(made.sb.counters.faults) == set(KINDS) - {"library_agent"}
+
+
+def test_imgur_not_answering_stops_the_pull_after_one_calls_retries(tmp_path: Path) -> None:
+    with socket.socket() as refusing:  # bound, not listening: every connection is refused
+        refusing.bind(("127.0.0.1", 0))
+        api_url = f"http://127.0.0.1:{refusing.getsockname()[1]}"
+        (tmp_path / "config.toml").write_text(
+            f'[imgur]\nclient_id = "c"\nclient_secret = "s"\nrefresh_token = "r"\n'
+            f'api_url = "{api_url}"\n[mirror]\nroot = "{tmp_path / "mirror"}"\n')
+        sleeps: list[float] = []
+        transport = Transport("c", "s", refresh_token="r", api_url=api_url,
+                              sleep=sleeps.append)
+        with Store(tmp_path / "state.db") as store:
+            with pytest.raises(TransportError, match=r"the connection was refused .*the pull "
+                                                     r"stopped after 10 tries\. Check the "
+                                                     r"network"):
+                Mirror(load_config(tmp_path / "config.toml"), store, transport).pull()
+            # One call's backoff, not one per section: five sections would wait five times.
+            assert len(sleeps) == transport.retry.attempts - 1
+            [run] = store.last_runs(5)
+            assert run["outcome"] == "failed" and "pull stopped" in run["error"]
+            assert store.open_failures() == []  # no failure per section either
 
 
 # -- 6. removed media --------------------------------------------------------------------------
