@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .api import Imgur, ImgurError
+from .api import Imgur, ImgurError, TransportError
 from .config import Config
 from .mirror import Mirror
 from .store import Store
@@ -100,6 +100,14 @@ class DropFolders:
 
     def push(self) -> Batch:
         """One round for `imgur-sync push`: everything settled is uploaded, then return."""
+        try:
+            return self._push()
+        except TransportError as exc:  # after a whole retry budget: every file would wait too
+            raise TransportError(f"{exc}; the push stopped, and the files not uploaded yet wait "
+                                 "in their folders for the next one. Check the network "
+                                 "connection and [imgur] api_url.") from exc
+
+    def _push(self) -> Batch:
         self.start()
         # Files written moments ago get one settle period (and a little) to finish.
         deadline = self.monotonic() + self.settle * 3

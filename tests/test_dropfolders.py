@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import struct
 import subprocess
 import sys
@@ -30,7 +31,7 @@ from drop_support import (
 )
 from support import FakeClock
 
-from imgur_sync.api import RetryPolicy
+from imgur_sync.api import RetryPolicy, TransportError
 from imgur_sync.dropfolders import DropFolders
 from imgur_sync.mirror import Mirror
 from imgur_sync.sandbox import FaultPlan, Sandbox, SandboxOptions
@@ -394,6 +395,28 @@ def test_files_added_while_nothing_ran_are_uploaded_at_the_next_start(rig: RigFa
         wait_until(lambda: "a4" in r.titles_in("Drops"), "a4 in the album")
     assert sorted(r.titles_in("Drops")) == ["a2", "a3", "a4"]
     assert len(r.images()) == 4 and r.sb.counters.uploads == 4
+
+
+def test_a_push_while_imgur_does_not_answer_keeps_every_file_queued(rig: RigFactory) -> None:
+    sleeps: list[float] = []
+    with socket.socket() as probe:  # a fixed port, so the sandbox can come back on it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    r = rig([("drop", "Drops", "remove_from_album")], sandbox={"port": port},
+            sleep=sleeps.append)
+    folder = r.folder("Drops")
+    for n in (1, 2, 3):
+        (folder / f"q{n}.png").write_bytes(render_tiny_png(300 + n))
+    r.sb.stop()  # the port closes: every connection is refused
+    with pytest.raises(TransportError, match=r"connection was refused.*the push stopped, and "
+                                             r"the files not uploaded yet wait in their folders"):
+        r.drop_folders(settle=0).push()
+    assert len(sleeps) == r.client.transport.retry.attempts - 1  # one call's backoff, no more
+    assert r.sb.counters.uploads == 0
+    # Imgur back: the next push takes all three, once each.
+    r.sb.start()
+    assert len(r.drop_folders(settle=0).push().uploaded) == 3
+    assert sorted(r.titles_in("Drops")) == ["q1", "q2", "q3"] and r.sb.counters.uploads == 3
 
 
 def test_a_bad_file_fixed_while_nothing_ran_is_uploaded_at_the_next_start(
