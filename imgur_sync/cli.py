@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -426,6 +427,9 @@ class _Progress:
     def __init__(self) -> None:
         self.enabled = sys.stderr.isatty() and logging.getLogger().level > logging.DEBUG
         self.bar: Any = None
+        # Downloads report from several threads; click's bar counts a step twice when two
+        # updates interleave (it showed 1642 of 1290).
+        self._lock = threading.Lock()
 
     def __enter__(self) -> _Progress:
         return self
@@ -433,6 +437,10 @@ class _Progress:
     def update(self, kind: str, n: int) -> None:
         if not self.enabled:
             return
+        with self._lock:
+            self._update(kind, n)
+
+    def _update(self, kind: str, n: int) -> None:
         if kind == "planned" and n:
             self.bar = click.progressbar(length=n, label="Downloading", file=sys.stderr,
                                          show_pos=True, show_eta=True)

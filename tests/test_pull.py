@@ -6,11 +6,13 @@ sandbox's world; the shared invariants live in ``pull_support``.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -407,6 +409,29 @@ def test_cli_pull_prints_a_summary_and_dry_run_lists_changes(demo: Sandbox,
     assert re.search(rf"^download +images/After the pull \[{new.id}\]\.png$", dry.stdout, re.M)
     assert "change(s) planned; dry run: nothing was changed" in dry.stdout
     assert not list((tmp_path / "mirror").rglob(f"*{new.id}*"))
+
+
+def test_the_progress_bar_counts_each_download_once_across_threads(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from imgur_sync.cli import _Progress
+
+    monkeypatch.setattr(sys, "stderr", io.StringIO())  # the bar draws here
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads interleave as often as they can: races show
+    try:
+        with _Progress() as progress:
+            progress.enabled = True  # as on a terminal
+            progress.update("planned", 8 * 2000)
+            workers = [threading.Thread(target=lambda: [progress.update("download", 1)
+                                                        for _ in range(2000)])
+                       for _ in range(8)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join()
+            assert progress.bar.pos == 8 * 2000
+    finally:
+        sys.setswitchinterval(interval)
 
 
 def test_cli_pull_refuses_while_another_holds_the_lock(demo: Sandbox, tmp_path: Path) -> None:
