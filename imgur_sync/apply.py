@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .api import BrokenDownload, ImgurError, MediaRemoved, Transport
+from .api import BrokenDownload, ImgurError, MediaRemoved, Transport, TransportError
 from .errors import ImgurSyncError
 from .files import Placer, make_link, write_all
 from .plan import Action, Want, text_digest
 from .store import Store
 
-__all__ = ["Applier", "ApplyResult", "Interrupted", "file_sha256"]
+__all__ = ["Applier", "ApplyResult", "Interrupted", "MediaHostDown", "file_sha256"]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,10 @@ MEDIA_TYPES = ("image/", "video/")
 
 class Interrupted(ImgurSyncError):
     """The work was asked to stop (SIGTERM); what was done so far is recorded."""
+
+
+class MediaHostDown(TransportError):
+    """Download after download got no answer at all: the rest would only wait in turn."""
 
 
 @dataclass
@@ -87,6 +91,10 @@ class Applier:
         self._buffer_lock = threading.Lock()
         self.progress = progress or (lambda kind, n: None)
         self.files = Placer()
+        # Each unanswered download has spent a whole retry budget (about 90 s); once every
+        # worker's last one did, the host is down and the rest would each wait as long.
+        self.give_up_after = max(3, concurrency)
+        self._unanswered = 0
         # Per-file system calls are most of a small download's cost: what each folder held
         # before this run is read once, not asked of every file.
         self._before: dict[Path, frozenset[str]] = {}
@@ -177,6 +185,7 @@ class Applier:
         try:
             if step(action, result):
                 result.count(action.kind)
+            self._unanswered = 0
         except MediaRemoved:
             assert action.want is not None and action.want.image_id is not None
             self.store.mark_media_removed(action.want.image_id)
@@ -185,6 +194,15 @@ class Applier:
             reason = f"{action.kind} failed: {exc}"
             log.warning("%s: %s", action.path, reason)
             result.failures.append((action.path, reason))
+            if isinstance(exc, TransportError) and not isinstance(exc, BrokenDownload):
+                with self._buffer_lock:
+                    self._unanswered += 1
+                    down = self._unanswered >= self.give_up_after
+                if down:
+                    raise MediaHostDown(
+                        f"{self._unanswered} downloads in a row got no answer ({exc}), so the "
+                        "downloads stopped; the files not downloaded yet wait for the next "
+                        "run. Check the network connection.") from exc
 
     # -- steps ------------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from pull_support import (
 )
 
 from imgur_sync.api import Transport, TransportError
+from imgur_sync.apply import MediaHostDown
 from imgur_sync.config import Config, load_config
 from imgur_sync.mirror import Mirror, PullResult
 from imgur_sync.sandbox import FaultPlan, Sandbox, SandboxOptions
@@ -325,6 +326,29 @@ def test_imgur_not_answering_stops_the_pull_after_one_calls_retries(tmp_path: Pa
             [run] = store.last_runs(5)
             assert run["outcome"] == "failed" and "pull stopped" in run["error"]
             assert store.open_failures() == []  # no failure per section either
+
+
+def test_a_media_host_that_does_not_answer_stops_the_downloads_soon(
+        rig: Callable[..., Rig]) -> None:
+    sleeps: list[float] = []
+    with socket.socket() as refusing:  # i.imgur.com's stand-in, down: connections refused
+        refusing.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{refusing.getsockname()[1]}"
+        made = rig("big", options=SandboxOptions(media_url=down), sleep=sleeps.append,
+                   concurrency=2)
+        with pytest.raises(MediaHostDown, match=r"3 downloads in a row got no answer \(No "
+                                                r"answer from the media host: the connection "
+                                                r"was refused"):
+            made.pull()
+    # Each unanswered download spent one retry budget: three in a row (and what the other
+    # worker had in flight), not one per image of the account's 1 290.
+    per_download = made.transport.retry.attempts - 1
+    assert 3 * per_download <= len(sleeps) <= (3 + 2) * per_download
+    assert made.store.last_runs(1)[0]["outcome"] == "failed"
+    # Media served again (here by the sandbox itself, so a full pull re-reads the links that
+    # named the stand-in): nothing was lost, the next pull completes the tree.
+    made.sb.options.media_url = None
+    assert made.pull(full=True).outcome == "ok" and made.check() == []
 
 
 # -- 6. removed media --------------------------------------------------------------------------

@@ -58,6 +58,9 @@ class SandboxOptions:
     enforce_post_limit: bool = False
     max_image_bytes: int = 10 * 1024 * 1024
     max_video_bytes: int = 200 * 1024 * 1024
+    # Where media links point: None for this server itself; another address stands in for
+    # i.imgur.com as a host of its own (one that is down, say).
+    media_url: str | None = None
 
 
 @dataclass

@@ -62,7 +62,7 @@ def _sorted(items: list[Any], sort: str, points: Any = None) -> list[Any]:
 
 def _gallery_page(ctx: Ctx, items: list[Image | Album], page: int, size: int,
                   ) -> list[dict[str, Any]]:
-    return [gallery_json(ctx.world, i, ctx.base, ctx.viewer)
+    return [gallery_json(ctx.world, i, ctx.media, ctx.viewer)
             for i in ctx.page(items, page, size)]
 
 
@@ -96,7 +96,7 @@ def delete_account(ctx: Ctx, u: str) -> bool:
 def account_images(ctx: Ctx, u: str, page: int = 0) -> list[dict[str, Any]]:
     """The account's images, newest first (Client-ID may read them ⚠)."""
     items = _paged(ctx, ctx.world.images_of(ctx.account(u).url), page)
-    return [image_json(ctx.world, i, ctx.base, ctx.viewer) for i in items]
+    return [image_json(ctx.world, i, ctx.media, ctx.viewer) for i in items]
 
 
 @route(U + "/images/ids")
@@ -119,7 +119,7 @@ def account_image(ctx: Ctx, u: str, image_id: str) -> dict[str, Any]:
     image = live_image(ctx.world, image_id)
     if not is_owner(image.owner, account.url):
         raise missing_image(image_id)
-    return image_json(ctx.world, image, ctx.base, ctx.viewer)
+    return image_json(ctx.world, image, ctx.media, ctx.viewer)
 
 
 @route(U + "/image/<key>", "DELETE")
@@ -139,7 +139,7 @@ def delete_account_image(ctx: Ctx, u: str, key: str) -> bool:
 def account_albums(ctx: Ctx, u: str, page: int = 0) -> list[dict[str, Any]]:
     """The account's albums, newest first, without their images."""
     items = _paged(ctx, _albums(ctx, ctx.account(u)), page)
-    return [album_json(ctx.world, a, ctx.base, ctx.viewer) for a in items]
+    return [album_json(ctx.world, a, ctx.media, ctx.viewer) for a in items]
 
 
 @route(U + "/albums/ids")
@@ -162,7 +162,7 @@ def account_album(ctx: Ctx, u: str, album_id: str) -> dict[str, Any]:
     album = live_album(ctx.world, album_id)
     if not is_owner(album.owner, account.url):
         raise ApiError(404, f"Unable to find an album with the id, {album_id}")
-    return album_json(ctx.world, album, ctx.base, ctx.viewer, with_images=True)
+    return album_json(ctx.world, album, ctx.media, ctx.viewer, with_images=True)
 
 
 @route(U + "/album/<key>", "DELETE")

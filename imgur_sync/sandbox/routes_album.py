@@ -145,14 +145,14 @@ def _images(ctx: Ctx, album: Album) -> list[Image]:
 def get_album(ctx: Ctx, album_id: str) -> dict[str, Any]:
     """An album with all its images (hidden/secret albums are readable by link)."""
     album = live_album(ctx.world, album_id)
-    return album_json(ctx.world, album, ctx.base, ctx.viewer, with_images=True)
+    return album_json(ctx.world, album, ctx.media, ctx.viewer, with_images=True)
 
 
 @route("/3/album/<album_id>/images")
 def get_album_images(ctx: Ctx, album_id: str) -> list[dict[str, Any]]:
     """Every image of an album; not paged (imgur-api.md §5.1 #11)."""
     album = live_album(ctx.world, album_id)
-    return [image_json(ctx.world, i, ctx.base, ctx.viewer, in_album=True)
+    return [image_json(ctx.world, i, ctx.media, ctx.viewer, in_album=True)
             for i in _images(ctx, album)]
 
 
@@ -162,7 +162,7 @@ def get_album_image(ctx: Ctx, album_id: str, image_id: str) -> dict[str, Any]:
     album = live_album(ctx.world, album_id)
     if image_id not in album.image_ids:
         raise missing_image(image_id)
-    return image_json(ctx.world, ctx.world.images[image_id], ctx.base, ctx.viewer,
+    return image_json(ctx.world, ctx.world.images[image_id], ctx.media, ctx.viewer,
                       in_album=True)
 
 

@@ -42,7 +42,7 @@ def live_image(world: World, image_id: str) -> Image:
 @route("/3/image/<image_id>")
 def get_image(ctx: Ctx, image_id: str) -> dict[str, Any]:
     """One image."""
-    return image_json(ctx.world, live_image(ctx.world, image_id), ctx.base, ctx.viewer)
+    return image_json(ctx.world, live_image(ctx.world, image_id), ctx.media, ctx.viewer)
 
 
 @route("/3/image/<key>", "POST", "PUT")
@@ -93,7 +93,7 @@ def _decode_base64(text: str) -> bytes:
 def _is_self(ctx: Ctx, parts: SplitResult) -> bool:
     """Return True if ``parts`` addresses this sandbox (its media host)."""
     own = urlsplit(ctx.base)
-    if parts.netloc.lower() == own.netloc.lower():
+    if parts.netloc.lower() in (own.netloc.lower(), urlsplit(ctx.media).netloc.lower()):
         return True
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -214,7 +214,7 @@ def upload(ctx: Ctx) -> dict[str, Any]:
         world.add_album_images(album.id, [image.id])
     with ctx.app.counters.lock:
         ctx.app.counters.uploads += 1
-    answer = image_json(world, image, ctx.base, ctx.viewer)
+    answer = image_json(world, image, ctx.media, ctx.viewer)
     # The uploader always learns the secrets, anonymous or not (imgur-api.md §5.3).
     answer["deletehash"] = image.deletehash
     answer["name"] = image.name

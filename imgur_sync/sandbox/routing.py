@@ -84,6 +84,11 @@ class Ctx:
         return self.app.world
 
     @property
+    def media(self) -> str:
+        """The base URL of media links (i.imgur.com's stand-in): this server unless set."""
+        return (self.app.options.media_url or self.base).rstrip("/")
+
+    @property
     def viewer(self) -> str | None:
         """The signed-in username, or None for Client-ID calls."""
         return self.token.username if self.token else None
