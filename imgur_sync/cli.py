@@ -447,6 +447,9 @@ class _Progress:
             self.bar.__enter__()
         elif kind == "download" and self.bar is not None:
             self.bar.update(n)
+            if self.bar.pos >= self.bar.length:  # done: end the line before what follows
+                self.bar.__exit__(None, None, None)
+                self.bar = None
 
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:

@@ -446,6 +446,7 @@ def test_the_progress_bar_counts_each_download_once_across_threads(
         with _Progress() as progress:
             progress.enabled = True  # as on a terminal
             progress.update("planned", 8 * 2000)
+            bar = progress.bar
             workers = [threading.Thread(target=lambda: [progress.update("download", 1)
                                                         for _ in range(2000)])
                        for _ in range(8)]
@@ -453,7 +454,8 @@ def test_the_progress_bar_counts_each_download_once_across_threads(
                 worker.start()
             for worker in workers:
                 worker.join()
-            assert progress.bar.pos == 8 * 2000
+            assert bar.pos == 8 * 2000
+            assert progress.bar is None  # finished: the next line starts on a line of its own
     finally:
         sys.setswitchinterval(interval)
 
