@@ -95,6 +95,7 @@ class Applier:
         # worker's last one did, the host is down and the rest would each wait as long.
         self.give_up_after = max(3, concurrency)
         self._unanswered = 0
+        self._unanswered_lock = threading.Lock()
         # Per-file system calls are most of a small download's cost: what each folder held
         # before this run is read once, not asked of every file.
         self._before: dict[Path, frozenset[str]] = {}
@@ -195,7 +196,7 @@ class Applier:
             log.warning("%s: %s", action.path, reason)
             result.failures.append((action.path, reason))
             if isinstance(exc, TransportError) and not isinstance(exc, BrokenDownload):
-                with self._buffer_lock:
+                with self._unanswered_lock:
                     self._unanswered += 1
                     down = self._unanswered >= self.give_up_after
                 if down:

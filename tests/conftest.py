@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -37,3 +38,14 @@ def http() -> Iterator[requests.Session]:
     """A plain requests session, closed after the test."""
     with requests.Session() as session:
         yield session
+
+
+@pytest.fixture
+def refusing_url() -> Iterator[str]:
+    """``http://127.0.0.1:PORT`` where every connection is refused: a host that is down.
+
+    The port stays bound (not listening) for the test, so nothing else can take it.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"

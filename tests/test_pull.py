@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -306,40 +305,36 @@ def test_cold_pull_under_every_fault_completes_the_tree(rig: Callable[..., Rig],
     assert set(made.sb.counters.faults) == set(KINDS) - {"library_agent"}
 
 
-def test_imgur_not_answering_stops_the_pull_after_one_calls_retries(tmp_path: Path) -> None:
-    with socket.socket() as refusing:  # bound, not listening: every connection is refused
-        refusing.bind(("127.0.0.1", 0))
-        api_url = f"http://127.0.0.1:{refusing.getsockname()[1]}"
-        (tmp_path / "config.toml").write_text(
-            f'[imgur]\nclient_id = "c"\nclient_secret = "s"\nrefresh_token = "r"\n'
-            f'api_url = "{api_url}"\n[mirror]\nroot = "{tmp_path / "mirror"}"\n')
-        sleeps: list[float] = []
-        transport = Transport("c", "s", refresh_token="r", api_url=api_url,
-                              sleep=sleeps.append)
-        with Store(tmp_path / "state.db") as store:
-            with pytest.raises(TransportError, match=r"the connection was refused .*the pull "
-                                                     r"stopped after 10 tries\. Check the "
-                                                     r"network"):
-                Mirror(load_config(tmp_path / "config.toml"), store, transport).pull()
-            # One call's backoff, not one per section: five sections would wait five times.
-            assert len(sleeps) == transport.retry.attempts - 1
-            [run] = store.last_runs(5)
-            assert run["outcome"] == "failed" and "pull stopped" in run["error"]
-            assert store.open_failures() == []  # no failure per section either
+def test_imgur_not_answering_stops_the_pull_after_one_calls_retries(
+        tmp_path: Path, refusing_url: str) -> None:
+    (tmp_path / "config.toml").write_text(
+        f'[imgur]\nclient_id = "c"\nclient_secret = "s"\nrefresh_token = "r"\n'
+        f'api_url = "{refusing_url}"\n[mirror]\nroot = "{tmp_path / "mirror"}"\n')
+    sleeps: list[float] = []
+    transport = Transport("c", "s", refresh_token="r", api_url=refusing_url,
+                          sleep=sleeps.append)
+    with Store(tmp_path / "state.db") as store:
+        with pytest.raises(TransportError, match=r"the connection was refused .*the pull "
+                                                 r"stopped after 10 tries\. Check the "
+                                                 r"network"):
+            Mirror(load_config(tmp_path / "config.toml"), store, transport).pull()
+        # One call's backoff, not one per section: five sections would wait five times.
+        assert len(sleeps) == transport.retry.attempts - 1
+        [run] = store.last_runs(5)
+        assert run["outcome"] == "failed" and "pull stopped" in run["error"]
+        assert store.open_failures() == []  # no failure per section either
 
 
 def test_a_media_host_that_does_not_answer_stops_the_downloads_soon(
-        rig: Callable[..., Rig]) -> None:
+        rig: Callable[..., Rig], refusing_url: str) -> None:
     sleeps: list[float] = []
-    with socket.socket() as refusing:  # i.imgur.com's stand-in, down: connections refused
-        refusing.bind(("127.0.0.1", 0))
-        down = f"http://127.0.0.1:{refusing.getsockname()[1]}"
-        made = rig("big", options=SandboxOptions(media_url=down), sleep=sleeps.append,
-                   concurrency=2)
-        with pytest.raises(MediaHostDown, match=r"3 downloads in a row got no answer \(No "
-                                                r"answer from the media host: the connection "
-                                                r"was refused"):
-            made.pull()
+    # i.imgur.com's stand-in is down while the API answers.
+    made = rig("big", options=SandboxOptions(media_url=refusing_url), sleep=sleeps.append,
+               concurrency=2)
+    with pytest.raises(MediaHostDown, match=r"3 downloads in a row got no answer \(No "
+                                            r"answer from the media host: the connection "
+                                            r"was refused"):
+        made.pull()
     # Each unanswered download spent one retry budget: three in a row (and what the other
     # worker had in flight), not one per image of the account's 1 290.
     per_download = made.transport.retry.attempts - 1
