@@ -28,6 +28,7 @@ from pull_support import (
     snapshot_tree,
     write_config,
 )
+from support import sandbox_config
 
 from imgur_sync.api import Transport, TransportError
 from imgur_sync.apply import MediaHostDown
@@ -306,18 +307,17 @@ def test_cold_pull_under_every_fault_completes_the_tree(rig: Callable[..., Rig],
 
 
 def test_imgur_not_answering_stops_the_pull_after_one_calls_retries(
-        tmp_path: Path, refusing_url: str) -> None:
-    (tmp_path / "config.toml").write_text(
-        f'[imgur]\nclient_id = "c"\nclient_secret = "s"\nrefresh_token = "r"\n'
-        f'api_url = "{refusing_url}"\n[mirror]\nroot = "{tmp_path / "mirror"}"\n')
+        demo: Sandbox, tmp_path: Path, refusing_url: str) -> None:
+    config = load_config(sandbox_config(tmp_path / "config.toml", demo, tmp_path / "mirror",
+                                        api_url=refusing_url))
     sleeps: list[float] = []
-    transport = Transport("c", "s", refresh_token="r", api_url=refusing_url,
-                          sleep=sleeps.append)
+    transport = Transport(demo.client_id, demo.client_secret, refresh_token=demo.refresh_token,
+                          api_url=refusing_url, sleep=sleeps.append)
     with Store(tmp_path / "state.db") as store:
         with pytest.raises(TransportError, match=r"the connection was refused .*the pull "
                                                  r"stopped after 10 tries\. Check the "
                                                  r"network"):
-            Mirror(load_config(tmp_path / "config.toml"), store, transport).pull()
+            Mirror(config, store, transport).pull()
         # One call's backoff, not one per section: five sections would wait five times.
         assert len(sleeps) == transport.retry.attempts - 1
         [run] = store.last_runs(5)
