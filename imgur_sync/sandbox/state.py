@@ -66,6 +66,8 @@ class World(SocialMixin):
         self._by_deletehash: dict[str, tuple[str, str]] = {}
         self._next_int = 1000
         self._cache: dict[Any, tuple[int, Any]] = {}
+        # API paths answered with planted data instead of the world's (see raw_answer).
+        self.raw_answers: dict[str, Any] = {}
 
     # -- ids -------------------------------------------------------------------
 
@@ -464,6 +466,16 @@ class World(SocialMixin):
             return sorted(items, key=lambda x: (x.gallery_datetime, x.seq), reverse=True)
 
         return self.cached("gallery", build)
+
+    def raw_answer(self, path: str, data: Any = None, remove: bool = False) -> None:
+        """Answer ``GET path`` (``/3/account/me/images/0``) with ``data``, however malformed.
+
+        Tests play a hostile or broken Imgur with it; ``remove`` restores the real answer.
+        """
+        if remove:
+            self.raw_answers.pop(path, None)
+        else:
+            self.raw_answers[path] = data
 
     # -- inspection -------------------------------------------------------------------------
 
