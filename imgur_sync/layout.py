@@ -43,8 +43,8 @@ from urllib.parse import urlsplit
 __all__ = [
     "ALBUMS_DIR", "FAVORITES_DIR", "GALLERY_FAVORITES_DIR", "IMAGES_DIR", "MAX_NAME_BYTES",
     "MESSAGES_DIR", "SECTION_DIRS", "TRASH_DIR", "album_dir", "album_member_path", "extension",
-    "favorite_album_member_path", "favorite_path", "image_path", "is_inside", "message_path",
-    "safe_name", "trash_path",
+    "favorite_album_member_path", "favorite_path", "image_path", "is_id", "is_inside",
+    "message_path", "safe_name", "trash_path",
 ]
 
 IMAGES_DIR = "images"
@@ -151,8 +151,13 @@ def _clean_title(title: str | None) -> str:
     return re.sub(" {2,}", " ", text).strip(_EDGE_JUNK)
 
 
+def is_id(text: object) -> bool:
+    """Say whether ``text`` can name an item: ``[A-Za-z0-9]{1,64}`` and no device name."""
+    return isinstance(text, str) and bool(_IDENT.fullmatch(text)) and text.upper() not in _RESERVED
+
+
 def _name(title: str | None, ident: str, ext: str, max_bytes: int, prefix: str = "") -> str:
-    if not _IDENT.fullmatch(ident) or ident.upper() in _RESERVED:
+    if not is_id(ident):
         raise ValueError(f"not an Imgur id: {ident!r}")
     if ext and not _EXT.fullmatch(ext):
         raise ValueError(f"not a file extension: {ext!r}")

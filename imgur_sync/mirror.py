@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,10 +25,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .api import AuthenticationError, ImgurError, NotFound, Transport, TransportError
+from . import validate
+from .api import (
+    AuthenticationError,
+    ImgurError,
+    MalformedResponse,
+    NotFound,
+    Transport,
+    TransportError,
+)
 from .apply import Applier, ApplyResult, Interrupted
 from .config import Config
+from .errors import ImgurSyncError
 from .files import sweep_partials
+from .layout import is_id
 from .plan import Action, Snapshot, desired_tree, plan_changes
 from .signin import check_account, require_user
 from .status import RATE_LIMITS_SETTING, rate_limits_setting
@@ -56,6 +67,7 @@ class PullResult:
     problems: list[str] = field(default_factory=list)
     removed: int = 0
     messages_available: bool | None = None
+    failed_kinds: set[str] = field(default_factory=set)  # kinds of failure this run recorded
 
 
 class _DryRun(Exception):
@@ -106,10 +118,12 @@ class Mirror:
         self.store.mark_interrupted_runs()
         result.run_id = self.store.start_run(kind)
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            emptied = self._prepare_root()
             sweep_partials(self.root)
             self._fetch_all(sections, full, result)
             result.actions = self._plan(sections)
+            if emptied:
+                result.actions = self._move_nothing(result.actions, result)
             applier = Applier(self.root, self.store, self.api,
                               links=self.config.mirror.album_links,
                               concurrency=self.config.mirror.concurrency,
@@ -124,13 +138,14 @@ class Mirror:
                                   requests=self.api.requests_sent - sent_before)
             raise
         for path, reason in result.applied.failures:
-            self.store.add_failure("download", path, reason)
-            result.problems.append(f"{path}: {reason}")
+            self._fail(result, "download", path, reason)
         result.requests = self.api.requests_sent - sent_before
         result.outcome = "partial" if result.problems else "ok"
-        if not result.problems:  # this run's kinds of failure are fixed; verify's are not
-            self.store.resolve_failures("download")
-            self.store.resolve_failures("listing")
+        # What this run tried again and did not fail at is fixed; verify's failures are not.
+        # An item skipped once may not be listed by a quick pull: only a full one clears them.
+        for failure in ("download", "listing", "root") + (("item",) if full and not only else ()):
+            if failure not in result.failed_kinds:
+                self.store.resolve_failures(failure)
         self._remember_account()
         self.store.finish_run(result.run_id, result.outcome, requests=result.requests,
                               downloaded_bytes=result.applied.downloaded_bytes,
@@ -145,13 +160,68 @@ class Mirror:
         next pull finds it recorded and downloads nothing.
         """
         sections = frozenset(self.config.mirror.include) & frozenset(SECTIONS)
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self._prepare_root()
+        except ImgurSyncError as exc:  # the uploads are done; the next pull brings them in
+            return ApplyResult(failures=[(str(self.root), str(exc))])
         actions = self._plan(sections)
         applier = Applier(self.root, self.store, self.api, links=self.config.mirror.album_links,
                           concurrency=self.config.mirror.concurrency,
                           local_sources=local_sources)
         return applier.apply(a for a in actions if a.kind in ("download", "link")
                              and a.want is not None and a.want.image_id in local_sources)
+
+    def _prepare_root(self) -> bool:
+        """Make the mirror root if need be; return True if it is empty yet files are recorded.
+
+        A root that vanished while the database records files in it is most likely a disk
+        that is not mounted: making it again would fill the disk underneath instead.
+        """
+        recorded = self.store.count_files()
+        if self.root.is_dir():
+            with os.scandir(self.root) as entries:
+                return recorded > 0 and next(entries, None) is None
+        if self.root.exists():
+            raise ImgurSyncError(f"the mirror root {self.root} is a file, not a folder: move "
+                                 "it away or point [mirror] root elsewhere")
+        if recorded:
+            raise ImgurSyncError(
+                f"the mirror root {self.root} is missing although {recorded} files were "
+                "mirrored there: is its disk mounted? Mount it, or create the folder yourself "
+                "(or point [mirror] root elsewhere) to go on")
+        self.root.mkdir(parents=True, exist_ok=True)
+        return False
+
+    def _move_nothing(self, actions: list[Action], result: PullResult) -> list[Action]:
+        """Drop the renames, unlinks and trashing planned for an emptied root, and say so."""
+        recorded = self.store.count_files()
+        log.warning("the mirror root %s is empty although %d files were mirrored there",
+                    self.root, recorded)
+        self._fail(result, "root", str(self.root),
+                   f"it is empty although {recorded} files were mirrored there, so this run "
+                   "moved and removed nothing: mount its disk, or run `imgur-sync verify "
+                   "--repair` to restore the files")
+        return [a for a in actions if a.kind not in ("rename", "unlink", "trash")]
+
+    def _fail(self, result: PullResult, kind: str, item: str, reason: str) -> None:
+        """Record a failure for `status` and the run's outcome."""
+        self.store.add_failure(kind, item, reason)
+        result.problems.append(f"{item}: {reason}")
+        result.failed_kinds.add(kind)
+
+    def _sorted_out(self, items: list[Any], clean: Callable[[Any], Any], where: str,
+                    result: PullResult, skipped: list[str] | None = None) -> list[Any]:
+        """Return the items of a listing that can be mirrored; record why the rest cannot.
+
+        ``skipped`` receives the ids of skipped items whose id itself is sound.
+        """
+        good, bad = validate.sort_out(items, clean)
+        for problem in bad:
+            log.warning("skipped %s in %s: %s", problem.item, where, problem.reason)
+            self._fail(result, "item", f"{where}: {problem.item}", problem.reason)
+            if skipped is not None and problem.ident is not None:
+                skipped.append(problem.ident)
+        return good
 
     def _check_account(self) -> None:
         """Stop before saving anything if the sign-in is for another account than the mirror."""
@@ -192,6 +262,7 @@ class Mirror:
                 log.warning("could not list %s: %s", name, exc)
                 self.store.add_failure("listing", name, str(exc))
                 result.problems.append(f"listing {name}: {exc}")
+                result.failed_kinds.add("listing")
 
     # -- fetching ---------------------------------------------------------------------------
 
@@ -201,7 +272,8 @@ class Mirror:
         while True:
             if self.should_stop():
                 raise Interrupted("stopped on request; the next run carries on from here")
-            items = self.api.request("GET", path.format(page=page))
+            items = validate.listing(self.api.request("GET", path.format(page=page)),
+                                     path.format(page=page))
             if not items:
                 return
             yield items
@@ -223,7 +295,8 @@ class Mirror:
     def _fetch_images(self, full: bool, result: PullResult) -> None:
         seen: set[str] = set()
         may_stop = self._listing_started("images", full)
-        for items in self._pages("3/account/me/images/{page}"):
+        for page in self._pages("3/account/me/images/{page}"):
+            items = self._sorted_out(page, validate.image, "images", result)
             known = {i["id"] for i in items if self._is_known_image(i["id"])}
             self.store.save_images(items, owned=True)
             seen.update(i["id"] for i in items)
@@ -242,9 +315,9 @@ class Mirror:
     def _fetch_albums(self, full: bool, result: PullResult) -> None:
         seen: set[str] = set()
         with ThreadPoolExecutor(max_workers=min(4, self.config.mirror.concurrency)) as pool:
-            for items in self._pages("3/account/me/albums/{page}"):
+            for page in self._pages("3/account/me/albums/{page}"):
                 changed = []
-                for album in items:
+                for album in self._sorted_out(page, validate.album, "albums", result):
                     seen.add(album["id"])
                     stored = self.store.get_album(album["id"])
                     if (full or stored is None or stored["removed_at"] is not None
@@ -256,14 +329,31 @@ class Mirror:
                 # A page of albums commits at once: each album's members and signature
                 # together, and one disk sync per page instead of one per album.
                 with self.store.transaction():
-                    for album, images in zip(changed, fetched, strict=True):
+                    for album, answer in zip(changed, fetched, strict=True):
+                        images = self._album_images(album["id"], answer, "albums", result)
+                        if images is None:
+                            continue  # kept as it was; fetched again next time
                         self.store.save_images(images, owned=True)
-                        self.store.save_album(album, list_signature=_signature(album))
+                        # An album with a skipped image is fetched again by the next pull.
+                        complete = len(images) == len(answer)
+                        self.store.save_album(
+                            album, list_signature=_signature(album) if complete else "")
                         self.store.set_album_images(album["id"], [i["id"] for i in images])
         if full:
             result.removed += self._confirm_gone(
                 (row["id"] for row in self.store.iter_albums() if row["id"] not in seen),
                 "albums", "3/album/{id}")
+
+    def _album_images(self, album_id: str, answer: Any, where: str,
+                      result: PullResult) -> list[dict[str, Any]] | None:
+        """Return the images of an album's image list that can be mirrored; None if it is
+        not a list at all."""
+        try:
+            listed = validate.listing(answer, f"3/album/{album_id}/images")
+        except MalformedResponse as exc:
+            self._fail(result, "item", f"{where}: album {album_id!r}", str(exc))
+            return None
+        return self._sorted_out(listed, validate.image, f"{where}: album {album_id!r}", result)
 
     def _fetch_favorites(self, full: bool, result: PullResult, gallery: bool = False) -> None:
         path = ("3/account/me/gallery_favorites/{page}/newest" if gallery
@@ -272,26 +362,30 @@ class Mirror:
         listing = "gallery_favorites" if gallery else "favorites"
         may_stop = self._listing_started(listing, full)
         seen: list[str] = []
-        for items in self._pages(path):
-            entries = [(i["id"], "album" if i.get("is_album") else "image", i) for i in items]
+        kept: list[str] = []  # favorites skipped as malformed: not removed for that
+        for page in self._pages(path):
+            entries = self._sorted_out(page, validate.favorite, listing, result, skipped=kept)
             for item_id, kind, _ in entries:
                 if kind == "album" and (full or item_id not in known):
-                    self._fetch_favorite_album(item_id)
+                    self._fetch_favorite_album(item_id, listing, result)
             with self.store.transaction():
                 self.store.save_images([i for _, k, i in entries if k == "image"], owned=False)
                 self.store.save_favorites(entries, gallery, start=len(seen))
-            seen.extend(item["id"] for item in items)
-            if may_stop and known.intersection(i["id"] for i in items):
+            seen.extend(item_id for item_id, _, _ in entries)
+            if may_stop and known.intersection(item_id for item_id, _, _ in entries):
                 break
         self._listing_done(listing)
         if full:
-            self.store.mark_favorites_removed(seen, gallery)
+            self.store.mark_favorites_removed(seen + kept, gallery)
 
-    def _fetch_favorite_album(self, album_id: str) -> None:
+    def _fetch_favorite_album(self, album_id: str, where: str, result: PullResult) -> None:
         if album_id in self._fetched_albums:
             return  # favorited and gallery-favorited: one fetch per pull is enough
         self._fetched_albums.add(album_id)
-        images = self.api.request("GET", f"3/album/{album_id}/images")
+        answer = self.api.request("GET", f"3/album/{album_id}/images")
+        images = self._album_images(album_id, answer, where, result)
+        if images is None:
+            return
         with self.store.transaction():
             self.store.save_images(images, owned=False)
             self.store.set_cursor(MEMBERS_CURSOR + album_id,
@@ -299,11 +393,13 @@ class Mirror:
 
     def _fetch_messages(self, full: bool, result: PullResult) -> None:
         try:
-            conversations = self.api.request("GET", "3/conversations")
+            answer = self.api.request("GET", "3/conversations")
         except NotFound:  # Imgur switched messaging off in 2016; the pull goes on without it
             self.store.set_setting("messages_available", "no")
             result.messages_available = False
             return
+        conversations = self._sorted_out(validate.listing(answer, "3/conversations"),
+                                         validate.conversation, "messages", result)
         self.store.set_setting("messages_available", "yes")
         result.messages_available = True
         stored = {row["id"]: row for row in self.store.iter_conversations()}
@@ -313,17 +409,29 @@ class Mirror:
                     and before["message_count"] == conversation.get("message_count")
                     and before["datetime"] == conversation.get("datetime")):
                 continue
-            messages: list[dict[str, Any]] = []
-            page = 1  # the legacy conversation pages start at 1
-            while True:
-                data = self.api.request("GET", f"3/conversations/{conversation['id']}/{page}/0")
-                messages.extend(data.get("messages") or [])
-                if data.get("done", True) or not data.get("messages"):
-                    break
-                page += 1
+            messages = self._messages(conversation["id"], result)
+            if messages is None:
+                continue
             with self.store.transaction():
                 self.store.save_conversation(conversation)
                 self.store.save_messages(conversation["id"], messages)
+
+    def _messages(self, conversation_id: int, result: PullResult) -> list[dict[str, Any]] | None:
+        """Return a conversation's messages, or None when a page of it is not one."""
+        where = f"messages: conversation {conversation_id}"
+        messages: list[dict[str, Any]] = []
+        page = 1  # the legacy conversation pages start at 1
+        while True:
+            data = self.api.request("GET", f"3/conversations/{conversation_id}/{page}/0")
+            if not isinstance(data, dict) or not isinstance(data.get("messages"), list | None):
+                self._fail(result, "item", where, f"Imgur's answer for its page {page} is not "
+                           "a conversation; it is kept as it was")
+                return None
+            listed = data.get("messages") or []
+            messages += self._sorted_out(listed, validate.message, where, result)
+            if data.get("done", True) or not listed:
+                return messages
+            page += 1
 
     def _confirm_gone(self, candidates: Iterator[str], table: str, path: str) -> int:
         """Mark removed what a direct GET confirms is gone (404); return how many."""
@@ -339,10 +447,12 @@ class Mirror:
 
     def _plan(self, sections: frozenset[str]) -> list[Action]:
         # Only what naming and downloading need: the raw JSON would multiply the memory.
-        images = {row["id"]: row for row in self.store.iter_images(columns=PLAN_COLUMNS)}
-        albums = list(self.store.iter_albums())
-        favorites = [_decoded(r) for r in self.store.iter_favorites(False)]
-        gallery = [_decoded(r) for r in self.store.iter_favorites(True)]
+        # Rows an older version saved unchecked (a bad id, no link) cannot be placed: left out.
+        images = {row["id"]: row for row in self.store.iter_images(columns=PLAN_COLUMNS)
+                  if is_id(row["id"]) and row["link"]}
+        albums = [row for row in self.store.iter_albums() if is_id(row["id"])]
+        favorites = [_decoded(r) for r in self.store.iter_favorites(False) if is_id(r["item_id"])]
+        gallery = [_decoded(r) for r in self.store.iter_favorites(True) if is_id(r["item_id"])]
         members = {}
         for row in favorites + gallery:
             if row["kind"] == "album":

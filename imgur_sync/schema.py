@@ -178,7 +178,12 @@ def iso(ts: float | None) -> str | None:
 
 def raw_json(obj: Mapping[str, Any]) -> str:
     """Return the JSON text kept 1:1 in a ``raw`` column."""
-    return json.dumps(obj, ensure_ascii=False)
+    text = json.dumps(obj, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: only JSON's escapes can keep them
+        return json.dumps(obj)
+    return text
 
 
 def _int(value: Any) -> int | None:

@@ -333,6 +333,11 @@ class Store(Journal):
              "written_at": written_at} for f in files])
 
     @locked
+    def count_files(self) -> int:
+        """Return how many files are recorded under the mirror root."""
+        return int(self.db.execute("SELECT count(*) FROM local_files").fetchone()[0])
+
+    @locked
     def forget_file(self, path: str | Path) -> bool:
         """Drop a file's record; False if it was not recorded."""
         cursor = self.db.execute("DELETE FROM local_files WHERE path = ?", [relpath(path)])
