@@ -22,7 +22,7 @@ from typing import Any
 
 from .api import BrokenDownload, ImgurError, MediaRemoved, Transport, TransportError
 from .errors import ImgurSyncError
-from .files import Placer, make_link, write_all
+from .files import LinkedFolder, Placer, make_link, write_all
 from .plan import Action, Want, text_digest
 from .store import Store
 
@@ -52,6 +52,7 @@ class ApplyResult:
     downloaded_bytes: int = 0
     media_removed: list[str] = field(default_factory=list)
     failures: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    refused: set[str] = field(default_factory=set)  # folders that are symbolic links
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, kind: str) -> None:
@@ -90,7 +91,7 @@ class Applier:
         self._written: dict[str, dict[str, Any]] = {}  # this run's records: no lookups for links
         self._buffer_lock = threading.Lock()
         self.progress = progress or (lambda kind, n: None)
-        self.files = Placer()
+        self.files = Placer(root)
         # Each unanswered download has spent a whole retry budget (about 90 s); once every
         # worker's last one did, the host is down and the rest would each wait as long.
         self.give_up_after = max(3, concurrency)
@@ -184,9 +185,19 @@ class Applier:
         if self.should_stop():
             raise Interrupted("stopped on request; the next run carries on from here")
         try:
+            for path in (action.path, action.source, action.want and action.want.canonical):
+                if path is not None:
+                    self.files.check(self.root / path)
             if step(action, result):
                 result.count(action.kind)
             self._unanswered = 0
+        except LinkedFolder as exc:  # one failure for the folder, not one for each file
+            with result._lock:
+                first = exc.folder not in result.refused
+                result.refused.add(exc.folder)
+            if first:
+                log.warning("%s", exc)
+                result.failures.append((exc.folder, str(exc)))
         except MediaRemoved:
             assert action.want is not None and action.want.image_id is not None
             self.store.mark_media_removed(action.want.image_id)

@@ -12,6 +12,10 @@ of them, where each folder change costs the kernel more than the download costs 
 Where ``O_TMPFILE`` or ``/proc/self/fd`` is missing (another system, an old file system, a
 sandbox without /proc) the temporary-name path is used for everything, so nothing differs
 but speed.
+
+Nothing is written through a folder inside the tree that is a symbolic link (one planted
+there would lead writes outside the tree): each folder is checked once, with ``lstat``
+from the root down, before anything goes into it.
 """
 
 from __future__ import annotations
@@ -23,13 +27,14 @@ import logging
 import os
 import secrets
 import shutil
+import stat
 import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
-__all__ = ["TEMP_PREFIX", "TEMP_SUFFIX", "NewFile", "Placer", "make_link", "sweep_partials",
-           "write_all"]
+__all__ = ["TEMP_PREFIX", "TEMP_SUFFIX", "LinkedFolder", "NewFile", "Placer", "linked_folder",
+           "make_link", "sweep_partials", "write_all"]
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +51,39 @@ def sweep_partials(root: Path) -> int:
                 Path(folder, name).unlink(missing_ok=True)
                 swept += 1
     return swept
+
+
+class LinkedFolder(OSError):
+    """A folder inside the tree is a symbolic link; ``folder`` is its path under the root."""
+
+    def __init__(self, folder: str) -> None:
+        super().__init__(f"the folder {folder} is a symbolic link, and imgur-sync does not "
+                         "write through one: replace it with a real folder")
+        self.folder = folder
+
+
+def linked_folder(root: Path, path: Path, real: set[Path] | None = None) -> str | None:
+    """Return the first folder from ``root`` down to ``path``'s that is a symbolic link.
+
+    The answer is its path under ``root``; None when there is none (folders not made yet
+    are none). ``real`` holds folders already found real, and gains those found now.
+    """
+    folder, chain = path.parent, []
+    while folder != root and (real is None or folder not in real):
+        if folder.parent == folder:
+            return None  # not under root: not this tree's to judge
+        chain.append(folder)
+        folder = folder.parent
+    for folder in reversed(chain):
+        try:
+            mode = os.lstat(folder).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return None  # made when needed: a new folder is no link
+        if stat.S_ISLNK(mode):
+            return folder.relative_to(root).as_posix()
+        if real is not None:
+            real.add(folder)
+    return None
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -96,26 +134,42 @@ class NewFile:
 
 
 class Placer:
-    """Make folders, new files and links under one tree; safe to share between threads."""
+    """Make folders, new files and links under one tree; safe to share between threads.
 
-    def __init__(self) -> None:
+    Given the tree's ``root``, it refuses (:class:`LinkedFolder`) paths whose folder under
+    the root is, or lies in, a symbolic link.
+    """
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root
         self._folders: set[Path] = set()  # folders known to exist: no mkdir for each file
+        self._real: set[Path] = set()  # folders under root known to be no symbolic link
         self._names = (f"{TEMP_PREFIX}{secrets.token_hex(4)}-{n}{TEMP_SUFFIX}"
                        for n in itertools.count())
         self._lock = threading.Lock()
         self._unnamed: bool | None = None  # O_TMPFILE + /proc linking works here (probed)
 
+    def check(self, path: Path) -> None:
+        """Raise :class:`LinkedFolder` if ``path`` is reached through a symbolic link."""
+        if self.root is not None and path.parent not in self._real:
+            with self._lock:
+                linked = linked_folder(self.root, path, self._real)
+            if linked is not None:
+                raise LinkedFolder(linked)
+
     def folder_for(self, target: Path) -> Path:
         """Make sure ``target``'s folder exists; return it."""
         folder = target.parent
         if folder not in self._folders:
+            self.check(target)
             folder.mkdir(parents=True, exist_ok=True)
             self._folders.add(folder)
         return folder
 
     def forget_folders(self) -> None:
-        """Folders may have been removed: check again before writing into them."""
+        """Folders may have been removed or replaced: check again before writing into them."""
         self._folders.clear()
+        self._real.clear()
 
     def temp_for(self, target: Path) -> Path:
         """Return an unused temporary name beside ``target`` (its folder is made if needed)."""

@@ -13,6 +13,8 @@ uses, so every file is again written atomically and recorded:
 
 A bad file is moved aside, not deleted, while its replacement downloads, and put back when the
 download fails: when Imgur now serves ``removed.png`` the file on disk is kept as it is.
+A file whose folder in the tree is a symbolic link is reported and left alone: reading or
+writing through it would reach outside the tree.
 Every verify is recorded as a run of kind "verify"; what stays broken is an open failure
 (kind "verify") that ``status`` lists, and the next verify re-examines it.
 """
@@ -31,7 +33,7 @@ from typing import Any
 
 from .api import Transport
 from .apply import Applier, file_sha256
-from .files import TEMP_PREFIX, TEMP_SUFFIX
+from .files import TEMP_PREFIX, TEMP_SUFFIX, LinkedFolder, linked_folder
 from .mirror import render_transcript
 from .plan import Action, Want
 from .status import RATE_LIMITS_SETTING, rate_limits_setting
@@ -116,8 +118,14 @@ def verify(root: Path, store: Store, *, repair: bool, transport: Transport | Non
     try:
         bad: dict[str, tuple[_Row, Problem]] = {}
         hashes: dict[tuple[int, ...], str] = {}
+        real: set[Path] = set()  # folders found to be no symbolic link
         for row in store.iter_files():
             report.checked += 1
+            linked = linked_folder(root, root / row["path"], real)
+            if linked is not None:  # not repaired: that would write through the link
+                report.problems.append(Problem(row["path"], "missing",
+                                               str(LinkedFolder(linked))))
+                continue
             problem = check_file(root, row, hashes)
             if problem is not None:
                 bad[row["path"]] = (row, problem)

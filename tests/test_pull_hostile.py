@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import requests
-from pull_support import write_config
+from pull_support import snapshot_tree, write_config
 from test_pull import Rig, _cli, make_rig
 
 from imgur_sync.errors import ImgurSyncError
@@ -215,6 +215,60 @@ def test_cli_pull_with_a_malformed_item_exits_3_and_status_lists_it(
         assert "failed: messages: conversation '../x'" in done.stderr
     status = _cli(tmp_path, "status")
     assert "conversation '../x'" in status.stdout
+
+
+# -- finding 12: symlinked folders inside the mirror are not written through ---------------------
+
+
+def _swap_for_link(folder: Path, elsewhere: Path) -> None:
+    """Move ``folder`` to ``elsewhere`` and leave a symlink to it in its place."""
+    shutil.move(folder, elsewhere)
+    folder.symlink_to(elsewhere, target_is_directory=True)
+
+
+def test_a_symlinked_images_folder_is_not_written_through(rig: Callable[..., Rig],
+                                                          tmp_path: Path) -> None:
+    made = rig()
+    assert made.pull().outcome == "ok"
+    elsewhere = tmp_path / "elsewhere"
+    _swap_for_link(made.root / "images", elsewhere)
+    there = snapshot_tree(elsewhere)
+    added = made.sb.world.add_image(made.sb.username, "New", media_kind="stored",
+                                    data=render_tiny_png(5))
+    result = made.pull()
+    assert snapshot_tree(elsewhere) == there  # nothing written outside the root
+    assert not list(made.root.rglob(f"*{added.id}*"))
+    assert result.outcome == "partial"
+    assert "images" in failures(made, "download")
+    assert "symbolic link" in failures(made, "download")["images"]["reason"]
+    report = verify(made.root, made.store, repair=True, transport=made.transport)
+    assert not report.ok
+    assert all("images is a symbolic link" in report.reason(p) for p in report.remaining)
+    assert {p.path.split("/")[0] for p in report.remaining} == {"images"}
+    assert snapshot_tree(elsewhere) == there
+    assert {f["item"].split("/")[0] for f in made.store.open_failures()
+            if f["kind"] == "verify"} == {"images"}
+
+
+def test_a_symlinked_album_folder_is_not_written_through(rig: Callable[..., Rig],
+                                                         tmp_path: Path) -> None:
+    made = rig()
+    assert made.pull().outcome == "ok"
+    album = made.sb.world.albums_of(made.sb.username)[0]
+    [folder] = (made.root / "albums").glob(f"*[[]{album.id}[]]")
+    elsewhere = tmp_path / "elsewhere"
+    _swap_for_link(folder, elsewhere)
+    there = snapshot_tree(elsewhere)
+    assert there  # the album's files: one leaves the album, which would unlink it there
+    others = [i.id for i in made.sb.world.images_of(made.sb.username)
+              if i.id not in album.image_ids]
+    made.sb.world.remove_album_images(album.id, album.image_ids[:1])
+    made.sb.world.add_album_images(album.id, others[:2])
+    result = made.pull(full=True)
+    assert snapshot_tree(elsewhere) == there
+    assert result.outcome == "partial"
+    rel = folder.relative_to(made.root).as_posix()
+    assert list(failures(made, "download")) == [rel]
 
 
 # -- finding 1: a mirror root that vanished or emptied ----------------------------------------
