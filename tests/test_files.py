@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from imgur_sync.files import TEMP_PREFIX, Placer, sweep_partials, write_all
+from imgur_sync.files import TEMP_PREFIX, LinkedFolder, Placer, sweep_partials, write_all
 
 
 def placer(unnamed: bool) -> Placer:
@@ -133,6 +133,25 @@ def test_folders_removed_meanwhile_are_made_again(tmp_path: Path) -> None:
         write_all(new.fd, b"x")
         new.publish()
     assert target.read_bytes() == b"x"
+
+
+@pytest.mark.parametrize("mode", ["hardlink", "symlink", "copy"])
+def test_nothing_is_made_through_a_folder_that_is_a_symlink(tmp_path: Path, mode: str) -> None:
+    root, elsewhere = tmp_path / "root", tmp_path / "elsewhere"
+    (root / "images").mkdir(parents=True)
+    elsewhere.mkdir()
+    (root / "albums").symlink_to(elsewhere, target_is_directory=True)
+    source = root / "images" / "a.png"
+    source.write_bytes(b"a")
+    files = Placer(root)
+    for make in (lambda target: files.new_file(target),
+                 lambda target: files.link(source, target, mode)):
+        for target in (root / "albums" / "b.png", root / "albums" / "New [abc]" / "b.png"):
+            with pytest.raises(LinkedFolder, match="the folder albums is a symbolic link"):
+                make(target)
+    assert list(elsewhere.iterdir()) == []
+    files.link(source, root / "real" / "b.png", mode)  # a real folder is fine
+    assert (root / "real" / "b.png").read_bytes() == b"a"
 
 
 def test_sweep_removes_only_temporary_files(tmp_path: Path) -> None:
