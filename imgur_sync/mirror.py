@@ -44,7 +44,7 @@ from .signin import check_account, require_user
 from .status import RATE_LIMITS_SETTING, rate_limits_setting
 from .store import Store
 
-__all__ = ["SECTIONS", "Mirror", "PullResult", "render_transcript"]
+__all__ = ["SECTIONS", "Mirror", "PullResult", "prepare_root", "render_transcript"]
 
 log = logging.getLogger(__name__)
 
@@ -118,7 +118,7 @@ class Mirror:
         self.store.mark_interrupted_runs()
         result.run_id = self.store.start_run(kind)
         try:
-            emptied = self._prepare_root()
+            emptied = prepare_root(self.root, self.store)
             sweep_partials(self.root)
             self._fetch_all(sections, full, result)
             result.actions = self._plan(sections)
@@ -161,7 +161,7 @@ class Mirror:
         """
         sections = frozenset(self.config.mirror.include) & frozenset(SECTIONS)
         try:
-            self._prepare_root()
+            prepare_root(self.root, self.store)
         except ImgurSyncError as exc:  # the uploads are done; the next pull brings them in
             return ApplyResult(failures=[(str(self.root), str(exc))])
         actions = self._plan(sections)
@@ -170,27 +170,6 @@ class Mirror:
                           local_sources=local_sources)
         return applier.apply(a for a in actions if a.kind in ("download", "link")
                              and a.want is not None and a.want.image_id in local_sources)
-
-    def _prepare_root(self) -> bool:
-        """Make the mirror root if need be; return True if it is empty yet files are recorded.
-
-        A root that vanished while the database records files in it is most likely a disk
-        that is not mounted: making it again would fill the disk underneath instead.
-        """
-        recorded = self.store.count_files()
-        if self.root.is_dir():
-            with os.scandir(self.root) as entries:
-                return recorded > 0 and next(entries, None) is None
-        if self.root.exists():
-            raise ImgurSyncError(f"the mirror root {self.root} is a file, not a folder: move "
-                                 "it away or point [mirror] root elsewhere")
-        if recorded:
-            raise ImgurSyncError(
-                f"the mirror root {self.root} is missing although {recorded} files were "
-                "mirrored there: is its disk mounted? Mount it, or create the folder yourself "
-                "(or point [mirror] root elsewhere) to go on")
-        self.root.mkdir(parents=True, exist_ok=True)
-        return False
 
     def _move_nothing(self, actions: list[Action], result: PullResult) -> list[Action]:
         """Drop the renames, unlinks and trashing planned for an emptied root, and say so."""
@@ -498,6 +477,28 @@ class Mirror:
             messages = self.store.iter_messages(conversation["id"])
             out[str(conversation["id"])] = (who, render_transcript(who, messages))
         return out
+
+
+def prepare_root(root: Path, store: Store) -> bool:
+    """Make the mirror root if need be; return True if it is empty yet files are recorded.
+
+    A root that vanished while the database records files in it is most likely a disk
+    that is not mounted: making it again would fill the disk underneath instead.
+    """
+    recorded = store.count_files()
+    if root.is_dir():
+        with os.scandir(root) as entries:
+            return recorded > 0 and next(entries, None) is None
+    if root.exists():
+        raise ImgurSyncError(f"the mirror root {root} is a file, not a folder: move it away "
+                             "or point [mirror] root elsewhere")
+    if recorded:
+        raise ImgurSyncError(
+            f"the mirror root {root} is missing although {recorded} files were mirrored "
+            "there: is its disk mounted? Mount it, or create the folder yourself (or point "
+            "[mirror] root elsewhere) to go on")
+    root.mkdir(parents=True, exist_ok=True)
+    return False
 
 
 def _signature(album: dict[str, Any]) -> str:

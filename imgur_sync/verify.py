@@ -34,7 +34,7 @@ from typing import Any
 from .api import Transport
 from .apply import Applier, file_sha256
 from .files import TEMP_PREFIX, TEMP_SUFFIX, LinkedFolder, linked_folder
-from .mirror import render_transcript
+from .mirror import prepare_root, render_transcript
 from .plan import Action, Want
 from .status import RATE_LIMITS_SETTING, rate_limits_setting
 from .store import Store
@@ -113,6 +113,8 @@ def verify(root: Path, store: Store, *, repair: bool, transport: Transport | Non
     ``[mirror]`` settings of the same names.
     """
     report = VerifyReport(repair=repair)
+    if repair:  # not onto the disk under a mount point that lost its disk
+        prepare_root(root, store)
     report.run_id = store.start_run("verify", now=clock())
     sent_before = transport.requests_sent if transport else 0
     try:

@@ -126,6 +126,12 @@ def test_harmless_and_unusable_fields_are_coerced_and_the_item_kept(
         "name": "\ud800lone surrogate", "section": "\udfff"}))
     plant(made, "3/account/me/albums/0", lambda page: spoil(page, album_id, {
         "title": 2024, "privacy": "0", "cover": "", "datetime": -5, "images_count": "many"}))
+    made.sb.world.favorite(made.sb.username, album_id)
+    plant(made, "3/account/me/favorites/0/newest", lambda page: [  # the real 2024 shapes
+        {**item, "images": None, "tags": None, "vote": "", "topic": "", "topic_id": "",
+         "privacy": "0"} if item["is_album"] else
+        {**item, "deletehash": "", "name": "", "mp4": "", "hls": "", "nsfw": None,
+         "edited": 0} for item in page])
     result = made.pull()
     assert result.outcome == "ok", result.problems
     assert made.check() == []
@@ -283,6 +289,8 @@ def test_a_missing_root_with_files_recorded_is_not_made_again(rig: Callable[...,
     with pytest.raises(ImgurSyncError, match=r"is missing although \d+ files were mirrored "
                                              r"there: is its disk mounted\?"):
         made.pull()
+    with pytest.raises(ImgurSyncError, match="is missing although"):
+        verify(made.root, made.store, repair=True, transport=made.transport)
     assert not made.root.exists()
     assert made.sb.counters.snapshot()["media_requests"] == downloads
     made.root.mkdir()  # the way out the message gives: the user makes it, and is warned
