@@ -150,7 +150,7 @@ def _whole(value: Any, largest: int) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, float):
-        if not math.isfinite(value) or not value.is_integer():
+        if not math.isfinite(value):
             return None
         value = int(value)
     elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 20:
