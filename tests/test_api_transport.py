@@ -152,10 +152,11 @@ def test_rate_limit_state_is_exposed(demo: Sandbox) -> None:
 
 def test_rate_limit_headers_are_read_whatever_their_case() -> None:
     limits = RateLimits()
-    limits.update({"x-ratelimit-userremaining": "7", "X-RATELIMIT-USERRESET": "1000",
+    limits.update({"x-ratelimit-userremaining": "7", "X-RATELIMIT-USERRESET": "1800000900",
                    "X-Post-Rate-Limit-Reset": "20", "x-ratelimit-clientremaining": "junk"},
-                  now=500.0)
-    assert (limits.user_remaining, limits.user_reset, limits.post_reset) == (7, 1000.0, 520.0)
+                  now=1_800_000_000.0)
+    assert (limits.user_remaining, limits.user_reset, limits.post_reset) == (
+        7, 1_800_000_900.0, 1_800_000_020.0)
     assert limits.client_remaining is None
     assert request_cost("POST", "/3/image") == 10 and request_cost("GET", "3/image") == 1
 

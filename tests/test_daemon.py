@@ -57,6 +57,17 @@ def notify(tmp_path: Path) -> Iterator[NotifySocket]:
     sock.sock.close()
 
 
+def start_daemon(config: Path, tmp_path: Path, notify: NotifySocket,
+                 ) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """Start `imgur-sync run` on ``config`` as systemd would; return it and its environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_"))}
+    env.update(IMGUR_SYNC_CONFIG=str(config), XDG_STATE_HOME=str(tmp_path / "state"),
+               PYTHONPATH=str(ROOT), NOTIFY_SOCKET=str(notify.path), WATCHDOG_USEC="1000000")
+    proc = subprocess.Popen([sys.executable, "-m", "imgur_sync", "run"], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return proc, env
+
+
 def test_run_under_a_fake_systemd(start_sandbox: Callable[..., Sandbox], tmp_path: Path,
                                   notify: NotifySocket) -> None:
     sb = start_sandbox("demo")
@@ -68,11 +79,7 @@ def test_run_under_a_fake_systemd(start_sandbox: Callable[..., Sandbox], tmp_pat
         f'[mirror]\nroot = "{tmp_path / "mirror"}"\n'
         f'[schedule]\npull_every = "2s"\nfull_every = "1h"\n'
         f'[[upload]]\npath = "{drop}"\nalbum = "From the daemon"\n')
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_"))}
-    env.update(IMGUR_SYNC_CONFIG=str(config), XDG_STATE_HOME=str(tmp_path / "state"),
-               PYTHONPATH=str(ROOT), NOTIFY_SOCKET=str(notify.path), WATCHDOG_USEC="1000000")
-    proc = subprocess.Popen([sys.executable, "-m", "imgur_sync", "run"], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc, env = start_daemon(config, tmp_path, notify)
     try:
         notify.wait_for(lambda m: "READY=1" in m.split("\n"))
         notify.wait_for(lambda m: m.startswith("STATUS=Last quick pull: ok"))

@@ -164,6 +164,7 @@ def test_rate_limit_headers_count_down(demo: Sandbox, http: requests.Session) ->
         first["X-RateLimit-ClientRemaining"]) - 1
     assert int(second["X-RateLimit-UserRemaining"]) == int(first["X-RateLimit-UserRemaining"]) - 1
     assert int(first["X-RateLimit-UserReset"]) > 1_000_000_000  # an epoch
+    assert 86300 < int(first["X-RateLimit-ClientReset"]) <= 86400  # seconds, as Imgur sends
 
 
 def test_uploads_cost_ten_and_posts_carry_post_headers(demo: Sandbox,
@@ -288,6 +289,28 @@ def test_fault_rate_limit_is_jsonapi_errors_with_retry_after(
     assert r.status_code == 429 and r.headers["Retry-After"] == "0"
     body = r.json()
     assert set(body) == {"errors"} and body["errors"][0]["code"] == "429"
+
+
+def test_fault_rate_limit_sometimes_says_the_client_credits_are_spent(
+        start_sandbox: Callable[..., Sandbox], http: requests.Session) -> None:
+    sb = _faulty(start_sandbox, "rate_limit", seed=4)
+    url = f"{sb.url}/3/account/{sb.username}"
+    spent = [http.get(url, headers=client(sb)).headers for _ in range(20)]
+    zero = [h for h in spent if h["X-RateLimit-ClientRemaining"] == "0"]
+    assert 0 < len(zero) < 20 and {h["X-RateLimit-ClientReset"] for h in zero} == {"1"}
+    again = _faulty(start_sandbox, "rate_limit", seed=4)  # the same seed: the same ones
+    pattern = [http.get(f"{again.url}/3/account/{again.username}", headers=client(again))
+               .headers["X-RateLimit-ClientRemaining"] == "0" for _ in range(20)]
+    assert pattern == [h["X-RateLimit-ClientRemaining"] == "0" for h in spent]
+    # Tests in other processes choose every one, with a reset of their own.
+    plan = {"rates": {"rate_limit": 1.0}, "client_exhausted": 1.0, "client_reset": 2}
+    assert http.post(f"{sb.url}/__sandbox__/faults", json=plan).status_code == 200
+    r = http.get(url, headers=client(sb))
+    assert r.status_code == 429 and "errors" in r.json()
+    assert (r.headers["X-RateLimit-ClientRemaining"], r.headers["X-RateLimit-ClientReset"]) == (
+        "0", "2")
+    plan["client_exhausted"] = 2
+    assert http.post(f"{sb.url}/__sandbox__/faults", json=plan).status_code == 400
 
 
 def test_fault_over_capacity_is_403_without_request_keys(

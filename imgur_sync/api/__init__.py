@@ -32,6 +32,7 @@ from .errors import (
     RateLimited,
     ServerError,
     TransportError,
+    UnsafePath,
     UsageError,
 )
 from .gallery import (
@@ -83,6 +84,7 @@ __all__ = [
     "Tokens",
     "Transport",
     "TransportError",
+    "UnsafePath",
     "UsageError",
     "User",
     "authorization_url",

@@ -8,6 +8,7 @@ Every error imgur-sync raises on purpose descends from one root, so a caller can
     └── ImgurError                      anything about talking to Imgur
         ├── TransportError              no usable answer: connection, timeout        retryable
         ├── MalformedResponse           an answer that is not the JSON it should be   retryable
+        ├── UnsafePath                  an id that cannot go into a URL ("../x"); never sent
         └── ApiError                    Imgur answered with an error status
             ├── BadRequest          400 a parameter is missing or wrong
             ├── AuthenticationError 401, or 403 "access token provided is invalid"
@@ -44,6 +45,7 @@ __all__ = [
     "RateLimited",
     "ServerError",
     "TransportError",
+    "UnsafePath",
     "UsageError",
     "error_for",
     "why_no_answer",
@@ -94,6 +96,14 @@ class MalformedResponse(ImgurError):
         super().__init__(message, method=method, path=path)
         self.status = status
         self.body = body[:500]
+
+
+class UnsafePath(ImgurError):
+    """A request path holding an id no Imgur id looks like ("..", a NUL, 5,000 characters).
+
+    Ids in paths mostly come from Imgur's own answers; one that could climb out of its place
+    in the URL (with the token attached) is refused before anything is sent.
+    """
 
 
 class ApiError(ImgurError):

@@ -4,37 +4,59 @@ Imgur charges credits per call (uploads cost 10) against three budgets: the user
 hourly credits, the application's daily credits, and an hourly allowance of POSTs. A client
 that runs out is answered 429, and an application that runs out five times in a month is
 blocked for the rest of it (imgur-api.md §4), so the client paces itself: it waits for a reset
-rather than spending its last credits, and refuses outright when a wait would be too long.
+rather than spending its last credits, and refuses outright when a wait would be too long or
+the application's daily credits are spent (until they reset, not for good).
+
+Reset headers come in two forms: Imgur sent ``X-RateLimit-UserReset`` as an epoch in 2014
+and as seconds until the reset (``3047``) in 2023, and ``X-RateLimit-ClientReset`` as seconds
+(``86341``). A value below ``EPOCH_FLOOR`` is read as seconds from now, anything else as an
+epoch, for every reset header.
 """
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
+from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 from .errors import RateLimited
 
-__all__ = ["Pacer", "RateLimits", "keep_reserve", "request_cost"]
+__all__ = ["EPOCH_FLOOR", "Pacer", "RateLimits", "keep_reserve", "next_utc_midnight",
+           "request_cost"]
 
-# Header -> (attribute, kind). "epoch" is an absolute time, "seconds" is relative to now.
+# Header -> (attribute, kind): a "count", or a "reset" time (seconds from now or an epoch).
 _HEADERS = {
     "x-ratelimit-userlimit": ("user_limit", "count"),
     "x-ratelimit-userremaining": ("user_remaining", "count"),
-    "x-ratelimit-userreset": ("user_reset", "epoch"),
+    "x-ratelimit-userreset": ("user_reset", "reset"),
     "x-ratelimit-clientlimit": ("client_limit", "count"),
     "x-ratelimit-clientremaining": ("client_remaining", "count"),
+    "x-ratelimit-clientreset": ("client_reset", "reset"),
     "x-post-rate-limit-limit": ("post_limit", "count"),
     "x-post-rate-limit-remaining": ("post_remaining", "count"),
-    "x-post-rate-limit-reset": ("post_reset", "seconds"),
+    "x-post-rate-limit-reset": ("post_reset", "reset"),
 }
+# 2001-09-09 as an epoch, and 31 years as seconds: no reset is that far away, and no epoch
+# Imgur sends is that old, so the magnitude tells the two forms apart.
+EPOCH_FLOOR = 1e9
 UPLOAD_PATHS = frozenset({"3/image", "3/upload"})
 
 
 def request_cost(method: str, path: str) -> int:
-    """Return the credits a request costs: 10 for an upload, else 1."""
-    return 10 if method == "POST" and path.strip("/") in UPLOAD_PATHS else 1
+    """Return the credits a request costs: 10 for an upload, 0 for OAuth, else 1."""
+    path = path.strip("/")
+    if path.startswith("oauth2/"):
+        return 0
+    return 10 if method == "POST" and path in UPLOAD_PATHS else 1
+
+
+def next_utc_midnight(now: float) -> float:
+    """Return the epoch of the next UTC midnight after ``now`` (when daily credits renew)."""
+    day = datetime.fromtimestamp(now, timezone.utc).date() + timedelta(days=1)
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc).timestamp()
 
 
 @dataclass
@@ -46,6 +68,7 @@ class RateLimits:
     user_reset: float | None = None  # epoch seconds
     client_limit: int | None = None
     client_remaining: int | None = None
+    client_reset: float | None = None  # epoch seconds; the next UTC midnight when not sent
     post_limit: int | None = None
     post_remaining: int | None = None
     post_reset: float | None = None  # epoch seconds (the header gives seconds from now)
@@ -63,16 +86,26 @@ class RateLimits:
                     value = float(raw)
                 except ValueError:
                     continue  # a garbled header must not break the call it came with
+                if not math.isfinite(value):
+                    continue
                 if kind == "count":
-                    setattr(self, attr, int(value))
+                    setattr(self, attr, max(int(value), 0))
                 else:
-                    setattr(self, attr, value + now if kind == "seconds" else value)
+                    setattr(self, attr, value if value >= EPOCH_FLOOR else now + value)
+            # A daily count without its reset: Imgur's day ends at midnight UTC. A reset
+            # given before still stands while it lies ahead.
+            if ("x-ratelimit-clientremaining" in lowered
+                    and "x-ratelimit-clientreset" not in lowered
+                    and (self.client_reset is None or self.client_reset <= now)):
+                self.client_reset = next_utc_midnight(now)
 
     def forget_expired(self, now: float) -> None:
         """Drop remaining counts whose reset time has passed (they are full again)."""
         with self._lock:
             if self.user_reset is not None and now >= self.user_reset:
                 self.user_remaining = self.user_limit
+            if self.client_reset is not None and now >= self.client_reset:
+                self.client_remaining = self.client_limit
             if self.post_reset is not None and now >= self.post_reset:
                 self.post_remaining = self.post_limit
 
@@ -91,11 +124,19 @@ def keep_reserve(reserve: int = 0) -> Pacer:
     """Return a pacer that keeps ``reserve`` credits untouched and waits for resets."""
 
     def pace(limits: RateLimits, method: str, cost: int, now: float) -> float:
+        if cost <= 0:  # OAuth is free: a token refresh is never held back
+            return 0.0
         if limits.client_remaining is not None and limits.client_remaining - cost < reserve:
+            # Refused until the reset only: forget_expired refills the count after it.
+            reset = limits.client_reset if limits.client_reset is not None else (
+                next_utc_midnight(now))
+            left = max(reset - now, 0.0)
+            at = datetime.fromtimestamp(reset, timezone.utc)
             raise RateLimited(
                 f"The application has {limits.client_remaining} of its daily Imgur credits left "
-                f"and keeps {reserve} in reserve; try again after the daily reset",
-                status=429)
+                f"and keeps {reserve} in reserve; calls resume when they reset at "
+                f"{at:%Y-%m-%d %H:%M:%S} UTC (in {left:.0f} s)",
+                status=429, retry_after=left)
         wait = 0.0
         if (limits.user_remaining is not None and limits.user_reset is not None
                 and limits.user_remaining - cost < reserve):

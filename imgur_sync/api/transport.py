@@ -7,7 +7,9 @@ transport errors, 5xx, 429, "over capacity" and bodies that are not the JSON the
 (imgur-api.md §2.4 and §8 list the shapes met in the wild). Time is injected (``clock``,
 ``sleep``, ``random``) so tests never wait on the wall clock.
 
-Nothing secret is logged: log lines name the method, path and status only.
+Nothing secret is logged: log lines name the method, path and status only. Nothing secret
+leaves for another host either: API calls never follow redirects, and a path holding an id
+that could climb out of its place ("..", a NUL) is refused before it is sent.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import email.utils
 import json
 import logging
+import math
 import os
 import random as _random
 import threading
@@ -22,6 +25,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 
@@ -33,6 +37,7 @@ from .errors import (
     MediaRemoved,
     RateLimited,
     TransportError,
+    UnsafePath,
     UsageError,
     error_for,
     why_no_answer,
@@ -50,6 +55,11 @@ USER_AGENT = "imgur-sync (+https://github.com/imgur-sync/imgur-sync)"
 # i.imgur.com answers 429 to library user agents (imgur-api.md §7.1).
 MEDIA_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 REMOVED_SUFFIX = "/removed.png"
+# Longest path segment sent: ids are 5-7 characters, deletehashes 15, usernames and tags
+# short; a 5,000-character "id" is not Imgur's.
+MAX_SEGMENT = 256
+# Longest believable token lifetime: Imgur has given 10 years (315360000 s).
+MAX_TOKEN_LIFETIME = 20 * 365 * 86400
 
 
 @dataclass(frozen=True)
@@ -176,16 +186,21 @@ class Transport:
         form = {"client_id": self.client_id, "client_secret": self.client_secret,
                 "grant_type": grant_type, **fields}
         answer = self.call("POST", "oauth2/token", data=form, auth="none", envelope=False).data
-        if not isinstance(answer, dict) or "access_token" not in answer:
+        access_token = answer.get("access_token") if isinstance(answer, dict) else None
+        if not isinstance(access_token, str) or not access_token:
             raise MalformedResponse("Imgur's token answer had no access_token",
                                     method="POST", path="/oauth2/token")
-        expires_in = answer.get("expires_in")
+        refresh_token, username, account_id = (answer.get(key) for key in (
+            "refresh_token", "account_username", "account_id"))
+        lifetime = _token_lifetime(answer.get("expires_in"))
         self.set_tokens(Tokens(
-            access_token=answer["access_token"],
-            refresh_token=answer.get("refresh_token") or self.tokens.refresh_token,
-            expires_at=self.clock() + float(expires_in) if expires_in is not None else None,
-            account_username=answer.get("account_username"),
-            account_id=answer.get("account_id"),
+            access_token=access_token,
+            refresh_token=refresh_token if isinstance(refresh_token, str) and refresh_token
+            else self.tokens.refresh_token,
+            # Unknown: the token is used until Imgur refuses it, then refreshed.
+            expires_at=None if lifetime is None else self.clock() + lifetime,
+            account_username=username if isinstance(username, str) else None,
+            account_id=account_id if type(account_id) is int else None,
         ))
         return answer
 
@@ -264,7 +279,7 @@ class Transport:
         refresh), for callers that must decide themselves whether a POST may be repeated.
         """
         method = method.upper()
-        path = path.lstrip("/")
+        path = _checked_path(method, path.lstrip("/"))
         cost = request_cost(method, path)
         refreshed = False
         attempt = 0
@@ -322,9 +337,11 @@ class Transport:
         with self._count_lock:
             self.requests_sent += 1
         try:
+            # Redirects are never followed: requests would carry the form (client_secret,
+            # refresh_token) and the X-Mashape-Key header to whatever host one names.
             response = self.session.request(
                 method, f"{self.api_url}/{path}", params=params, data=data, files=files,
-                headers=headers, timeout=self.timeout)
+                headers=headers, timeout=self.timeout, allow_redirects=False)
             body = response.content
         except requests.RequestException as exc:
             raise _Retry(TransportError(f"No answer from Imgur: {why_no_answer(exc)}",
@@ -334,6 +351,8 @@ class Transport:
                   len(body), (self.clock() - started) * 1000)
         if response.status_code == 304:
             return ApiResponse(None, 304, response.headers.get("ETag"))
+        if response.is_redirect:
+            raise ApiError(_redirect_message(response), status=response.status_code, **where)
         payload = self._decode(response, body, where)
         status, message = _failure(response.status_code, payload)
         if status is None:
@@ -433,6 +452,49 @@ def _read_environment_once(session: requests.Session) -> None:
 def _environment_ca_bundle() -> str | None:
     """The CA bundle requests reads from the environment when ``trust_env`` is on."""
     return os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or None
+
+
+def _checked_path(method: str, path: str) -> str:
+    """Return ``path``, or raise ``UnsafePath`` if a segment could leave its place in the URL.
+
+    Paths are built from ids, many of them out of Imgur's answers; ``quoted`` escapes a
+    slash but not a whole ".." segment, and engine code formats ids in as they came.
+    """
+    for segment in path.split("/"):
+        plain = unquote(segment)
+        if not plain or plain in (".", "..") or len(plain) > MAX_SEGMENT or any(
+                ch in "/\\?#" or ord(ch) < 32 or ord(ch) == 127 for ch in plain):
+            # repr() escapes control characters, so none reaches a terminal raw.
+            shown = repr(plain[:40]) + ("…" if len(plain) > 40 else "")
+            raise UnsafePath(f"Refused to send a request whose path holds {shown}, which is "
+                             "no valid Imgur id or name; the item that gave it is skipped",
+                             method=method, path="/" + repr(path[:200])[1:-1])
+    return path
+
+
+def _redirect_message(response: requests.Response) -> str:
+    """Say where a redirect pointed (host and port only) and that it was not followed."""
+    target = urlsplit(urljoin(response.url, response.headers.get("Location", "")))
+    origin = urlsplit(response.url)
+    where = target.hostname or "nowhere"
+    if target.port:
+        where += f":{target.port}"
+    other = (target.scheme, target.hostname, target.port) != (
+        origin.scheme, origin.hostname, origin.port)
+    return (f"a redirect to {'another host, ' if other else ''}{where}, which API calls "
+            "never follow, so no credentials went there; check that [imgur] api_url is the "
+            "API's address")
+
+
+def _token_lifetime(value: object) -> float | None:
+    """Return a token's ``expires_in`` in seconds, or None when it is unreadable or absurd."""
+    if isinstance(value, bool):
+        return None
+    try:
+        seconds = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return seconds if math.isfinite(seconds) and 0 < seconds <= MAX_TOKEN_LIFETIME else None
 
 
 def _failure(http_status: int, payload: dict[str, Any]) -> tuple[int | None, str]:

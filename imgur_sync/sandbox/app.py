@@ -146,6 +146,8 @@ class RateLimits:
                 "X-RateLimit-UserReset": str(int(u.reset_at)),
                 "X-RateLimit-ClientLimit": str(c.limit),
                 "X-RateLimit-ClientRemaining": str(c.remaining),
+                # Seconds until the daily reset, as Imgur sends it (e.g. 86341).
+                "X-RateLimit-ClientReset": str(max(0, int(c.reset_at - self.clock()))),
             }
             if p is not None:
                 headers["X-Post-Rate-Limit-Limit"] = str(p.limit)
@@ -318,6 +320,8 @@ class SandboxApp:
             ("html_503", fault_shapes.html_503),
         ):
             if self.strikes(kind, n):
+                if kind == "rate_limit" and self.faults.exhausts(n):
+                    headers = {**headers, **fault_shapes.client_spent(self.faults.client_reset)}
                 return self._finish(make(), headers)
 
         planted = path.removesuffix(".json")

@@ -22,7 +22,8 @@ from werkzeug.wrappers import Response
 # kind -> what it does
 KINDS: dict[str, str] = {
     "server_error": "500 with an object `error` (Imgur's ImgurException body)",
-    "rate_limit": "429 with the JSON:API `errors[]` body and Retry-After",
+    "rate_limit": "429 with the JSON:API `errors[]` body and Retry-After; a share of them "
+                  "(`client_exhausted`) also say the application's credits are spent",
     "over_capacity": "403 'Imgur is temporarily over capacity' without request/method",
     "malformed_json": "200 whose JSON body is cut short (after the work was done)",
     "html_503": "503 Varnish-style HTML page with Retry-After: 0",
@@ -46,6 +47,11 @@ class FaultPlan:
     seed: int = 0
     slow_seconds: float = 0.5
     retry_after: int = 1
+    # The share of rate_limit faults sent with X-RateLimit-ClientRemaining: 0, as a real
+    # 2024 answer was, and the X-RateLimit-ClientReset (seconds) they give. The reset is
+    # short by default so that a faulted run gets going again within it.
+    client_exhausted: float = 0.5
+    client_reset: int = 1
 
     def __post_init__(self) -> None:
         unknown = set(self.rates) - set(KINDS)
@@ -57,14 +63,24 @@ class FaultPlan:
         for kind, rate in self.rates.items():
             if not 0.0 <= rate <= 1.0:
                 raise ValueError(f"fault rate for {kind} must be between 0 and 1, not {rate}")
+        if not 0.0 <= self.client_exhausted <= 1.0:
+            raise ValueError("client_exhausted is the share of rate_limit faults that spend the "
+                             f"client's credits, between 0 and 1, not {self.client_exhausted}")
+        if self.client_reset < 0:
+            raise ValueError(f"client_reset is seconds, 0 or more, not {self.client_reset}")
 
     def strikes(self, kind: str, n: int) -> bool:
         """Return True if request number ``n`` suffers fault ``kind``."""
-        rate = self.rates.get(kind, 0.0)
-        if rate <= 0.0:
-            return False
+        return self._draw(kind, n) < self.rates.get(kind, 0.0)
+
+    def exhausts(self, n: int) -> bool:
+        """Return True if a rate_limit fault on request ``n`` says the credits are spent."""
+        return self._draw("client_exhausted", n) < self.client_exhausted
+
+    def _draw(self, kind: str, n: int) -> float:
+        """A number in [0, 1) that depends on the seed, ``kind`` and ``n`` only."""
         digest = hashlib.blake2b(f"{self.seed}:{kind}:{n}".encode(), digest_size=8).digest()
-        return int.from_bytes(digest, "big") / 2**64 < rate
+        return int.from_bytes(digest, "big") / 2**64
 
 
 def parse_spec(spec: str) -> dict[str, float]:
@@ -102,6 +118,11 @@ def rate_limited(retry_after: int) -> Response:
     body = {"errors": [{"id": "legacy-api-7d5c8f9b6-q2x7l", "code": "429",
                         "status": "Too Many Requests", "detail": "Too Many Requests"}]}
     return _json(body, 429, {"Retry-After": str(retry_after)})
+
+
+def client_spent(reset: int) -> dict[str, str]:
+    """The headers of a 429 sent when the application's daily credits are spent."""
+    return {"X-RateLimit-ClientRemaining": "0", "X-RateLimit-ClientReset": str(reset)}
 
 
 def over_capacity() -> Response:
