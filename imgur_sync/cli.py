@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 import threading
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +46,28 @@ class _Group(click.Group):
             raise _Failure(str(exc), 2) from None
         except ImgurSyncError as exc:
             raise _Failure(str(exc), 1) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:  # a bug or a state nobody foresaw: a sentence, not a traceback
+            log.debug("the unexpected error in full:", exc_info=True)
+            raise _Failure(_unexpected(exc), 1) from None
+
+
+def _unexpected(exc: Exception) -> str:
+    """Describe an error nothing mapped: what and where, never its text (it may hold data)."""
+    if isinstance(exc, OSError) and exc.strerror:  # the OS's words and the file are safe to show
+        what = f"{exc.strerror}" + (f": {os.fsdecode(exc.filename)}" if exc.filename else "")
+        return (f"imgur-sync stopped on a file system error ({what}); fix that and try again "
+                "(-v shows where it happened)")
+    package = Path(__file__).parent
+    ours = [frame for frame in traceback.extract_tb(exc.__traceback__)
+            if Path(frame.filename).is_relative_to(package)]
+    where = ""
+    if ours:  # the innermost line of ours: enough for a bug report, and no data
+        name = Path(ours[-1].filename).relative_to(package.parent).as_posix()
+        where = f" at {name} line {ours[-1].lineno}"
+    return (f"imgur-sync stopped on an unexpected error ({type(exc).__name__}{where}); run the "
+            "command again with -v to see the details, and please report it")
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:

@@ -65,7 +65,7 @@ def collect_status(config: Config, state_dir: Path, *,
         "last_runs": [], "uploads": {"by_state": {}, "problems": []}, "failures": [],
         "messages": "not checked yet", "rate_limits": "unknown", "token": token,
     }
-    if not db.is_file():
+    if not Store.exists(db):  # an empty file is a database not yet written
         status["never_pulled"] = "never pulled: run `imgur-sync pull` to make the first copy"
         return status
     with Store.open_readonly(db) as store:
