@@ -36,12 +36,15 @@ class TokenStoreError(ImgurSyncError):
 
 def tokens_from_fields(fields: Mapping[str, Any], now: float) -> Tokens:
     """Build tokens from Imgur's token answer or redirect fragment (``expires_in`` relative)."""
-    expires_in = fields.get("expires_in")
+    try:
+        expires_at: float | None = now + float(fields.get("expires_in"))  # type: ignore[arg-type]
+    except (TypeError, ValueError):  # absent, or "soon": unknown, refreshed when refused
+        expires_at = None
     account_id = fields.get("account_id")
     return Tokens(
         access_token=fields.get("access_token"),
         refresh_token=fields.get("refresh_token"),
-        expires_at=now + float(expires_in) if expires_in not in (None, "") else None,
+        expires_at=expires_at if _is_time(expires_at) else None,
         account_username=fields.get("account_username"),
         account_id=int(account_id) if str(account_id or "").isdigit() else None,
     )

@@ -21,6 +21,7 @@ import pytest
 from support import sandbox_config
 
 from imgur_sync.sandbox import Sandbox
+from imgur_sync.tokens import tokens_from_fields
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -249,3 +250,12 @@ def test_a_token_file_with_a_damaged_token_says_to_sign_in_again(account: Accoun
     error = one_error(account.run("pull"), 1, account)
     assert error == (f"Error: The token file {tokens} is damaged (access_token is not text); "
                      "sign in again with `imgur-sync auth`")
+
+
+@pytest.mark.parametrize(("expires_in", "expires_at"),
+                         [("3600", 1_003_600.0), (3600, 1_003_600.0), ("soon", None),
+                          (1e300, None), ("nan", None), ("", None), (None, None)])
+def test_an_expires_in_that_is_not_seconds_gives_an_unknown_expiry(
+        expires_in: object, expires_at: float | None) -> None:
+    tokens = tokens_from_fields({"access_token": "a", "expires_in": expires_in}, 1_000_000.0)
+    assert tokens.expires_at == expires_at and tokens.access_token == "a"
