@@ -57,9 +57,8 @@ def database_error(exc: sqlite3.Error, path: Path | None, *,
     if kind == "io" and path is not None and _nearly_full(path.parent):
         kind = "full"  # SQLite says "disk I/O error" when it cannot grow its -shm file
     if kind == "locked":
-        return StoreError(f"Another program holds the state database {db} locked ({text}), "
-                          "an sqlite3 shell or a backup, say: let it finish or stop it, then "
-                          "try again")
+        return StoreError(f"Another program holds the state database {db} locked (an sqlite3 "
+                          "shell or a backup, say): let it finish or stop it, then try again")
     if kind == "full":
         return StoreError(f"The disk holding the state database {db} is full: free some space "
                           "on it, then try again")

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -495,7 +496,8 @@ def _make_private(path: Path) -> None:
         return  # SQLite's own open says what is wrong, in the terms of the database
     for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         try:
-            if file.stat().st_mode & 0o077:
+            mode = file.stat().st_mode
+            if stat.S_ISREG(mode) and mode & 0o077:
                 file.chmod(_PRIVATE)
                 log.warning("%s was readable by others; made it private (mode 0600)", file)
         except OSError:  # absent, or not ours to change: SQLite says more if it matters
