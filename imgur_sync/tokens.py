@@ -37,8 +37,8 @@ class TokenStoreError(ImgurSyncError):
 def tokens_from_fields(fields: Mapping[str, Any], now: float) -> Tokens:
     """Build tokens from Imgur's token answer or redirect fragment (``expires_in`` relative)."""
     try:
-        expires_at: float | None = now + float(fields.get("expires_in"))  # type: ignore[arg-type]
-    except (TypeError, ValueError):  # absent, or "soon": unknown, refreshed when refused
+        expires_at: float | None = now + float(fields["expires_in"])
+    except (KeyError, TypeError, ValueError):  # absent, null or "soon": refreshed when refused
         expires_at = None
     account_id = fields.get("account_id")
     return Tokens(
