@@ -402,7 +402,7 @@ def demo(folder: Path) -> None:
         package_log.setLevel(logging.WARNING)
     with _Progress() as progress:
         report = run_demo(folder, progress=progress.update,
-                          step=lambda message: click.echo(f"· {message}"))
+                          step=lambda message: click.echo(f"· {escape(message)}"))
     done = report.pull.applied.done
     click.echo(f"· Pulled {done.get('download', 0)} images "
                f"({format_size(report.pull.applied.downloaded_bytes)}), "
