@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 import threading
+import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ import click
 from . import __version__
 from .durations import format_size
 from .errors import ImgurSyncError, UsageError
+from .terminal import EscapingFormatter, escape, escape_lines, json_safe
 
 if TYPE_CHECKING:
     from .config import Config
@@ -29,7 +31,7 @@ class _Failure(click.ClickException):
     """An expected failure: one clear line on stderr and the exit code DESIGN §2.1 gives."""
 
     def __init__(self, message: str, exit_code: int) -> None:
-        super().__init__(message)
+        super().__init__(escape_lines(message))  # paths and server messages are data
         self.exit_code = exit_code
 
 
@@ -45,6 +47,28 @@ class _Group(click.Group):
             raise _Failure(str(exc), 2) from None
         except ImgurSyncError as exc:
             raise _Failure(str(exc), 1) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:  # a bug or a state nobody foresaw: a sentence, not a traceback
+            log.debug("the unexpected error in full:", exc_info=True)
+            raise _Failure(_unexpected(exc), 1) from None
+
+
+def _unexpected(exc: Exception) -> str:
+    """Describe an error nothing mapped: what and where, never its text (it may hold data)."""
+    if isinstance(exc, OSError) and exc.strerror:  # the OS's words and the file are safe to show
+        what = f"{exc.strerror}" + (f": {os.fsdecode(exc.filename)}" if exc.filename else "")
+        return (f"imgur-sync stopped on a file system error ({what}); fix that and try again "
+                "(-v shows where it happened)")
+    package = Path(__file__).parent
+    ours = [frame for frame in traceback.extract_tb(exc.__traceback__)
+            if Path(frame.filename).is_relative_to(package)]
+    where = ""
+    if ours:  # the innermost line of ours: enough for a bug report, and no data
+        name = Path(ours[-1].filename).relative_to(package.parent).as_posix()
+        where = f" at {name} line {ours[-1].lineno}"
+    return (f"imgur-sync stopped on an unexpected error ({type(exc).__name__}{where}); run the "
+            "command again with -v to see the details, and please report it")
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -52,7 +76,9 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     # journald stamps every line itself; elsewhere a timestamp helps.
     fmt = "%(levelname)s %(name)s: %(message)s" if os.environ.get("JOURNAL_STREAM") else (
         "%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.basicConfig(level=level, format=fmt, stream=sys.stderr)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(EscapingFormatter(fmt))  # names and titles in messages are data
+    logging.basicConfig(level=level, handlers=[handler])
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -186,7 +212,7 @@ def auth(ctx: click.Context, flow: str | None, refresh_token: str | None, status
     store = TokenStore(state_dir())
     if status:
         for line in describe_tokens(store.load(), store, time.time()):
-            click.echo(line)
+            click.echo(escape(line))
         return
     config = _load_config(ctx)
     if not config.imgur.client_secret:  # say so now, not after the user has clicked through
@@ -213,8 +239,8 @@ def auth(ctx: click.Context, flow: str | None, refresh_token: str | None, status
         answer = click.prompt(question, prompt_suffix=": ",
                               hide_input=flow != "pin" and sys.stdin.isatty())
         tokens = sign_in(config, store, flow, answer, state=state)
-    click.echo(f"Signed in as {tokens.account_username or 'the account'}; "
-               f"tokens saved to {store.path}")
+    click.echo(escape(f"Signed in as {tokens.account_username or 'the account'}; "
+                      f"tokens saved to {store.path}"))
 
 
 @cli.command()
@@ -250,7 +276,7 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> Non
         result = mirror.pull(full=full, dry_run=dry_run, only=sections)
     if dry_run:
         for action in result.actions:
-            click.echo(action.describe())
+            click.echo(escape(action.describe()))
         click.echo(f"{len(result.actions)} change(s) planned; dry run: nothing was changed "
                    f"({result.requests} API requests made to look).")
         return
@@ -259,7 +285,8 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> Non
               "rename": "renamed", "unlink": "stale links removed", "trash": "moved to .trash"}
     parts = [f"{done[kind]} {label}" for kind, label in labels.items() if done.get(kind)]
     parts = parts or ["nothing to change"]
-    click.echo(f"{result.kind.capitalize()} pull of {config.mirror.root}: {', '.join(parts)}; "
+    click.echo(f"{result.kind.capitalize()} pull of {escape(config.mirror.root)}: "
+               f"{', '.join(parts)}; "
                f"{format_size(result.applied.downloaded_bytes)} downloaded, "
                f"{result.requests} API requests.")
     if result.removed:
@@ -271,7 +298,7 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> Non
         click.echo("Messages: Imgur no longer serves its messaging API; skipped.")
     if result.problems:
         for problem in result.problems[:10]:
-            click.echo(f"  failed: {problem}", err=True)
+            click.echo(f"  failed: {escape(problem)}", err=True)
         more = len(result.problems) - 10
         click.echo((f"  … and {more} more. " if more > 0 else "  ") +
                    "They are retried on the next pull; `imgur-sync status` lists them.",
@@ -299,7 +326,7 @@ def push(ctx: click.Context) -> None:
     click.echo(f"Uploaded {len(batch.uploaded)} file(s); {batch.linked} added to another "
                f"album without uploading again; {waiting} waiting for a retry.")
     for path, reason in batch.bad:
-        click.echo(f"  not uploaded: {path}: {reason}", err=True)
+        click.echo(f"  not uploaded: {escape(path)}: {escape(reason)}", err=True)
     if batch.bad:
         ctx.exit(3)
 
@@ -324,13 +351,13 @@ def watch(ctx: click.Context) -> None:
         signal.signal(signum, lambda *_: stop.set())
     with Workspace(config, purpose="watch") as ws:
         folders = DropFolders(config, ws.store, ws.client)
-        click.echo("Watching " + ", ".join(str(u.path) for u in config.uploads), err=True)
+        click.echo("Watching " + ", ".join(escape(u.path) for u in config.uploads), err=True)
 
         def report(batch: Any) -> None:
             for image_id, path in batch.uploaded.items():
-                click.echo(f"uploaded {path} as {image_id}")
+                click.echo(f"uploaded {escape(path)} as {escape(image_id)}")
             for path, reason in batch.bad:
-                click.echo(f"not uploaded: {path}: {reason}", err=True)
+                click.echo(f"not uploaded: {escape(path)}: {escape(reason)}", err=True)
 
         folders.watch(stop, on_batch=report)
     click.echo("Stopped; nothing queued was lost.", err=True)
@@ -375,7 +402,7 @@ def demo(folder: Path) -> None:
         package_log.setLevel(logging.WARNING)
     with _Progress() as progress:
         report = run_demo(folder, progress=progress.update,
-                          step=lambda message: click.echo(f"· {message}"))
+                          step=lambda message: click.echo(f"· {escape(message)}"))
     done = report.pull.applied.done
     click.echo(f"· Pulled {done.get('download', 0)} images "
                f"({format_size(report.pull.applied.downloaded_bytes)}), "
@@ -387,7 +414,7 @@ def demo(folder: Path) -> None:
     root = report.config.mirror.root
     click.echo(f"The mirror ({root}):")
     for line in _tree(root):
-        click.echo(f"  {line}")
+        click.echo(f"  {escape(line)}")
     click.echo("")
     state = report.folder / "state"
     click.echo(render_status(collect_status(report.config, state)))
@@ -472,7 +499,7 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
 
     status = collect_status(_load_config(ctx), state_dir())
     if as_json:
-        click.echo(json.dumps(status, indent=2, ensure_ascii=False))
+        click.echo(json_safe(json.dumps(status, indent=2, ensure_ascii=False)))
     else:
         click.echo(render_status(status), nl=False)
 
@@ -502,7 +529,7 @@ def verify_command(ctx: click.Context, repair: bool) -> None:
     click.echo(f"{report.summary()}{downloaded}.")
     remaining = report.remaining
     for problem in remaining[:10]:
-        click.echo(f"  {report.describe(problem)}", err=True)
+        click.echo(f"  {escape(report.describe(problem))}", err=True)
     if remaining:
         more = f"  … and {len(remaining) - 10} more. " if len(remaining) > 10 else "  "
         hint = "" if repair else "`imgur-sync verify --repair` restores them; "

@@ -11,8 +11,10 @@ thing whatever directory a command or service starts in.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
+import stat
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -55,6 +57,9 @@ SECTION_KEYS = {
 _SYNTAX_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 # A syntax error quotes its line, but never the value of a secret written there.
 _SECRET_KEY = re.compile(r"client_secret|refresh_token|rapidapi_key|mashape_key")
+_WARNED: set[Path] = set()  # config files already warned about being readable by others
+
+log = logging.getLogger(__name__)
 
 
 class ConfigError(ImgurSyncError):
@@ -148,7 +153,25 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
         _check_overlaps(check, mirror.root, uploads)
     if check.problems:
         raise ConfigError(check.problems, path)
+    if not _is_local(imgur.api_url):  # a sandbox's credentials are made up: nothing to leak
+        _warn_if_readable(path, [name for name in SECRET_ENV
+                                 if getattr(imgur, name) and name not in imgur.from_env])
     return Config(imgur, mirror, schedule, tuple(uploads.values()), path)
+
+
+def _warn_if_readable(path: Path, secrets: list[str]) -> None:
+    """Warn, once per file, when a config holding secrets is readable by other users."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if not secrets or not mode & (stat.S_IRWXG | stat.S_IRWXO) or path in _WARNED:
+        return
+    _WARNED.add(path)
+    # Not fixed for the user, unlike the token file: the config is theirs, and may be shared
+    # on purpose with the secrets moved to the environment.
+    log.warning("%s holds %s and is readable by other users (mode %04o); make it private "
+                "with `chmod 600 %s`", path, " and ".join(secrets), stat.S_IMODE(mode), path)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -104,7 +104,7 @@ def mirrored_account(state_dir: Path) -> str | None:
     from .store import Store
     from .workspace import database_path
 
-    if not database_path(state_dir).exists():
+    if not Store.exists(database_path(state_dir)):
         return None
     with Store.open_readonly(database_path(state_dir)) as store:
         return store.get_setting("account_username")

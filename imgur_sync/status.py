@@ -23,6 +23,7 @@ from .durations import format_size
 from .errors import ImgurSyncError
 from .schema import iso
 from .store import Store
+from .terminal import escape
 from .tokens import TokenStore
 from .workspace import database_path
 
@@ -65,7 +66,7 @@ def collect_status(config: Config, state_dir: Path, *,
         "last_runs": [], "uploads": {"by_state": {}, "problems": []}, "failures": [],
         "messages": "not checked yet", "rate_limits": "unknown", "token": token,
     }
-    if not db.is_file():
+    if not Store.exists(db):  # an empty file is a database not yet written
         status["never_pulled"] = "never pulled: run `imgur-sync pull` to make the first copy"
         return status
     with Store.open_readonly(db) as store:
@@ -195,7 +196,8 @@ def render_status(status: Mapping[str, Any]) -> str:
 
 def _block(title: str, rows: list[tuple[str, str]]) -> list[str]:
     width = max((len(label) for label, _ in rows), default=0)
-    return [title, *(f"  {label:<{width}}  {value}" for label, value in rows), ""]
+    # Values hold paths, titles and server messages: data, escaped before a terminal sees it.
+    return [title, *(f"  {label:<{width}}  {escape(value)}" for label, value in rows), ""]
 
 
 def _with(n: int, extra: int, what: str) -> str:

@@ -26,6 +26,7 @@ __all__ = ["TOKEN_FILE", "TokenStore", "TokenStoreError", "tokens_from_fields"]
 log = logging.getLogger(__name__)
 
 TOKEN_FILE = "tokens.json"
+_LAST_TIME = 253_402_300_800  # 10000-01-01T00:00:00Z; NaN fails the comparison too
 _FIELDS = ("access_token", "refresh_token", "expires_at", "account_username", "account_id")
 
 
@@ -35,15 +36,27 @@ class TokenStoreError(ImgurSyncError):
 
 def tokens_from_fields(fields: Mapping[str, Any], now: float) -> Tokens:
     """Build tokens from Imgur's token answer or redirect fragment (``expires_in`` relative)."""
-    expires_in = fields.get("expires_in")
+    try:
+        expires_at: float | None = now + float(fields["expires_in"])
+    except (KeyError, TypeError, ValueError):  # absent, null or "soon": refreshed when refused
+        expires_at = None
     account_id = fields.get("account_id")
     return Tokens(
         access_token=fields.get("access_token"),
         refresh_token=fields.get("refresh_token"),
-        expires_at=now + float(expires_in) if expires_in not in (None, "") else None,
+        expires_at=expires_at if _is_time(expires_at) else None,
         account_username=fields.get("account_username"),
         account_id=int(account_id) if str(account_id or "").isdigit() else None,
     )
+
+
+def _is_time(value: Any) -> bool:
+    """True for None or an epoch time a datetime can hold (not "soon", not 1e300)."""
+    if value is None:
+        return True
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return 0 <= value < _LAST_TIME
 
 
 class TokenStore:
@@ -70,7 +83,19 @@ class TokenStore:
         if not isinstance(raw, dict):
             raise TokenStoreError(f"The token file {self.path} is not a JSON object; delete it "
                                   "and sign in again with `imgur-sync auth`")
-        return Tokens(**{k: raw.get(k) for k in _FIELDS})
+        fields = {k: raw.get(k) for k in _FIELDS}
+        for name in ("access_token", "refresh_token", "account_username"):
+            if not isinstance(fields[name], (str, type(None))):
+                raise TokenStoreError(f"The token file {self.path} is damaged ({name} is not "
+                                      "text); sign in again with `imgur-sync auth`")
+        if not _is_time(fields["expires_at"]):
+            # The token still works until Imgur refuses it; then the refresh token renews it.
+            log.warning("%s: expires_at is not a time; treating the access token's expiry as "
+                        "unknown", self.path)
+            fields["expires_at"] = None
+        if not isinstance(fields["account_id"], int) or isinstance(fields["account_id"], bool):
+            fields["account_id"] = None  # only shown, never used to decide anything
+        return Tokens(**fields)
 
     def save(self, tokens: Tokens) -> None:
         """Write the tokens atomically, readable by the owner only."""

@@ -17,7 +17,7 @@ from typing import Any
 from . import paths
 from .api import Imgur
 from .config import Config
-from .errors import ImgurSyncError
+from .errors import ImgurSyncError, UsageError
 from .signin import open_client
 from .store import Store
 from .tokens import TokenStore
@@ -52,6 +52,7 @@ class Workspace:
         self.tokens: TokenStore
 
     def __enter__(self) -> Workspace:
+        _check_folder(self.config.mirror.root, "mirror.root", self.config.path)
         self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._lock()
         try:
@@ -84,11 +85,25 @@ class Workspace:
                 f"Another imgur-sync is working on this account ({holder}); wait for it to "
                 f"finish, or stop it (e.g. `systemctl stop imgur-sync`) before `{self.purpose}`"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}, `imgur-sync {self.purpose}`\n".encode(), 0)
+        try:  # who holds it is a hint for the next comer; a full disk must not stop us here
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()}, `imgur-sync {self.purpose}`\n".encode(), 0)
+        except OSError:
+            pass
         self._lock_fd = fd
 
     def _unlock(self) -> None:
         if self._lock_fd is not None:
             os.close(self._lock_fd)  # closing releases the flock
             self._lock_fd = None
+
+
+def _check_folder(folder: Path, key: str, config_path: Path) -> None:
+    """Refuse, with the fix, a configured folder that is a file or lies under one."""
+    for path in (folder, *folder.parents):
+        if path.is_dir():
+            return
+        if path.exists():
+            what = ("is a file" if path == folder else f"lies under {path}, which is a file")
+            raise UsageError(f"{key} {folder} {what}, not a folder: point {key} in "
+                             f"{config_path} at a folder, or move the file out of the way")

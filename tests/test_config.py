@@ -467,3 +467,46 @@ def test_check_finds_the_config_through_the_environment(tmp_path: Path,
     result = run_check(environ={**env, "IMGUR_SYNC_CONFIG": str(other)})
     assert result.returncode == 0, result.stderr
     assert 'client_id = "from-env-var"' in result.stdout
+
+
+# --- a config readable by others -------------------------------------------------------------
+
+
+def test_a_config_readable_by_others_that_holds_a_secret_is_warned_about_once(
+        tmp_path: Path, env: dict[str, str], caplog: pytest.LogCaptureFixture) -> None:
+    path = write(tmp_path, MINIMAL + f'client_secret = "{SECRET}"\n')
+    path.chmod(0o644)
+    load_config(path, env)
+    load_config(path, env)  # the daemon may load it again: the warning is said once
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [f"{path} holds client_secret and is readable by other users (mode "
+                        f"0644); make it private with `chmod 600 {path}`"]
+    assert SECRET not in caplog.text
+    assert path.stat().st_mode & 0o777 == 0o644  # the user's file: told, not changed
+
+
+@pytest.mark.parametrize("case", ["private", "secret_from_env", "no_secret", "sandbox"])
+def test_no_warning_when_nothing_secret_is_readable(
+        tmp_path: Path, env: dict[str, str], caplog: pytest.LogCaptureFixture,
+        case: str) -> None:
+    text = MINIMAL + ("" if case in ("secret_from_env", "no_secret") else
+                      f'client_secret = "{SECRET}"\n')
+    if case == "sandbox":
+        text += 'api_url = "http://127.0.0.1:8765"\n'
+    path = write(tmp_path, text)
+    path.chmod(0o600 if case == "private" else 0o644)
+    if case == "secret_from_env":
+        env = {**env, "IMGUR_CLIENT_SECRET": SECRET}
+    load_config(path, env)
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_check_warns_about_a_readable_config_without_the_secret(
+        tmp_path: Path, env: dict[str, str]) -> None:
+    path = write(tmp_path, MINIMAL + f'client_secret = "{SECRET}"\nrefresh_token = "r-{SECRET}"\n')
+    path.chmod(0o640)
+    result = run_check("--config", str(path), environ=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count(f"`chmod 600 {path}`") == 1
+    assert "holds client_secret and refresh_token" in result.stderr
+    assert SECRET not in result.stdout + result.stderr

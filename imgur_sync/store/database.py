@@ -13,7 +13,10 @@ epoch floats passed as ``now=``; when omitted they come from the injected ``cloc
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sqlite3
+import stat
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -34,11 +37,24 @@ from ..schema import (
     raw_json,
     unknown_migrations,
 )
-from .base import FAVORITE_KINDS, FILE_ROLES, UPLOAD_STATES, StoreError, check, locked, relpath
+from .base import (
+    FAVORITE_KINDS,
+    FILE_ROLES,
+    UPLOAD_STATES,
+    StoreError,
+    check,
+    database_error,
+    locked,
+    relpath,
+    translated,
+)
 from .journal import Journal
 
 __all__ = ["Store"]
 
+log = logging.getLogger(__name__)
+
+_PRIVATE = 0o600  # the database holds deletehashes, which delete images without signing in
 _REMOVABLE = ("albums", "images")  # the tables mark_removed() accepts
 _PAGE = 500  # rows per query when iterating large tables
 
@@ -70,7 +86,8 @@ class Store(Journal):
                 self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise StoreError(f"cannot use the state database {self.path}: {exc}") from exc
+            error = database_error(exc, self.path, readonly=readonly)
+            raise error or StoreError(f"cannot use the state database {self.path}: {exc}") from exc
         except BaseException:
             conn.close()
             raise
@@ -88,7 +105,7 @@ class Store(Journal):
                 raise UsageError("a read-only store needs a database path")
             return sqlite3.connect(":memory:", check_same_thread=False)
         if self.readonly:
-            if not self.path.is_file():
+            if not Store.exists(self.path):
                 raise StoreError(
                     f"no state database at {self.path}: run `imgur-sync pull` to create it"
                 )
@@ -96,7 +113,16 @@ class Store(Journal):
             return sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
         if not self.path.parent.is_dir():
             raise StoreError(f"cannot create the state database: {self.path.parent} is missing")
+        _make_private(self.path)
         return sqlite3.connect(str(self.path), timeout=timeout, check_same_thread=False)
+
+    @staticmethod
+    def exists(path: Path | str) -> bool:
+        """Return whether ``path`` holds a database; an empty file is a new one, not yet written."""
+        try:
+            return Path(path).stat().st_size > 0
+        except OSError:
+            return False
 
     def _migrate(self) -> None:
         newer = unknown_migrations(self.db)
@@ -124,7 +150,7 @@ class Store(Journal):
     @contextmanager
     def transaction(self) -> Iterator[Store]:
         """Group calls into one atomic unit: all of them commit, or none (nests as savepoints)."""
-        with self._lock, self.db.atomic():
+        with self._lock, translated(self.path, self.readonly), self.db.atomic():
             yield self
 
     # ---- remote objects ------------------------------------------------------------------
@@ -370,7 +396,7 @@ class Store(Journal):
         wanted = ", ".join(columns) if columns else "*"
         last = 0
         while True:
-            with self._lock:
+            with self._lock, translated(self.path, self.readonly):
                 rows = list(self.db.query(
                     f"SELECT rowid AS _rowid, {wanted} FROM {table} WHERE rowid > ?{condition}"
                     " ORDER BY rowid LIMIT ?",
@@ -462,3 +488,22 @@ class Store(Journal):
         if broken:
             return "\n".join(f"{t} row {rowid}: missing {parent}" for t, rowid, parent, _ in broken)
         return "ok"
+
+
+def _make_private(path: Path) -> None:
+    """Create the database file owner-only, so SQLite gives its -wal and -shm the same mode."""
+    try:
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, _PRIVATE))
+        return
+    except FileExistsError:
+        pass
+    except OSError:
+        return  # SQLite's own open says what is wrong, in the terms of the database
+    for file in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            mode = file.stat().st_mode
+            if stat.S_ISREG(mode) and mode & 0o077:
+                file.chmod(_PRIVATE)
+                log.warning("%s was readable by others; made it private (mode 0600)", file)
+        except OSError:  # absent, or not ours to change: SQLite says more if it matters
+            continue
