@@ -127,8 +127,12 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool) 
               help="Answer 404 on the messaging routes, as today's Imgur does.")
 @click.option("--enforce-rate-limits", is_flag=True,
               help="Answer 429 once the credits in the rate-limit headers run out.")
+@click.option("--old-shapes", is_flag=True,
+              help="Answer in the tidier shapes of the old docs instead of those recorded "
+                   "from the real Imgur.")
 def sandbox(host: str, port: int, scenario: str, scale: int, seed: int, faults: str,
-            token_lifetime: int, no_legacy: bool, enforce_rate_limits: bool) -> None:
+            token_lifetime: int, no_legacy: bool, enforce_rate_limits: bool,
+            old_shapes: bool) -> None:
     """Run the local Imgur-compatible server and print the settings to use it.
 
     Point a config's [imgur] section at the printed api_url and credentials to try
@@ -142,7 +146,7 @@ def sandbox(host: str, port: int, scenario: str, scale: int, seed: int, faults: 
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--faults") from None
     options = SandboxOptions(token_lifetime=token_lifetime, legacy_routes=not no_legacy,
-                             enforce_rate_limits=enforce_rate_limits)
+                             enforce_rate_limits=enforce_rate_limits, old_shapes=old_shapes)
     server = Sandbox(scenario, seed=seed, scale=scale, host=host, port=port, options=options,
                      faults=plan)
     try:

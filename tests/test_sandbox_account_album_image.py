@@ -122,7 +122,7 @@ def test_account_images_are_paged_from_zero_newest_first(serve: Callable[..., Wo
     pages = [world.data("GET", f"/3/account/{u}/images/{p}", anon=True) for p in range(4)]
     assert [len(p) for p in pages] == [2, 2, 1, 0]
     assert [i["id"] for p in pages for i in p] == world.mine
-    assert pages[0][0]["account_url"] == u and "deletehash" not in pages[0][0]
+    assert pages[0][0]["account_url"] == u and pages[0][0]["deletehash"] == ""
     assert world.data("GET", f"/3/account/{u}/images", anon=True) == pages[0]
     assert [i["id"] for i in world.data("GET", "/3/account/me/images/0?perPage=3")] == (
         world.mine[:3])
@@ -297,12 +297,14 @@ def test_reply_notifications(world: World) -> None:
     parent = w.add_comment(u, world.theirs, "first")
     reply = w.add_comment(OTHER, world.theirs, "a reply", parent_id=parent.id)
     assert world.call("GET", "/3/account/me/notifications/replies", anon=True).status_code == 403
-    notes = world.data("GET", "/3/account/me/notifications/replies")
-    assert len(notes) == 1 and notes[0]["viewed"] is False
-    assert notes[0]["content"]["id"] == reply.id and notes[0]["content"]["author"] == OTHER
+    answer = world.data("GET", "/3/account/me/notifications/replies")
+    notes = answer["replies"]
+    assert answer["total"] == len(notes) == 1 and notes[0]["viewed"] is False
+    assert notes[0]["comment_id"] == reply.id and notes[0]["author"] == OTHER
     next(iter(w.notifications.values())).viewed = True
-    assert world.data("GET", "/3/account/me/notifications/replies?new=true") == []
-    assert len(world.data("GET", "/3/account/me/notifications/replies?new=false")) == 1
+    assert world.data("GET", "/3/account/me/notifications/replies?new=true") == {
+        "replies": [], "total": 0}
+    assert world.data("GET", "/3/account/me/notifications/replies?new=false")["total"] == 1
 
 
 def test_follow_and_unfollow_a_tag(world: World) -> None:
@@ -377,7 +379,8 @@ def test_update_album_fields_and_set_images(world: World) -> None:
     w, album_id = world.sb.world, world.public_album
     assert world.data("PUT", f"/3/album/{album_id}", data={
         "title": "T", "description": "D", "privacy": "secret", "layout": "vertical",
-        "ids": f"{world.mine[0]},{world.mine[1]},{world.theirs}", "cover": world.mine[1]}) is True
+        "ids": f"{world.mine[0]},{world.mine[1]},{world.theirs}", "cover": world.mine[1]}) == {
+        "id": album_id, "deletehash": w.albums[album_id].deletehash}
     album = w.albums[album_id]
     assert (album.title, album.description, album.privacy, album.layout) == (
         "T", "D", "secret", "vertical")
@@ -440,7 +443,7 @@ def test_delete_album_and_favorite_it(world: World) -> None:
 
 def test_get_image_and_its_404(world: World) -> None:
     image = world.data("GET", f"/3/image/{world.mine[0]}", anon=True)
-    assert image["link"] == f"{world.url}/{world.mine[0]}.png" and "deletehash" not in image
+    assert image["link"] == f"{world.url}/{world.mine[0]}.png" and image["deletehash"] == ""
     assert image["account_url"] == world.sb.username
     r = world.call("GET", "/3/image/8pCqe", anon=True)
     assert r.json() == {"data": {"error": "Unable to find an image with the id, 8pCqe",

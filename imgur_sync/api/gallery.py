@@ -113,8 +113,9 @@ GalleryAlbum = Gallery_album
 def gallery_item(imgur: Imgur, data: Mapping[str, Any]) -> Gallery_image | Gallery_album:
     """Return a ``Gallery_album`` or ``Gallery_image`` for one item of a gallery listing."""
     if data.get("is_album"):
-        # Listings may leave out an album's images; then reading them fetches the album.
-        return Gallery_album(data, imgur, has_fetched="images" in data)
+        # Listings may leave out an album's images (or send null, as favorites do); then
+        # reading them fetches the album.
+        return Gallery_album(data, imgur, has_fetched=data.get("images") is not None)
     return Gallery_image(data, imgur)
 
 

@@ -305,8 +305,11 @@ class Album(Basic_object):
             self.author = self._user_or_none(data["account_url"])
         if "privacy" in data:
             self.public = data["privacy"]
-        if "images" in data:
-            self.images = [Image(i, self._imgur) for i in data["images"] or []]
+        if data.get("images") is not None:
+            self.images = [Image(i, self._imgur) for i in data["images"]]
+        elif "images" in data:  # null: not sent (favorites), not "no images"; reading fetches
+            self.__dict__.pop("images", None)
+            self._has_fetched = False
         if "cover" in data:
             cover = data["cover"]
             known = {i.id: i for i in self.__dict__.get("images") or []}

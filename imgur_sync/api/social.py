@@ -160,7 +160,9 @@ class User(Basic_object):
         """
         answer = self._call("GET", f"{self._base()}/notifications/replies",
                             params={"new": form_value(new)}, auth="user")
-        return [Notification(n, self._imgur) for n in answer or []]
+        if isinstance(answer, Mapping):  # 2024: {"replies": [...], "total": n}; 2015: a list
+            answer = answer.get("replies")
+        return [Notification(n, self._imgur) for n in answer or [] if isinstance(n, Mapping)]
 
     def get_settings(self) -> dict[str, Any]:
         """Returns current settings. Only accessible if authenticated as the user."""
@@ -201,7 +203,7 @@ def _image(imgur: Imgur, data: Mapping[str, Any]) -> Image:
 
 def _album(imgur: Imgur, data: Mapping[str, Any]) -> Album:
     # Album listings leave out the images: reading them fetches the album (PyImgur 0.5.1).
-    return Album(data, imgur, has_fetched="images" in data)
+    return Album(data, imgur, has_fetched=data.get("images") is not None)
 
 
 def send_message(imgur: Imgur, recipient: str | None, body: str, subject: str | None = None,
@@ -256,6 +258,10 @@ class Message(Basic_object):
         return send_message(self._imgur, None, body, reply_to=self)
 
 
+# Fields of a 2024 reply that belong to the notification, not to the comment it carries.
+_REPLY_ONLY = frozenset({"id", "comment_id", "content", "account_id", "viewed"})
+
+
 class Notification(Basic_object):
     """This corresponds to the notifications a user may receive.
 
@@ -274,6 +280,11 @@ class Notification(Basic_object):
         content = data.get("content")
         if isinstance(content, dict) and "comment" in content and "image_id" in content:
             self.content = comment_from(self._imgur, content)
+        elif isinstance(content, str) and "comment_id" in data:
+            # 2024 replies are the comment itself, its text in "content": the same Comment.
+            comment = {k: v for k, v in data.items() if k not in _REPLY_ONLY}
+            self.content = comment_from(self._imgur, {**comment, "id": data["comment_id"],
+                                                      "comment": content})
 
     def mark_as_viewed(self) -> Any:
         """Mark the notification as viewed. Notifications cannot be marked as unviewed."""

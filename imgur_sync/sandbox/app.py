@@ -47,6 +47,9 @@ class SandboxOptions:
     comments_page_size: int = 50
     gallery_page_size: int = 60
     legacy_routes: bool = True  # conversations/notification routes; Imgur today answers 404
+    # The tidier shapes of the old docs instead of those in recorded answers (2023–2024):
+    # the 2015 reply list, ``true`` from PUT /album, no null/"" stand-ins for missing fields.
+    old_shapes: bool = False
     token_lifetime: int = 3600
     client_limit: int = 12500
     user_limit: int = 2000  # Bearer calls

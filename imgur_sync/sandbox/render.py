@@ -1,7 +1,9 @@
 """World objects → the JSON shapes Imgur sends (imgur-api.md §6).
 
 ``media`` is the base URL media links point at (the sandbox's own host, standing in
-for i.imgur.com); ``viewer`` is the signed-in username or None.
+for i.imgur.com); ``viewer`` is the signed-in username or None. ``old`` asks for the
+tidier shapes of the old docs; by default the shapes are those of recorded real answers
+(2023–2024): ``""`` and ``null`` where a field has nothing to say.
 """
 
 from __future__ import annotations
@@ -21,9 +23,11 @@ def media_link(media: str, image: Image, suffix: str = "", ext: str | None = Non
 
 
 def image_json(world: World, image: Image, media: str, viewer: str | None, *,
-               in_album: bool = False) -> dict[str, Any]:
+               in_album: bool = False, old: bool = False) -> dict[str, Any]:
     """Render an Image; inside an album the owner fields are null, as on Imgur."""
     owner = _is_owner(image.owner, viewer)
+    # Real answers leave nsfw unknown (null) on unflagged images inside an album.
+    nsfw = image.nsfw if old or image.nsfw or not in_album else None
     account = world.accounts.get(image.owner.lower()) if image.owner else None
     data: dict[str, Any] = {
         "id": image.id,
@@ -39,7 +43,7 @@ def image_json(world: World, image: Image, media: str, viewer: str | None, *,
         "bandwidth": image.views * image.size,
         "vote": image.votes.get(viewer.lower()) if viewer else None,
         "favorite": bool(viewer and viewer.lower() in image.favorited_by),
-        "nsfw": image.nsfw,
+        "nsfw": nsfw,
         "section": image.section,
         "account_url": None if in_album or account is None else account.url,
         "account_id": None if in_album or account is None else account.id,
@@ -57,6 +61,10 @@ def image_json(world: World, image: Image, media: str, viewer: str | None, *,
     if owner:
         data["deletehash"] = image.deletehash
         data["name"] = image.name
+    elif not old:  # real answers keep the keys and blank them
+        data["deletehash"] = data["name"] = ""
+    if not old:  # and send empty video links for still images
+        data["mp4"] = data["hls"] = ""
     if image.animated:
         data["gifv"] = media_link(media, image, ext="gifv")
         data["mp4"] = media_link(media, image, ext="mp4")
@@ -69,7 +77,7 @@ def image_json(world: World, image: Image, media: str, viewer: str | None, *,
 
 
 def album_json(world: World, album: Album, media: str, viewer: str | None, *,
-               with_images: bool = False) -> dict[str, Any]:
+               with_images: bool = False, old: bool = False) -> dict[str, Any]:
     """Render an Album; ``images`` only on the direct album request."""
     account = world.accounts.get(album.owner.lower()) if album.owner else None
     cover = world.images.get(album.cover) if album.cover else None
@@ -102,20 +110,22 @@ def album_json(world: World, album: Album, media: str, viewer: str | None, *,
         data["deletehash"] = album.deletehash
     if with_images:
         data["images"] = [
-            image_json(world, world.images[i], media, viewer, in_album=True)
+            image_json(world, world.images[i], media, viewer, in_album=True, old=old)
             for i in album.image_ids
         ]
     return data
 
 
 def gallery_json(world: World, item: Image | Album, media: str,
-                 viewer: str | None) -> dict[str, Any]:
+                 viewer: str | None, *, old: bool = False) -> dict[str, Any]:
     """Render a Gallery Image or Gallery Album (favorites, submissions, gallery lists)."""
     if isinstance(item, Album):
-        data = album_json(world, item, media, viewer, with_images=True)
+        data = album_json(world, item, media, viewer, with_images=True, old=old)
     else:
-        data = image_json(world, item, media, viewer)
+        data = image_json(world, item, media, viewer, old=old)
         data["is_album"] = False
+        if not old:
+            data["edited"] = 0  # an int on gallery images, a string elsewhere
     in_gallery = item.in_gallery
     comments = sum(1 for c in world.comments.values() if c.image_id == item.id and not c.deleted)
     data.update(
@@ -132,6 +142,18 @@ def gallery_json(world: World, item: Image | Album, media: str,
             "tags": [tag_json(world, t) for t in item.tags],
         }
     )
+    return data
+
+
+def favorite_json(world: World, item: Image | Album, media: str, viewer: str | None, *,
+                  old: bool = False) -> dict[str, Any]:
+    """Render an item of ``/account/{u}/favorites``; real album items are a bare summary."""
+    data = gallery_json(world, item, media, viewer, old=old)
+    if isinstance(item, Album) and not old:
+        # Recorded 2024 answers: no images (a client fetches the album), null tags, ""
+        # for the fields a favorite does not fill, and the privacy as a number.
+        data.update({"images": None, "tags": None, "vote": "", "topic": "", "topic_id": "",
+                     "privacy": "0"})
     return data
 
 
@@ -285,3 +307,16 @@ def notification_json(world: World, note: Notification, viewer: str) -> dict[str
         "viewed": note.viewed,
         "content": content,
     }
+
+
+def reply_json(world: World, note: Notification, viewer: str) -> dict[str, Any]:
+    """Render a reply notification as 2024 answers do: the comment itself, flattened.
+
+    The text is ``content``, the comment's id ``comment_id``; ``id`` stays the
+    notification's, so it can still be marked viewed.
+    """
+    data = comment_json(world, world.comments[note.ref], viewer)
+    data["comment_id"] = data.pop("id")
+    data["content"] = data.pop("comment")
+    return {"id": note.id, "account_id": world.accounts[note.account.lower()].id,
+            "viewed": note.viewed, **data}

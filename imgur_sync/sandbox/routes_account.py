@@ -13,9 +13,11 @@ from .render import (
     account_json,
     album_json,
     comment_json,
+    favorite_json,
     gallery_json,
     image_json,
     notification_json,
+    reply_json,
     settings_json,
 )
 from .routes_album import (
@@ -60,9 +62,9 @@ def _sorted(items: list[Any], sort: str, points: Any = None) -> list[Any]:
     return items
 
 
-def _gallery_page(ctx: Ctx, items: list[Image | Album], page: int, size: int,
-                  ) -> list[dict[str, Any]]:
-    return [gallery_json(ctx.world, i, ctx.media, ctx.viewer)
+def _gallery_page(ctx: Ctx, items: list[Image | Album], page: int, size: int, *,
+                  render: Any = gallery_json) -> list[dict[str, Any]]:
+    return [render(ctx.world, i, ctx.media, ctx.viewer, old=ctx.old_shapes)
             for i in ctx.page(items, page, size)]
 
 
@@ -96,7 +98,7 @@ def delete_account(ctx: Ctx, u: str) -> bool:
 def account_images(ctx: Ctx, u: str, page: int = 0) -> list[dict[str, Any]]:
     """The account's images, newest first (Client-ID may read them ⚠)."""
     items = _paged(ctx, ctx.world.images_of(ctx.account(u).url), page)
-    return [image_json(ctx.world, i, ctx.media, ctx.viewer) for i in items]
+    return [image_json(ctx.world, i, ctx.media, ctx.viewer, old=ctx.old_shapes) for i in items]
 
 
 @route(U + "/images/ids")
@@ -119,7 +121,7 @@ def account_image(ctx: Ctx, u: str, image_id: str) -> dict[str, Any]:
     image = live_image(ctx.world, image_id)
     if not is_owner(image.owner, account.url):
         raise missing_image(image_id)
-    return image_json(ctx.world, image, ctx.media, ctx.viewer)
+    return image_json(ctx.world, image, ctx.media, ctx.viewer, old=ctx.old_shapes)
 
 
 @route(U + "/image/<key>", "DELETE")
@@ -139,7 +141,7 @@ def delete_account_image(ctx: Ctx, u: str, key: str) -> bool:
 def account_albums(ctx: Ctx, u: str, page: int = 0) -> list[dict[str, Any]]:
     """The account's albums, newest first, without their images."""
     items = _paged(ctx, _albums(ctx, ctx.account(u)), page)
-    return [album_json(ctx.world, a, ctx.media, ctx.viewer) for a in items]
+    return [album_json(ctx.world, a, ctx.media, ctx.viewer, old=ctx.old_shapes) for a in items]
 
 
 @route(U + "/albums/ids")
@@ -162,7 +164,8 @@ def account_album(ctx: Ctx, u: str, album_id: str) -> dict[str, Any]:
     album = live_album(ctx.world, album_id)
     if not is_owner(album.owner, account.url):
         raise ApiError(404, f"Unable to find an album with the id, {album_id}")
-    return album_json(ctx.world, album, ctx.media, ctx.viewer, with_images=True)
+    return album_json(ctx.world, album, ctx.media, ctx.viewer, with_images=True,
+                      old=ctx.old_shapes)
 
 
 @route(U + "/album/<key>", "DELETE")
@@ -185,7 +188,8 @@ def account_favorites(ctx: Ctx, u: str, page: int = 0, sort: str = "newest",
     """The owner's favorites (gallery or not), as gallery items."""
     account = ctx.own_account(u)
     items = _sorted(ctx.world.favorites_of(account.url), sort)
-    return _gallery_page(ctx, items, page, ctx.app.options.favorites_page_size)
+    return _gallery_page(ctx, items, page, ctx.app.options.favorites_page_size,
+                         render=favorite_json)
 
 
 @route(U + "/gallery_favorites")
@@ -398,12 +402,18 @@ def available_avatars(ctx: Ctx, u: str) -> dict[str, Any]:
 
 
 @route(U + "/notifications/replies")
-def reply_notifications(ctx: Ctx, u: str) -> list[dict[str, Any]]:
-    """Reply notifications, newest first; ``new`` (default true) keeps only unseen ones."""
+def reply_notifications(ctx: Ctx, u: str) -> dict[str, Any] | list[dict[str, Any]]:
+    """Reply notifications, newest first; ``new`` (default true) keeps only unseen ones.
+
+    ``{"replies": [...], "total": n}`` as in 2024; the old shapes give the 2015 list.
+    """
     account = ctx.own_account(u)
     world = ctx.world
-    notes = world.notifications_of(account.url, "reply", new=ctx.flag("new", True))
-    return [notification_json(world, n, account.url) for n in notes if n.ref in world.comments]
+    notes = [n for n in world.notifications_of(account.url, "reply", new=ctx.flag("new", True))
+             if n.ref in world.comments]
+    if ctx.old_shapes:
+        return [notification_json(world, n, account.url) for n in notes]
+    return {"replies": [reply_json(world, n, account.url) for n in notes], "total": len(notes)}
 
 
 # -- tags -----------------------------------------------------------------------------------------

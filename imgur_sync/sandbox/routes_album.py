@@ -145,14 +145,15 @@ def _images(ctx: Ctx, album: Album) -> list[Image]:
 def get_album(ctx: Ctx, album_id: str) -> dict[str, Any]:
     """An album with all its images (hidden/secret albums are readable by link)."""
     album = live_album(ctx.world, album_id)
-    return album_json(ctx.world, album, ctx.media, ctx.viewer, with_images=True)
+    return album_json(ctx.world, album, ctx.media, ctx.viewer, with_images=True,
+                      old=ctx.old_shapes)
 
 
 @route("/3/album/<album_id>/images")
 def get_album_images(ctx: Ctx, album_id: str) -> list[dict[str, Any]]:
     """Every image of an album; not paged (imgur-api.md §5.1 #11)."""
     album = live_album(ctx.world, album_id)
-    return [image_json(ctx.world, i, ctx.media, ctx.viewer, in_album=True)
+    return [image_json(ctx.world, i, ctx.media, ctx.viewer, in_album=True, old=ctx.old_shapes)
             for i in _images(ctx, album)]
 
 
@@ -163,7 +164,7 @@ def get_album_image(ctx: Ctx, album_id: str, image_id: str) -> dict[str, Any]:
     if image_id not in album.image_ids:
         raise missing_image(image_id)
     return image_json(ctx.world, ctx.world.images[image_id], ctx.media, ctx.viewer,
-                      in_album=True)
+                      in_album=True, old=ctx.old_shapes)
 
 
 # -- writes ---------------------------------------------------------------------------------
@@ -185,8 +186,12 @@ def create_album(ctx: Ctx) -> dict[str, str]:
 
 
 @route("/3/album/<key>", "PUT", "POST")
-def update_album(ctx: Ctx, key: str) -> bool:
-    """Update fields; ``ids``/``deletehashes`` replace the image set (also "set images")."""
+def update_album(ctx: Ctx, key: str) -> bool | dict[str, str]:
+    """Update fields; ``ids``/``deletehashes`` replace the image set (also "set images").
+
+    A PUT answers ``{id, deletehash}`` as in 2024 (``true`` with the old shapes); a POST
+    answers ``true``.
+    """
     album = editable_album(ctx, key)
     good, _refused, given = requested_images(ctx)
     for name, value in _fields(ctx).items():
@@ -196,6 +201,8 @@ def update_album(ctx: Ctx, key: str) -> bool:
         ctx.world.set_album_images(album.id, good)
     _apply_cover(ctx, album)
     ctx.world._touch()  # fields were set directly; listing caches key on the version
+    if ctx.request.method == "PUT" and not ctx.old_shapes:
+        return {"id": album.id, "deletehash": album.deletehash}
     return True
 
 

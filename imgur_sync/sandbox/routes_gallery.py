@@ -58,7 +58,7 @@ def gallery_item(world: World, item_id: str, kind: str | None = None) -> Item:
 
 
 def _json(ctx: Ctx, item: Item) -> dict[str, Any]:
-    data = gallery_json(ctx.world, item, ctx.media, ctx.viewer)
+    data = gallery_json(ctx.world, item, ctx.media, ctx.viewer, old=ctx.old_shapes)
     # Subreddit posts name their subreddit in ``section``; PyImgur's get_at_url relies on it.
     if isinstance(item, Image) and item.subreddit and not data.get("section"):
         data["section"] = item.subreddit

@@ -42,7 +42,8 @@ def live_image(world: World, image_id: str) -> Image:
 @route("/3/image/<image_id>")
 def get_image(ctx: Ctx, image_id: str) -> dict[str, Any]:
     """One image."""
-    return image_json(ctx.world, live_image(ctx.world, image_id), ctx.media, ctx.viewer)
+    return image_json(ctx.world, live_image(ctx.world, image_id), ctx.media, ctx.viewer,
+                      old=ctx.old_shapes)
 
 
 @route("/3/image/<key>", "POST", "PUT")
@@ -214,7 +215,7 @@ def upload(ctx: Ctx) -> dict[str, Any]:
         world.add_album_images(album.id, [image.id])
     with ctx.app.counters.lock:
         ctx.app.counters.uploads += 1
-    answer = image_json(world, image, ctx.media, ctx.viewer)
+    answer = image_json(world, image, ctx.media, ctx.viewer, old=ctx.old_shapes)
     # The uploader always learns the secrets, anonymous or not (imgur-api.md §5.3).
     answer["deletehash"] = image.deletehash
     answer["name"] = image.name

@@ -89,6 +89,11 @@ class Ctx:
         return (self.app.options.media_url or self.base).rstrip("/")
 
     @property
+    def old_shapes(self) -> bool:
+        """True to answer in the old docs' shapes rather than the recorded real ones."""
+        return self.app.options.old_shapes
+
+    @property
     def viewer(self) -> str | None:
         """The signed-in username, or None for Client-ID calls."""
         return self.token.username if self.token else None
