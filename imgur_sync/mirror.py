@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -113,6 +113,7 @@ class Mirror:
             applier = Applier(self.root, self.store, self.api,
                               links=self.config.mirror.album_links,
                               concurrency=self.config.mirror.concurrency,
+                              local_sources=self._upload_sources(),
                               progress=self.progress, should_stop=self.should_stop)
             if self.progress:
                 self.progress("planned", sum(a.kind == "download" for a in result.actions))
@@ -138,20 +139,30 @@ class Mirror:
                               error="; ".join(result.problems)[:2000] or None)
         return result
 
-    def settle(self, local_sources: dict[str, Path]) -> ApplyResult:
-        """Bring the tree in line with the stored state, taking uploaded files from disk.
+    def settle(self, image_ids: Iterable[str]) -> ApplyResult:
+        """Bring uploaded images into the tree from their local files.
 
-        Used after uploads: what was uploaded joins the tree from its local file, so the
-        next pull finds it recorded and downloads nothing.
+        Used after uploads and album adds: the given images get their album links, and
+        every uploaded image whose file is still there is copied in (also those a crash
+        left out), so the next pull finds them recorded. Only a file edited since its
+        upload makes a download: Imgur has the uploaded bytes.
         """
         sections = frozenset(self.config.mirror.include) & frozenset(SECTIONS)
         self.root.mkdir(parents=True, exist_ok=True)
+        sources = self._upload_sources()
         actions = self._plan(sections)
+        copies = [a for a in actions if a.kind == "download" and a.want is not None
+                  and a.want.image_id in sources and sources[a.want.image_id][0].is_file()]
+        linked = set(image_ids) | {a.want.image_id for a in copies if a.want is not None}
         applier = Applier(self.root, self.store, self.api, links=self.config.mirror.album_links,
-                          concurrency=self.config.mirror.concurrency,
-                          local_sources=local_sources)
-        return applier.apply(a for a in actions if a.kind in ("download", "link")
-                             and a.want is not None and a.want.image_id in local_sources)
+                          concurrency=self.config.mirror.concurrency, local_sources=sources)
+        return applier.apply([*copies, *(a for a in actions if a.kind == "link"
+                                         and a.want is not None and a.want.image_id in linked)])
+
+    def _upload_sources(self) -> dict[str, tuple[Path, str]]:
+        """The drop-folder files our uploads came from: copied in, never downloaded back."""
+        return {image_id: (Path(path), sha256)
+                for image_id, (path, sha256) in self.store.uploaded_files().items()}
 
     def _check_account(self) -> None:
         """Stop before saving anything if the sign-in is for another account than the mirror."""
