@@ -21,6 +21,7 @@ import secrets
 import stat
 import time
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -251,7 +252,8 @@ class Uploader:
                 Album({"id": album_id}, self.imgur, has_fetched=False).remove_images([image_id])
                 self._drop_member(album_id, image_id)
             elif mode == "delete_image":
-                self.imgur.transport.request("DELETE", f"3/image/{image_id}")
+                with suppress(NotFound):  # deleted on Imgur already: as good
+                    self.imgur.transport.request("DELETE", f"3/image/{image_id}")
                 # Gone: the same bytes dropped again must be uploaded anew, not linked.
                 self.store.mark_removed("images", image_id)
         except ImgurError as exc:

@@ -91,6 +91,21 @@ def test_a_missing_drop_folder_deletes_nothing_and_is_not_recreated(
     assert not [f for f in r.store.open_failures() if f["item"] == str(folder)]
 
 
+def test_a_folder_unmounted_while_watching_deletes_nothing(rig: RigFactory) -> None:
+    r = rig([("safe", ALBUM, "delete_image")])
+    ids = _five(r)
+    folder = r.folder(ALBUM)
+    drop = r.drop_folders(settle=0, monotonic=ManualClock())
+    with watching(drop) as running:
+        running.wait_steps(2)
+        folder.rename(folder.with_name("safe.offline"))
+        running.wait_steps(2)  # whatever the watcher reported of it is handled
+        drop.request_rescan()
+        running.wait_steps(2)
+    _all_kept(r, ids)
+    assert not folder.exists() and "is missing" in _held_back_reason(r, folder)
+
+
 @pytest.mark.parametrize("mode", ["delete_image", "remove_from_album"])
 def test_a_folder_that_lost_every_file_at_once_deletes_nothing(rig: RigFactory,
                                                                mode: str) -> None:
@@ -143,10 +158,9 @@ def test_editing_a_dropped_file_in_place_leaves_the_backup_as_uploaded(
     root = r.config.mirror.root
     backup = root / "images" / f"edited [{image_id}].png"
     assert backup.read_bytes() == uploaded
-    assert not os.path.samefile(backup, path)
     with path.open("r+b") as handle:  # an editor saving in place
         handle.write(render_tiny_png(78))
-    assert backup.read_bytes() == uploaded
+    assert backup.read_bytes() == uploaded and not os.path.samefile(backup, path)
     (member,) = (root / "albums").glob(f"*/*[[]{image_id}].png")
     assert member.read_bytes() == uploaded
     report = verify(root, r.store, repair=False, links=links)
