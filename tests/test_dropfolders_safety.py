@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from drop_support import ManualClock, Rig, make_rig, sha, watching
+from drop_support import ROOT, ManualClock, Rig, make_rig, sha, watching
 from support import sandbox_config
 
 from imgur_sync.config import load_config
 from imgur_sync.mirror import Mirror
-from imgur_sync.sandbox import Sandbox
+from imgur_sync.sandbox import FaultPlan, Sandbox
 from imgur_sync.sandbox.media import render_tiny_png
 from imgur_sync.status import collect_status
 from imgur_sync.verify import verify
@@ -139,6 +141,26 @@ def test_deletions_of_some_files_still_apply_and_confirming_applies_the_rest(
     r.drop_folders(settle=0, confirm_deletions=True).push()
     assert r.images() == [] and folder.is_dir()
     assert not [f for f in r.store.open_failures() if f["item"] == str(folder)]
+
+
+def test_the_cli_warns_about_a_held_back_folder_and_confirms_on_request(rig: RigFactory) -> None:
+    r = rig([("safe", ALBUM, "remove_from_album")])
+    ids = _five(r)
+    folder = r.folder(ALBUM)
+    shutil.rmtree(folder)
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "imgur_sync", *args], env=r.env(),
+                              cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+    held = cli("push")
+    assert held.returncode == 0 and f"The drop folder {folder} is missing" in held.stderr
+    assert "is missing" in cli("status").stdout
+    _all_kept(r, ids)
+    confirmed = cli("push", "--confirm-deletions")
+    assert confirmed.returncode == 0, confirmed.stderr
+    assert r.titles_in(ALBUM) == [] and all(r.image_alive(i) for i in ids.values())
+    assert "is missing" not in cli("status").stdout
 
 
 # -- finding 2: the backup is a copy of its own ------------------------------------------------
@@ -284,3 +306,22 @@ def test_an_upload_left_out_of_the_tree_is_copied_in_by_the_next_pull(rig: RigFa
     assert r.sb.counters.media_requests == 0
     backup = r.config.mirror.root / "images" / f"kept [{image_id}].png"
     assert backup.read_bytes() == data and not os.path.samefile(backup, path)
+
+
+def test_an_upload_whose_answer_was_lost_is_copied_in_by_a_pull_not_downloaded(
+        rig: RigFactory) -> None:
+    r = rig([("safe", ALBUM, "keep")])
+    path = r.folder(ALBUM) / "lost.png"
+    data = render_tiny_png(141)
+    path.write_bytes(data)
+    drop = r.drop_folders(settle=0)
+    drop.start()
+    drop.uploader.consider(path)
+    r.sb.set_faults(FaultPlan(rates={"malformed_json": 1.0}))  # uploaded, answer garbled
+    assert drop.uploader.process().uploaded == {}
+    r.sb.set_faults(FaultPlan())
+    assert drop.uploader.latest(path)["state"] == "uploading"
+    (image,) = r.images()
+    assert Mirror(r.config, r.store, r.client.transport).pull().outcome == "ok"
+    assert r.sb.counters.media_requests == 0  # found by its marker: the dropped file is it
+    assert (r.config.mirror.root / "images" / f"lost [{image.id}].png").read_bytes() == data
