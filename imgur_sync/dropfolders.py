@@ -117,10 +117,11 @@ class DropFolders:
         share looks like: its on_local_delete waits for the user's word, with a warning.
         """
         upload = self.uploader.folders[folder]
-        if (not gone or self.uploader.confirm_deletions or upload.on_local_delete == "keep"
-                or not (missing or gone == tracked)):
+        if not gone or self.uploader.confirm_deletions or not (missing or gone == tracked):
             self.store.resolve_failures("upload", str(folder))
             return False
+        if upload.on_local_delete == "keep":  # nothing changes upstream: no need to ask
+            return missing  # but a missing folder's files stay tracked until it is back
         why = ("is missing" if missing else
                f"lost all {tracked} uploaded file(s) at once")
         reason = (f"The drop folder {folder} {why} (an unmounted share looks like this), so "

@@ -93,6 +93,20 @@ def test_a_missing_drop_folder_deletes_nothing_and_is_not_recreated(
     assert not [f for f in r.store.open_failures() if f["item"] == str(folder)]
 
 
+def test_a_missing_keep_folder_is_not_recreated_either(rig: RigFactory) -> None:
+    r = rig([("safe", ALBUM, "keep")])
+    ids = _five(r)
+    folder = r.folder(ALBUM)
+    folder.rename(folder.with_name("safe.offline"))
+    r.drop_folders(settle=0).push()
+    r.drop_folders(settle=0).push()
+    assert not folder.exists()
+    folder.with_name("safe.offline").rename(folder)
+    batch = r.drop_folders(settle=0).push()
+    assert batch.uploaded == {} and batch.linked == 0
+    _all_kept(r, ids)
+
+
 def test_a_folder_unmounted_while_watching_deletes_nothing(rig: RigFactory) -> None:
     r = rig([("safe", ALBUM, "delete_image")])
     ids = _five(r)
