@@ -64,6 +64,11 @@ class DropFolders:
     def start(self) -> None:
         """Find the albums, then take stock of the folders as they are now."""
         self.uploader.resolve_albums()
+        with self.tree_lock:
+            separated = self.mirror.separate_uploads()
+        if separated:
+            log.info("%d uploaded file(s) in the mirror were hard links to their dropped "
+                     "files; each has a copy of its own now", separated)
         self.scan(startup=True)
         self._started = True
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +28,7 @@ from typing import Any
 from .api import AuthenticationError, ImgurError, NotFound, Transport, TransportError
 from .apply import Applier, ApplyResult, Interrupted
 from .config import Config
-from .files import sweep_partials
+from .files import Placer, clone_into, sweep_partials
 from .plan import Action, Snapshot, desired_tree, plan_changes
 from .signin import check_account, require_user
 from .status import RATE_LIMITS_SETTING, rate_limits_setting
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 SECTIONS = ("albums", "images", "favorites", "gallery_favorites", "messages")
 MEMBERS_CURSOR = "favorite_album_members:"
 LISTING_CURSOR = "listing:"  # "complete" once a walk of that listing reached its end
+SEPARATED_SETTING = "uploads_separated"  # "yes" once no upload shares its dropped file's inode
 PLAN_COLUMNS = ("id", "title", "type", "link", "size", "datetime", "owned", "media_removed")
 
 
@@ -158,6 +160,40 @@ class Mirror:
                           concurrency=self.config.mirror.concurrency, local_sources=sources)
         return applier.apply([*copies, *(a for a in actions if a.kind == "link"
                                          and a.want is not None and a.want.image_id in linked)])
+
+    def separate_uploads(self) -> int:
+        """Give uploads still hard-linked to their dropped files a copy of their own, once.
+
+        Earlier versions linked an upload into the tree, so editing the dropped file
+        rewrote the backup. Return how many files were separated.
+        """
+        if self.store.get_setting(SEPARATED_SETTING) == "yes" or not self.root.is_dir():
+            return 0
+        placer, separated = Placer(), 0
+        for image_id, (dropped, _sha256) in self._upload_sources().items():
+            try:
+                shared = os.stat(dropped)
+            except OSError:
+                continue
+            copy: Path | None = None  # the first separated name; its other names link to it
+            for row in self.store.iter_files(image_id=image_id, columns=("path",)):
+                target = self.root / row["path"]
+                try:
+                    info = target.lstat()
+                except OSError:
+                    continue
+                if (info.st_ino, info.st_dev) != (shared.st_ino, shared.st_dev):
+                    continue
+                if copy is None:
+                    with dropped.open("rb") as source, placer.new_file(target) as new:
+                        clone_into(source.fileno(), new.fd)
+                        new.publish(info.st_mtime)
+                    copy = target
+                else:
+                    placer.link(copy, target, self.config.mirror.album_links)
+                separated += 1
+        self.store.set_setting(SEPARATED_SETTING, "yes")
+        return separated
 
     def _upload_sources(self) -> dict[str, tuple[Path, str]]:
         """The drop-folder files our uploads came from: copied in, never downloaded back."""

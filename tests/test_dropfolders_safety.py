@@ -203,6 +203,28 @@ def test_editing_a_dropped_file_in_place_leaves_the_backup_as_uploaded(
     assert report.problems == [] and report.checked >= 2
 
 
+def test_a_backup_left_hard_linked_by_an_earlier_version_gets_a_copy_of_its_own(
+        rig: RigFactory) -> None:
+    r = rig([("safe", ALBUM, "keep")])
+    path = r.folder(ALBUM) / "old.png"
+    uploaded = render_tiny_png(79)
+    path.write_bytes(uploaded)
+    (image_id,) = r.drop_folders(settle=0).push().uploaded
+    root = r.config.mirror.root
+    backup = root / "images" / f"old [{image_id}].png"
+    (member,) = (root / "albums").glob(f"*/*[[]{image_id}].png")
+    for name in (backup, member):  # the tree as earlier versions left it: links to the drop
+        name.unlink()
+        os.link(path, name)
+    r.store.set_setting("uploads_separated", "no")
+    r.drop_folders(settle=0).push()
+    with path.open("r+b") as handle:
+        handle.write(render_tiny_png(80))
+    assert backup.read_bytes() == uploaded and member.read_bytes() == uploaded
+    assert os.path.samefile(backup, member)  # album links still share the backup's inode
+    assert verify(root, r.store, repair=False).problems == []
+
+
 # -- finding 8: bytes of a deleted image go up again -------------------------------------------
 
 
