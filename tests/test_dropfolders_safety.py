@@ -18,6 +18,7 @@ from drop_support import ROOT, ManualClock, Rig, make_rig, sha, watching
 from support import sandbox_config
 
 from imgur_sync.config import load_config
+from imgur_sync.files import clone_into
 from imgur_sync.mirror import Mirror
 from imgur_sync.sandbox import FaultPlan, Sandbox
 from imgur_sync.sandbox.media import render_tiny_png
@@ -350,3 +351,15 @@ def test_an_upload_left_out_of_the_tree_is_copied_in_by_the_next_pull(rig: RigFa
     assert r.sb.counters.media_requests == 0  # the dropped file is it (found by its marker)
     backup = r.config.mirror.root / "images" / f"kept [{image.id}].png"
     assert backup.read_bytes() == data and not os.path.samefile(backup, path)
+
+
+def test_clone_into_makes_an_equal_independent_file(tmp_path: Path) -> None:
+    source, target = tmp_path / "source", tmp_path / "target"
+    data = os.urandom(3 * 1024 * 1024 + 17)  # more than one chunk of every way of copying
+    source.write_bytes(data)
+    with source.open("rb") as src, target.open("wb") as dst:
+        clone_into(src.fileno(), dst.fileno())
+    assert target.read_bytes() == data and not os.path.samefile(source, target)
+    with source.open("r+b") as handle:
+        handle.write(b"changed")
+    assert target.read_bytes() == data
