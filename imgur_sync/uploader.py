@@ -403,8 +403,7 @@ class Uploader:
                              image["id"])
                     self._adopt(image, row["album_id"])
                     if row["album_id"]:
-                        Album({"id": row["album_id"]}, self.imgur, has_fetched=False
-                              ).add_images([image["id"]])
+                        self._add_to_album(row["album_id"], image["id"])
                     return str(image["id"])
             if min((i.get("datetime") or 0) for i in images) < oldest:
                 return None  # newest first: older pages predate this upload
