@@ -13,16 +13,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import shutil
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from .api import BrokenDownload, ImgurError, MediaRemoved, Transport, TransportError
 from .errors import ImgurSyncError
-from .files import LinkedFolder, Placer, make_link, write_all
+from .files import LinkedFolder, Placer, clone_into, make_link, write_all
 from .plan import Action, Want, text_digest
 from .store import Store
 
@@ -68,10 +67,15 @@ class ApplyResult:
 
 def file_sha256(path: Path) -> str:
     """Return the sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        while chunk := handle.read(CHUNK):
-            digest.update(chunk)
+        return _sha256_of(handle)
+
+
+def _sha256_of(handle: BinaryIO) -> str:
+    """Return the sha256 of what is left to read in an open file."""
+    digest = hashlib.sha256()
+    while chunk := handle.read(CHUNK):
+        digest.update(chunk)
     return digest.hexdigest()
 
 
@@ -80,11 +84,12 @@ class Applier:
 
     def __init__(self, root: Path, store: Store, transport: Transport, *, links: str,
                  concurrency: int, progress: Callable[[str, int], None] | None = None,
-                 local_sources: Mapping[str, Path] | None = None,
+                 local_sources: Mapping[str, tuple[Path, str]] | None = None,
                  should_stop: Callable[[], bool] = lambda: False) -> None:
         self.root, self.store, self.transport = root, store, transport
         self.links, self.concurrency = links, concurrency
-        # Files we uploaded ourselves: copied (or linked) in, never downloaded back.
+        # Files we uploaded ourselves (image id -> file, its sha256): copied in while they
+        # still hold the uploaded bytes, never downloaded back.
         self.local_sources = local_sources or {}
         self.should_stop = should_stop
         self._buffer: list[dict[str, Any]] = []
@@ -267,8 +272,12 @@ class Applier:
         if self._adopt(want, target):
             return True
         local = self.local_sources.get(want.image_id or "")
-        if local is not None and local.is_file():
-            return self._copy_in(local, want)
+        if local is not None and local[0].is_file():
+            try:
+                if self._copy_in(*local, want):
+                    return True
+            except (FileNotFoundError, PermissionError) as exc:  # gone or locked meanwhile
+                log.debug("%s: downloading instead of copying %s: %s", want.path, local[0], exc)
         last: Exception | None = None
         for _ in range(DOWNLOAD_TRIES):
             try:
@@ -281,23 +290,21 @@ class Applier:
             return True
         raise ValueError(f"the download kept failing ({last})")
 
-    def _copy_in(self, local: Path, want: Want) -> bool:
-        """Put a file we uploaded into the tree (a hard link when the links mode allows)."""
+    def _copy_in(self, local: Path, sha256: str, want: Want) -> bool:
+        """Copy a file we uploaded into the tree; False if it no longer holds those bytes.
+
+        Always a copy of its own (a reflink where the file system can), never a link: the
+        user may edit the dropped file in place, and the backup must keep what was uploaded.
+        """
         target = self.root / want.path
-        if self.links == "hardlink":  # shares the inode: leave the user's mtime alone
-            self.files.link(local.resolve(), target, "hardlink")
-        else:
-            temp = self.files.temp_for(target)
-            try:
-                shutil.copy2(local, temp)
-                if want.mtime is not None:
-                    os.utime(temp, (want.mtime, want.mtime))
-            except BaseException:
-                temp.unlink(missing_ok=True)
-                raise
-            self.files.place(temp, target)
-        self._record(want, want.path, target.stat().st_size, file_sha256(target),
-                     target.stat().st_mtime)
+        with local.open("rb") as source, self.files.new_file(target) as new:
+            clone_into(source.fileno(), new.fd)
+            source.seek(0)  # the bytes copied are checked after the copy, on the same file
+            if _sha256_of(source) != sha256:
+                return False  # edited since it was uploaded: Imgur has the uploaded bytes
+            size = os.fstat(new.fd).st_size
+            new.publish(want.mtime)
+        self._record(want, want.path, size, sha256, want.mtime or target.stat().st_mtime)
         return True
 
     def _fetch_to(self, target: Path, want: Want) -> tuple[int, str]:

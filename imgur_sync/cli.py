@@ -311,8 +311,11 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> Non
 
 
 @cli.command()
+@click.option("--confirm-deletions", is_flag=True,
+              help="Apply on_local_delete also to a folder that is missing or lost all its "
+                   "uploaded files at once (held back otherwise, as an unmounted share).")
 @click.pass_context
-def push(ctx: click.Context) -> None:
+def push(ctx: click.Context, confirm_deletions: bool) -> None:
     """Upload what is waiting in the [[upload]] folders once, then exit.
 
     New files go to their folder's album (created when missing); bytes uploaded before
@@ -324,7 +327,8 @@ def push(ctx: click.Context) -> None:
 
     config = _require_uploads(_load_config(ctx))
     with Workspace(config, purpose="push") as ws:
-        batch = DropFolders(config, ws.store, ws.client).push()
+        batch = DropFolders(config, ws.store, ws.client,
+                            confirm_deletions=confirm_deletions).push()
         counts = ws.store.counts()
     waiting = sum(counts[f"uploads_{state}"] for state in ("pending", "uploading", "failed"))
     click.echo(f"Uploaded {len(batch.uploaded)} file(s); {batch.linked} added to another "

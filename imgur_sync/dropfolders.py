@@ -36,9 +36,11 @@ class DropFolders:
                  clock: Callable[[], float] = time.time,
                  monotonic: Callable[[], float] = time.monotonic,
                  tree_lock: threading.Lock | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 confirm_deletions: bool = False) -> None:
         self.config, self.store = config, store
         self.uploader = Uploader(config, store, imgur, clock=clock)
+        self.uploader.confirm_deletions = confirm_deletions
         self.mirror = Mirror(config, store, imgur.transport, clock=clock)
         self.tracker = StabilityTracker(settle, clock=monotonic)
         self.settle, self.clock, self.monotonic, self.sleep = settle, clock, monotonic, sleep
@@ -62,22 +64,78 @@ class DropFolders:
     def start(self) -> None:
         """Find the albums, then take stock of the folders as they are now."""
         self.uploader.resolve_albums()
+        with self.tree_lock:
+            separated = self.mirror.separate_uploads()
+        if separated:
+            log.info("%d uploaded file(s) in the mirror were hard links to their dropped "
+                     "files; each has a copy of its own now", separated)
         self.scan(startup=True)
         self._started = True
 
     def scan(self, *, startup: bool = False) -> None:
         """Queue files that are new or changed; apply deletions that happened unseen."""
         self.last_scan = self.monotonic()
+        missing = self.prepare_folders()
         present = set(self.uploader.scan())
         for path in sorted(present):
             if not self._known(path):
                 self.tracker.touch(path)
                 if startup and self._settled_on_disk(path):
                     self.tracker.touch(path, closed=True)  # untouched for a while: ready
+        tracked: dict[Path, set[Path]] = {}
+        gone: dict[Path, set[Path]] = {}
         for row in self.store.iter_uploads(state="done"):
             path = Path(row["path"])
-            if path not in present and self.uploader.folder_of(path) and not path.exists():
+            upload = self.uploader.folder_of(path)
+            if upload is None:
+                continue
+            tracked.setdefault(upload.path, set()).add(path)
+            if path not in present and not path.exists():
+                gone.setdefault(upload.path, set()).add(path)
+        for folder in self.uploader.folders:
+            paths = gone.get(folder, set())
+            if self._held_back(folder, folder in missing, len(paths), len(tracked.get(folder, ()))):
+                continue
+            for path in sorted(paths):
                 self.uploader.deleted(path)
+        if self.uploader.confirm_deletions:
+            self.prepare_folders()  # the missing ones were removed on purpose: make them again
+
+    def prepare_folders(self) -> set[Path]:
+        """Make the mapped folders that are missing; return those that held uploads.
+
+        A folder that files were uploaded from and that is gone now is an unmounted or
+        moved source: making it again would hide that, so it is left missing.
+        """
+        missing = {folder for folder in self.uploader.folders if not folder.is_dir()}
+        if not missing:
+            return missing
+        used = {Path(row["path"]).parent for row in self.store.iter_uploads(state="done")}
+        for folder in missing - used if not self.uploader.confirm_deletions else missing:
+            folder.mkdir(parents=True, exist_ok=True)
+        return missing & used
+
+    def _held_back(self, folder: Path, missing: bool, gone: int, tracked: int) -> bool:
+        """True when the deletions found in ``folder`` look like an absent source, not a user.
+
+        A missing folder, or one that lost every uploaded file at once, is what an unmounted
+        share looks like: its on_local_delete waits for the user's word, with a warning.
+        """
+        upload = self.uploader.folders[folder]
+        if not gone or self.uploader.confirm_deletions or not (missing or gone == tracked):
+            self.store.resolve_failures("upload", str(folder))
+            return False
+        if upload.on_local_delete == "keep":  # nothing changes upstream: no need to ask
+            return missing  # but a missing folder's files stay tracked until it is back
+        why = ("is missing" if missing else
+               f"lost all {tracked} uploaded file(s) at once")
+        reason = (f"The drop folder {folder} {why} (an unmounted share looks like this), so "
+                  f"on_local_delete = \"{upload.on_local_delete}\" was not applied and its "
+                  "images stay on Imgur and in the album; put the files back, or if you "
+                  "deleted them on purpose, run `imgur-sync push --confirm-deletions`.")
+        log.warning("%s", reason)
+        self.store.add_failure("upload", str(folder), reason)
+        return True
 
     def _known(self, path: Path) -> bool:
         """True when the journal already covers this file as it is (saves re-hashing)."""
@@ -90,7 +148,10 @@ class DropFolders:
             return True
         if latest["state"] == "bad":  # fixed since (new bytes, or readable now): look again
             return (latest["created"] or 0) >= max(info.st_mtime, info.st_ctime)
-        return latest["size"] == info.st_size and (latest["created"] or 0) >= info.st_mtime
+        # A file replaced by one of the same size with an old mtime (`cp -p`, `rsync -t`)
+        # still has a new ctime, which nobody can set: then it is hashed again.
+        return (latest["size"] == info.st_size and (latest["created"] or 0) >= info.st_mtime
+                and (latest["updated"] or 0) >= info.st_ctime)
 
     def _settled_on_disk(self, path: Path) -> bool:
         try:
@@ -130,7 +191,7 @@ class DropFolders:
         batch = self.uploader.process()
         if batch.uploaded or batch.linked:
             with self.tree_lock:
-                applied = self.mirror.settle({**batch.joined, **batch.uploaded})
+                applied = self.mirror.settle([*batch.joined, *batch.uploaded])
             for path, reason in applied.failures:
                 log.warning("could not add %s to the mirror: %s", path, reason)
         return batch
@@ -165,6 +226,7 @@ class DropFolders:
     def watch(self, stop: threading.Event, on_batch: Callable[[Batch], None] | None = None,
               ) -> None:
         """Run until ``stop`` is set: the foreground loop of `watch` and the daemon."""
+        self.prepare_folders()
         self.watcher = FolderWatcher(self.uploader.folders)
         self.watcher.start()
         try:

@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -37,7 +37,7 @@ from .api import (
 from .apply import Applier, ApplyResult, Interrupted
 from .config import Config
 from .errors import ImgurSyncError
-from .files import sweep_partials
+from .files import Placer, clone_into, sweep_partials
 from .layout import is_id
 from .plan import Action, Snapshot, desired_tree, plan_changes
 from .signin import check_account, require_user
@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 SECTIONS = ("albums", "images", "favorites", "gallery_favorites", "messages")
 MEMBERS_CURSOR = "favorite_album_members:"
 LISTING_CURSOR = "listing:"  # "complete" once a walk of that listing reached its end
+SEPARATED_SETTING = "uploads_separated"  # "yes" once no upload shares its dropped file's inode
 PLAN_COLUMNS = ("id", "title", "type", "link", "size", "datetime", "owned", "media_removed")
 
 
@@ -127,6 +128,7 @@ class Mirror:
             applier = Applier(self.root, self.store, self.api,
                               links=self.config.mirror.album_links,
                               concurrency=self.config.mirror.concurrency,
+                              local_sources=self._upload_sources(),
                               progress=self.progress, should_stop=self.should_stop)
             if self.progress:
                 self.progress("planned", sum(a.kind == "download" for a in result.actions))
@@ -153,23 +155,71 @@ class Mirror:
                               error="; ".join(result.problems)[:2000] or None)
         return result
 
-    def settle(self, local_sources: dict[str, Path]) -> ApplyResult:
-        """Bring the tree in line with the stored state, taking uploaded files from disk.
+    def settle(self, image_ids: Iterable[str]) -> ApplyResult:
+        """Bring uploaded images into the tree from their local files.
 
-        Used after uploads: what was uploaded joins the tree from its local file, so the
-        next pull finds it recorded and downloads nothing.
+        Used after uploads and album adds: the given images get their album links, and
+        every uploaded image whose file is still there is copied in (also those a crash
+        left out), so the next pull finds them recorded. Only a file edited since its
+        upload makes a download: Imgur has the uploaded bytes.
         """
         sections = frozenset(self.config.mirror.include) & frozenset(SECTIONS)
         try:
             prepare_root(self.root, self.store)
         except ImgurSyncError as exc:  # the uploads are done; the next pull brings them in
             return ApplyResult(failures=[(str(self.root), str(exc))])
+        sources = self._upload_sources()
         actions = self._plan(sections)
+        copies = [a for a in actions if a.kind == "download" and a.want is not None
+                  and a.want.image_id in sources and sources[a.want.image_id][0].is_file()]
+        linked = set(image_ids) | {a.want.image_id for a in copies if a.want is not None}
         applier = Applier(self.root, self.store, self.api, links=self.config.mirror.album_links,
-                          concurrency=self.config.mirror.concurrency,
-                          local_sources=local_sources)
-        return applier.apply(a for a in actions if a.kind in ("download", "link")
-                             and a.want is not None and a.want.image_id in local_sources)
+                          concurrency=self.config.mirror.concurrency, local_sources=sources)
+        return applier.apply([*copies, *(a for a in actions if a.kind == "link"
+                                         and a.want is not None and a.want.image_id in linked)])
+
+    def separate_uploads(self) -> int:
+        """Give uploads still hard-linked to their dropped files a copy of their own, once.
+
+        Earlier versions linked an upload into the tree, so editing the dropped file
+        rewrote the backup. Return how many files were separated.
+        """
+        if self.store.get_setting(SEPARATED_SETTING) == "yes" or not self.root.is_dir():
+            return 0
+        placer, separated = Placer(self.root), 0
+        for image_id, (dropped, _sha256) in self._upload_sources().items():
+            try:
+                shared = os.stat(dropped)
+            except OSError:
+                continue
+            copy: Path | None = None  # the first separated name; its other names link to it
+            for row in self.store.iter_files(image_id=image_id, columns=("path",)):
+                target = self.root / row["path"]
+                try:
+                    info = target.lstat()
+                except OSError:
+                    continue
+                if (info.st_ino, info.st_dev) != (shared.st_ino, shared.st_dev):
+                    continue
+                try:
+                    if copy is None:
+                        with dropped.open("rb") as source, placer.new_file(target) as new:
+                            clone_into(source.fileno(), new.fd)
+                            new.publish(info.st_mtime)
+                        copy = target
+                    else:
+                        placer.link(copy, target, self.config.mirror.album_links)
+                except OSError as exc:  # a symlinked folder, a full disk: keep the link
+                    log.warning("could not give %s a copy of its own: %s", target, exc)
+                    continue
+                separated += 1
+        self.store.set_setting(SEPARATED_SETTING, "yes")
+        return separated
+
+    def _upload_sources(self) -> dict[str, tuple[Path, str]]:
+        """The drop-folder files our uploads came from: copied in, never downloaded back."""
+        return {image_id: (Path(path), sha256)
+                for image_id, (path, sha256) in self.store.uploaded_files().items()}
 
     def _move_nothing(self, actions: list[Action], result: PullResult) -> list[Action]:
         """Drop the renames, unlinks and trashing planned for an emptied root, and say so."""

@@ -21,14 +21,25 @@ import secrets
 import stat
 import time
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .api import Album, ApiError, Imgur, ImgurError, RateLimited, iter_pages
+from .api import (
+    Album,
+    ApiError,
+    Forbidden,
+    Imgur,
+    ImgurError,
+    NotFound,
+    RateLimited,
+    iter_pages,
+)
 from .config import Config, UploadConfig
 from .signin import require_user
 from .store import Store
+from .store.journal import RECOVERY_MARGIN
 
 __all__ = ["MAX_IMAGE_BYTES", "MAX_VIDEO_BYTES", "Batch", "Uploader", "ignored", "sniff_type"]
 
@@ -44,7 +55,6 @@ _MAGIC = [  # (offset, bytes, type): enough to refuse what Imgur would refuse
     (8, b"WEBP", "image/webp"), (4, b"ftyp", "video/mp4"), (0, b"\x1aE\xdf\xa3", "video/webm"),
 ]
 RETRY_BASE, RETRY_CAP = 5.0, 3600.0
-RECOVERY_MARGIN = 600.0  # seconds of clock skew allowed when looking for a lost upload
 MARKER_TAG = "imgur-sync:"
 
 
@@ -81,6 +91,9 @@ class Uploader:
         self.config, self.store, self.imgur, self.clock = config, store, imgur, clock
         self.folders = {u.path: u for u in config.uploads}
         self.albums: dict[Path, str] = {}
+        # Set by `push --confirm-deletions`: apply on_local_delete even to a folder that is
+        # missing or lost all its files at once (otherwise held back as an unmounted source).
+        self.confirm_deletions = False
         self.rejected: list[tuple[str, str]] = []  # bad files found since the last process()
 
     # -- albums -----------------------------------------------------------------------------
@@ -136,8 +149,7 @@ class Uploader:
             try:
                 entries = sorted(os.scandir(folder), key=lambda e: e.name)
             except FileNotFoundError:
-                folder.mkdir(parents=True, exist_ok=True)
-                continue
+                continue  # unmounted, or moved away: DropFolders.scan says so
             found += [Path(e.path) for e in entries
                       if not ignored(e.name) and (e.is_file() or e.is_symlink())]
         return found
@@ -161,6 +173,8 @@ class Uploader:
         except FileNotFoundError:
             return  # gone before we looked: the deletion event follows
         if latest is not None and latest["sha256"] == digest and latest["state"] != "removed":
+            if latest["state"] == "done":  # its ctime moved (chmod, cp -p of the same bytes)
+                self.store.confirm_upload(latest["id"])
             return  # seen already (a rescan, or a second event for the same write)
         album_id = self.albums.get(upload.path)
         entry = self.store.add_upload(path, sha256=digest, size=size, album_id=album_id,
@@ -218,6 +232,8 @@ class Uploader:
         latest = self.latest(path)
         if upload is None or latest is None or latest["state"] in ("removed", "bad"):
             return
+        if not upload.path.is_dir() and not self.confirm_deletions:
+            return  # an absent folder is an unmounted source: DropFolders.scan warns
         self.store.mark_upload(latest["id"], "removed", error="deleted locally")
         image_id, album_id = latest["image_id"], latest["album_id"]
         if latest["state"] != "done" or not image_id:
@@ -236,7 +252,10 @@ class Uploader:
                 Album({"id": album_id}, self.imgur, has_fetched=False).remove_images([image_id])
                 self._drop_member(album_id, image_id)
             elif mode == "delete_image":
-                self.imgur.transport.request("DELETE", f"3/image/{image_id}")
+                with suppress(NotFound):  # deleted on Imgur already: as good
+                    self.imgur.transport.request("DELETE", f"3/image/{image_id}")
+                # Gone: the same bytes dropped again must be uploaded anew, not linked.
+                self.store.mark_removed("images", image_id)
         except ImgurError as exc:
             self.store.add_failure("upload", str(path), f"could not apply on_local_delete: {exc}")
 
@@ -329,9 +348,12 @@ class Uploader:
                 batch.uploaded[image_id] = path
             elif recovered:  # our own upload, in its album already: the mirror takes the file
                 batch.uploaded[image_id] = path
+            elif row["album_id"] and not self._add_to_album(row["album_id"], image_id):
+                self.store.mark_removed("images", image_id)  # deleted upstream since
+                self.store.mark_upload(row["id"], row["state"], image_id=None)
+                image_id = self._upload(row, path)  # so its bytes go up anew
+                batch.uploaded[image_id] = path
             elif row["album_id"]:
-                Album({"id": row["album_id"]}, self.imgur, has_fetched=False).add_images(
-                    [image_id])
                 self._join_album(row["album_id"], image_id)
                 batch.linked += 1
                 batch.joined[image_id] = path
@@ -342,6 +364,22 @@ class Uploader:
             return
         self.store.mark_upload(row["id"], "done", image_id=image_id, error=None)
         self.store.resolve_failures("upload", str(path))
+
+    def _add_to_album(self, album_id: str, image_id: str) -> bool:
+        """Add an existing image to an album; False when the image no longer exists.
+
+        Not ``Album.add_images``, which hides a refusal: a failed add must fail the entry.
+        """
+        transport = self.imgur.transport
+        try:
+            transport.request("POST", f"3/album/{album_id}/add", data=[("ids[]", image_id)])
+        except (Forbidden, NotFound):
+            try:  # Imgur refuses the add when an id is not the caller's, or gone
+                transport.request("GET", f"3/image/{image_id}")
+            except NotFound:
+                return False
+            raise
+        return True
 
     def _upload(self, row: dict[str, Any], path: Path) -> str:
         if not path.exists():
@@ -365,8 +403,7 @@ class Uploader:
                              image["id"])
                     self._adopt(image, row["album_id"])
                     if row["album_id"]:
-                        Album({"id": row["album_id"]}, self.imgur, has_fetched=False
-                              ).add_images([image["id"]])
+                        self._add_to_album(row["album_id"], image["id"])
                     return str(image["id"])
             if min((i.get("datetime") or 0) for i in images) < oldest:
                 return None  # newest first: older pages predate this upload

@@ -113,12 +113,12 @@ class FolderWatcher:
         self._observer: Observer | None = None  # type: ignore[valid-type]
 
     def start(self) -> None:
-        """Start watching; missing folders are created first."""
+        """Start watching the folders that exist (a missing one is left to the rescans)."""
         observer = Observer()
         handler = _Recorder(self.changes)
         for folder in self.folders:
-            folder.mkdir(parents=True, exist_ok=True)
-            observer.schedule(handler, str(folder), recursive=False)
+            if folder.is_dir():  # never made here: a missing folder may be an unmounted share
+                observer.schedule(handler, str(folder), recursive=False)
         observer.daemon = True
         observer.start()
         self._observer = observer

@@ -4,7 +4,7 @@ The commands run as subprocesses against an in-process sandbox that also garbles
 answer in five after doing the work (``malformed_json``), so answers to uploads get lost
 both ways: the process dies before recording them, or never reads them. After the last
 restart every file must be in its album exactly once, and the account must hold exactly
-one image per file.
+one image per file; and a pull, right after the kills and at the end, downloads none of them.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from drop_support import ROOT, Rig, make_rig, sha, wait_until
 
+from imgur_sync.mirror import Mirror
 from imgur_sync.sandbox import FaultPlan, Sandbox, SandboxOptions
 from imgur_sync.sandbox.media import render_tiny_png
 
@@ -29,8 +30,8 @@ ALBUM = "Crash test"
 
 def test_sigkill_during_a_burst_loses_nothing_and_duplicates_nothing(
         start_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
-    sb = start_sandbox("empty", faults=FaultPlan(rates={"malformed_json": 0.2}, seed=5),
-                       options=SandboxOptions(user_limit=100_000))
+    faults = FaultPlan(rates={"malformed_json": 0.2}, seed=5)
+    sb = start_sandbox("empty", faults=faults, options=SandboxOptions(user_limit=100_000))
     r = make_rig(sb, tmp_path, [("crash", ALBUM, "remove_from_album")])
     rng = random.Random(20240229)
     folder = r.folder(ALBUM)
@@ -66,6 +67,11 @@ def test_sigkill_during_a_burst_loses_nothing_and_duplicates_nothing(
                     kills += 1
                 proc.wait(timeout=10)
         assert kills >= 10, f"only {kills} runs were killed mid-way"
+        # A pull right after the kills: every upload that reached Imgur, its answer recorded
+        # or lost, joins the tree from its dropped file; none is downloaded back.
+        sb.set_faults(FaultPlan())
+        _pull_downloads_none(r)
+        sb.set_faults(faults)
 
         final = _start(r.env(), "watch", logs / "final-watch.log")
         try:
@@ -75,6 +81,8 @@ def test_sigkill_during_a_burst_loses_nothing_and_duplicates_nothing(
             final.send_signal(signal.SIGTERM)
             final.wait(timeout=15)
         assert final.returncode == 0, (logs / "final-watch.log").read_text()[-3000:]
+        sb.set_faults(FaultPlan())
+        _pull_downloads_none(r)  # and again once everything is recovered
     except BaseException:
         for log in sorted(logs.iterdir()):
             print(f"--- {log.name}\n{log.read_text()[-2000:]}")
@@ -93,6 +101,15 @@ def test_sigkill_during_a_burst_loses_nothing_and_duplicates_nothing(
     assert sb.counters.faults["malformed_json"] > 0
     output = "".join(log.read_text() for log in logs.iterdir())
     assert "not uploading again" in output
+
+
+def _pull_downloads_none(r: Rig) -> None:
+    """Pull, and check that none of the account's images (all our uploads) was downloaded."""
+    assert Mirror(r.config, r.store, r.client.transport).pull().outcome == "ok"
+    assert r.sb.counters.snapshot()["media_by_image"] == {}
+    images = r.config.mirror.root / "images"
+    on_disk = {p.name: sha(p.read_bytes()) for p in images.glob("*.png")}
+    assert on_disk == {f"{i.title} [{i.id}].png": sha(i.data or b"") for i in r.images()}
 
 
 def _start(env: dict[str, str], command: str, log: Path) -> subprocess.Popen[bytes]:

@@ -18,7 +18,9 @@ from ..errors import UsageError
 from ..schema import iso
 from .base import RUN_KINDS, RUN_OUTCOMES, UPLOAD_STATES, check, locked
 
-__all__ = ["Journal"]
+__all__ = ["RECOVERY_MARGIN", "Journal"]
+
+RECOVERY_MARGIN = 600.0  # seconds of clock skew allowed when looking for a lost upload
 
 
 class Journal:
@@ -170,3 +172,31 @@ class Journal:
         return list(self.db.query(
             f"SELECT * FROM uploads WHERE {' AND '.join(clauses)} ORDER BY id", args
         ))
+
+    @locked
+    def confirm_upload(self, upload_id: int, *, now: float | None = None) -> None:
+        """Note that the file was read again and still holds the entry's bytes."""
+        self.db.execute("UPDATE uploads SET updated = ? WHERE id = ?",
+                        [self._now(now), upload_id])
+
+    @locked
+    def uploaded_files(self, margin: float = RECOVERY_MARGIN) -> dict[str, tuple[str, str]]:
+        """Map each image uploaded from a drop folder to its local file and that file's sha256.
+
+        An entry still 'uploading' counts once its image is stored (found by the marker in
+        its name, on an image first seen at most ``margin`` seconds before the entry): a
+        crash lost the answer, not the upload, and the file is as good as for a done one.
+        """
+        found = {row["image_id"]: (row["path"], row["sha256"]) for row in self.db.query(
+            "SELECT image_id, path, sha256 FROM uploads WHERE state = 'done'"
+            " AND image_id IS NOT NULL ORDER BY id")}
+        for row in list(self.db.query(
+                "SELECT path, sha256, marker, created FROM uploads"
+                " WHERE state = 'uploading' AND image_id IS NULL")):
+            hit = self.db.execute(
+                "SELECT id FROM images WHERE owned = 1 AND first_seen >= ?"
+                " AND instr(raw, ?) > 0 LIMIT 1",
+                [(row["created"] or 0) - margin, f"[{row['marker']}]"]).fetchone()
+            if hit is not None:
+                found.setdefault(hit[0], (row["path"], row["sha256"]))
+        return found
