@@ -186,7 +186,7 @@ class Mirror:
         """
         if self.store.get_setting(SEPARATED_SETTING) == "yes" or not self.root.is_dir():
             return 0
-        placer, separated = Placer(self.root), 0
+        placer, separated, missed = Placer(self.root), 0, 0
         for image_id, (dropped, _sha256) in self._upload_sources().items():
             try:
                 shared = os.stat(dropped)
@@ -211,9 +211,11 @@ class Mirror:
                         placer.link(copy, target, self.config.mirror.album_links)
                 except OSError as exc:  # a symlinked folder, a full disk: keep the link
                     log.warning("could not give %s a copy of its own: %s", target, exc)
+                    missed += 1
                     continue
                 separated += 1
-        self.store.set_setting(SEPARATED_SETTING, "yes")
+        if not missed:  # else the next start tries again
+            self.store.set_setting(SEPARATED_SETTING, "yes")
         return separated
 
     def _upload_sources(self) -> dict[str, tuple[Path, str]]:
