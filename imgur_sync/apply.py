@@ -179,10 +179,13 @@ class Applier:
             os.sync()
             self.store.record_files(pending)
 
-    def _guard(self, result: ApplyResult, action: Action,
-               step: Callable[[Action, ApplyResult], bool]) -> None:
+    def _check_stop(self) -> None:
         if self.should_stop():
             raise Interrupted("stopped on request; the next run carries on from here")
+
+    def _guard(self, result: ApplyResult, action: Action,
+               step: Callable[[Action, ApplyResult], bool]) -> None:
+        self._check_stop()
         try:
             if step(action, result):
                 result.count(action.kind)
@@ -260,6 +263,7 @@ class Applier:
             return self._copy_in(local, want)
         last: Exception | None = None
         for _ in range(DOWNLOAD_TRIES):
+            self._check_stop()
             try:
                 size, digest = self._fetch_to(target, want)
             except (BrokenDownload, _ShortBody) as exc:
@@ -298,7 +302,9 @@ class Applier:
                 raise ValueError(f"the media host answered {kind or 'no type'}, "
                                  "not an image or video")
             digest, size = hashlib.sha256(), 0
-            for chunk in response.iter_content(CHUNK):
+            # Bounded by the declared size (else max_download_size) and a minimum rate.
+            for chunk in response.iter_content(CHUNK, size=want.size):
+                self._check_stop()  # mid-download too: a slow body must not hold up a stop
                 write_all(new.fd, chunk)
                 digest.update(chunk)
                 size += len(chunk)
