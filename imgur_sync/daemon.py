@@ -159,14 +159,15 @@ class Daemon:
 
     def stuck_for(self) -> float | None:
         """Seconds the running pull has not moved, once that is more than ``stuck_after``."""
-        if self._pull_started is None:
+        started = self._pull_started  # read once: the pull's thread resets it
+        if started is None:
             self._said_stuck = False
             return None
         now = time.monotonic()
         sent = self.transport.requests_sent
         if sent != self._requests_seen:  # an API request went out: the pull moves
             self._requests_seen, self._moved = sent, now
-        idle = now - max(self._moved, self._pull_started)
+        idle = now - max(self._moved, started)
         if idle <= self.config.schedule.stuck_after:
             return None
         if not self._said_stuck:

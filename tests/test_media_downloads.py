@@ -18,7 +18,7 @@ import requests
 from hostile_media import Drip, Flood, Redirect, hostile_media
 from pull_support import ROOT, check_tree, id_of, write_config
 
-from imgur_sync.api import MediaLimits, MediaRefused, RetryPolicy, Transport
+from imgur_sync.api import MediaLimits, MediaRefused, MediaRemoved, RetryPolicy, Transport
 from imgur_sync.api.media import trusted_media_url
 from imgur_sync.config import load_config
 from imgur_sync.mirror import Mirror, PullResult
@@ -80,7 +80,8 @@ def test_a_body_of_unknown_size_stops_at_max_size() -> None:
                "(max_download_size)" in refused
         assert read <= 100_000
         # Within the limit, an undeclared length is read to its end.
-        assert download(t, f"{host.url}/x.png", max_size=6_000_000) == (5_000_000, "")
+        t = media_transport(host.url, max_size=6_000_000)
+        assert download(t, f"{host.url}/x.png") == (5_000_000, "")
 
 
 # -- 14. links to elsewhere ---------------------------------------------------------------------
@@ -100,6 +101,14 @@ def test_media_is_fetched_only_from_imgur_or_the_api_origin() -> None:
                 t.open_media(link)
         assert elsewhere.hits == []  # not even the redirect's target was asked
         assert api.hits == ["/redirected.png"]
+
+
+def test_a_redirect_to_removed_png_means_removed_on_any_host() -> None:
+    with hostile_media(lambda path: Flood(100, 100)) as elsewhere, \
+            hostile_media(lambda path: Redirect(f"{elsewhere.url}/removed.png")) as api:
+        with pytest.raises(MediaRemoved):
+            media_transport(api.url).open_media(f"{api.url}/gone.png")
+        assert elsewhere.hits == []  # the placeholder is not even fetched
 
 
 def test_imgur_media_links_are_fetched_over_https() -> None:

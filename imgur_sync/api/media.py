@@ -8,7 +8,8 @@ requests itself sends with. The API calls keep requests (:mod:`.transport`).
 
 What requests would have done is kept: the environment's proxies (``HTTP(S)_PROXY``,
 ``NO_PROXY``, read by requests' own helpers) and CA bundle, the ``verify`` setting,
-redirects followed (and recorded, to recognise Imgur's ``removed.png``), gzip decoded, and
+redirects followed (each address shown to the caller, to recognise Imgur's ``removed.png``
+and refuse untrusted hosts), gzip decoded, and
 a body that ends before its ``Content-Length`` reported as a broken download.
 
 What requests would not do, because media links come from a server and a download must
@@ -113,28 +114,26 @@ class MediaLimits:
 class MediaResponse:
     """An answer from a media host, its body not yet read (read with :meth:`iter_content`)."""
 
-    def __init__(self, raw: urllib3.BaseHTTPResponse, url: str, redirects: list[str],
-                 limits: MediaLimits, clock: Callable[[], float]) -> None:
+    def __init__(self, raw: urllib3.BaseHTTPResponse, url: str, limits: MediaLimits,
+                 clock: Callable[[], float]) -> None:
         self.raw = raw
         self.status_code = raw.status
         self.headers = raw.headers
         self.url = url
-        self.redirects = redirects
         self.limits, self.clock = limits, clock
         self._read_all = False
 
-    def iter_content(self, chunk_size: int, *, size: int | None = None,
-                     max_size: int | None = None) -> Iterator[bytes]:
+    def iter_content(self, chunk_size: int, *, size: int | None = None) -> Iterator[bytes]:
         """Yield the (decoded) body as it arrives, within the limits.
 
-        ``size`` is the size the API declared (None or 0: unknown); an unknown size may
-        reach ``max_size`` (default ``MediaLimits.max_size``). A body longer than that, or
-        slower than the limits allow, raises :class:`MediaRefused`; a connection that
-        breaks raises :class:`BrokenDownload`.
+        ``size`` is the size the API declared (None or 0: unknown, then the limit is
+        ``MediaLimits.max_size``). A body longer than that, or slower than the limits
+        allow, raises :class:`MediaRefused`; a connection that breaks raises
+        :class:`BrokenDownload`.
         """
         limits, clock, url = self.limits, self.clock, self.url
         declared = size if size and size > 0 else None
-        cap = declared + limits.margin if declared else max_size or limits.max_size
+        cap = declared + limits.margin if declared else limits.max_size
         length = self._length()
         if length is not None and length > cap:
             raise MediaRefused(f"The media host sends {length} bytes, more than the "
@@ -156,6 +155,8 @@ class MediaResponse:
                                        f"{allowed:g} s; the next pull tries again",
                                        method="GET", path=url)
                 yield chunk
+                if got == length:
+                    break  # the whole body: no read just to meet its end (a small file's cost)
         except urllib3.exceptions.HTTPError as exc:
             raise BrokenDownload(f"The download broke off: {why_no_answer(exc)}",
                                  method="GET", path=url) from exc
@@ -219,7 +220,7 @@ class MediaHttp:
         ``check`` returns the address to fetch for each address met, the first and every
         redirect's (or raises, refusing it), before anything is sent there.
         """
-        redirects: list[str] = []
+        redirects = 0
         target = check(url)
         while True:
             try:
@@ -231,14 +232,14 @@ class MediaHttp:
                                      method="GET", path=url) from exc
             location = raw.get_redirect_location() if raw.status in REDIRECTS else None
             if not location:
-                return MediaResponse(raw, target, redirects, self.limits, self.clock)
+                return MediaResponse(raw, target, self.limits, self.clock)
             raw.close()  # a redirect's body is not worth reading; its connection goes
             raw.release_conn()
-            if len(redirects) >= MAX_REDIRECTS:
+            redirects += 1
+            if redirects > MAX_REDIRECTS:
                 raise TransportError(f"The media host redirected more than {MAX_REDIRECTS} "
                                      "times", method="GET", path=url)
-            redirects.append(urljoin(target, location))
-            target = check(redirects[-1])
+            target = check(urljoin(target, location))
 
     def _manager(self, url: str) -> urllib3.PoolManager:
         proxy = None

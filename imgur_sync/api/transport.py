@@ -400,11 +400,6 @@ class Transport:
             except TransportError as exc:
                 error, wait = exc, None
             else:
-                if response.url.endswith(REMOVED_SUFFIX) or any(
-                        location.endswith(REMOVED_SUFFIX) for location in response.redirects):
-                    response.close()
-                    raise MediaRemoved("Imgur has removed this media", status=404,
-                                       method="GET", path=url)
                 if response.status_code < 400:
                     return response
                 response.close()
@@ -419,6 +414,10 @@ class Transport:
             self.sleep(self.retry.backoff(attempt - 1, self.random()) if wait is None else wait)
 
     def _trusted_media(self, url: str) -> str:
+        """Check each address of a media download (redirects too) before it is fetched."""
+        if url.endswith(REMOVED_SUFFIX):  # whatever its host: the placeholder is not fetched
+            raise MediaRemoved("Imgur has removed this media", status=404,
+                               method="GET", path=url)
         return trusted_media_url(url, self.media_origins)
 
 
