@@ -47,7 +47,7 @@ def download(transport: Transport, url: str, **kwargs: int) -> tuple[int, str]:
     return read, ""
 
 
-# -- 5. a body that drips -----------------------------------------------------------------------
+# -- a body that drips -------------------------------------------------------------------------
 
 
 def test_a_body_that_drips_is_given_up_at_its_deadline() -> None:
@@ -60,7 +60,7 @@ def test_a_body_that_drips_is_given_up_at_its_deadline() -> None:
     assert 0 < read < 5000
 
 
-# -- 9. bodies longer than they should be -----------------------------------------------------
+# -- bodies longer than they should be ---------------------------------------------------------
 
 
 @pytest.mark.parametrize("content_length", [50_000_000, None], ids=["declared", "undeclared"])
@@ -84,7 +84,7 @@ def test_a_body_of_unknown_size_stops_at_max_size() -> None:
         assert download(t, f"{host.url}/x.png") == (5_000_000, "")
 
 
-# -- 14. links to elsewhere ---------------------------------------------------------------------
+# -- links to elsewhere ------------------------------------------------------------------------
 
 
 def test_media_is_fetched_only_from_imgur_or_the_api_origin() -> None:
