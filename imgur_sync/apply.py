@@ -185,10 +185,13 @@ class Applier:
             os.sync()
             self.store.record_files(pending)
 
-    def _guard(self, result: ApplyResult, action: Action,
-               step: Callable[[Action, ApplyResult], bool]) -> None:
+    def _check_stop(self) -> None:
         if self.should_stop():
             raise Interrupted("stopped on request; the next run carries on from here")
+
+    def _guard(self, result: ApplyResult, action: Action,
+               step: Callable[[Action, ApplyResult], bool]) -> None:
+        self._check_stop()
         try:
             for path in (action.path, action.source, action.want and action.want.canonical):
                 if path is not None:
@@ -280,6 +283,7 @@ class Applier:
                 log.debug("%s: downloading instead of copying %s: %s", want.path, local[0], exc)
         last: Exception | None = None
         for _ in range(DOWNLOAD_TRIES):
+            self._check_stop()
             try:
                 size, digest = self._fetch_to(target, want)
             except (BrokenDownload, _ShortBody) as exc:
@@ -316,7 +320,9 @@ class Applier:
                 raise ValueError(f"the media host answered {kind or 'no type'}, "
                                  "not an image or video")
             digest, size = hashlib.sha256(), 0
-            for chunk in response.iter_content(CHUNK):
+            # Bounded by the declared size (else max_download_size) and a minimum rate.
+            for chunk in response.iter_content(CHUNK, size=want.size):
+                self._check_stop()  # mid-download too: a slow body must not hold up a stop
                 write_all(new.fd, chunk)
                 digest.update(chunk)
                 size += len(chunk)

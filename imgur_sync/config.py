@@ -23,7 +23,7 @@ from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 from .config_checks import Checker, describe
-from .durations import format_duration, parse_duration
+from .durations import format_duration, format_size, parse_duration, parse_size
 from .errors import ImgurSyncError
 
 if sys.version_info >= (3, 11):
@@ -45,13 +45,16 @@ DEFAULT_API_URL = "https://api.imgur.com"
 INCLUDE_ALL: tuple[Include, ...] = get_args(Include)
 MIN_EVERY = 60  # seconds, for both intervals; see _schedule
 MAX_EVERY = 365 * 86_400
+DEFAULT_MAX_DOWNLOAD = "250MB"  # Imgur takes videos of up to 200 MB
+MIN_DOWNLOAD, MAX_DOWNLOAD = 1000, 100 * 1000**3
 SECRET_ENV = {"client_secret": "IMGUR_CLIENT_SECRET", "refresh_token": "IMGUR_REFRESH_TOKEN",
               "rapidapi_key": "IMGUR_RAPIDAPI_KEY"}
 SECTION_KEYS = {
     "imgur": ("client_id", "client_secret", "refresh_token", "api_url", "rapidapi_key",
               "mashape_key"),
-    "mirror": ("root", "include", "on_remote_delete", "album_links", "concurrency"),
-    "schedule": ("pull_every", "full_every"),
+    "mirror": ("root", "include", "on_remote_delete", "album_links", "concurrency",
+               "max_download_size"),
+    "schedule": ("pull_every", "full_every", "stuck_after"),
     "upload": ("path", "album", "on_local_delete"),
 }
 _SYNTAX_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
@@ -98,6 +101,7 @@ class MirrorConfig:
     on_remote_delete: OnRemoteDelete = "keep"
     album_links: AlbumLinks = "hardlink"
     concurrency: int = 8
+    max_download_size: int = parse_size(DEFAULT_MAX_DOWNLOAD)  # bytes, for unknown sizes
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,7 @@ class ScheduleConfig:
 
     pull_every: int = 15 * 60
     full_every: int = 24 * 3600
+    stuck_after: int = 2 * 3600  # a pull with no progress for this long is stuck
 
 
 @dataclass(frozen=True)
@@ -258,7 +263,24 @@ def _mirror(check: Checker, table: dict[str, Any], base: Path,
                                default="hardlink")
     concurrency = check.integer(table, "concurrency", "mirror", 1, 64, default=8,
                                 why="parallel downloads")
-    return MirrorConfig(root or Path(), include, on_remote_delete, album_links, concurrency)
+    return MirrorConfig(root or Path(), include, on_remote_delete, album_links, concurrency,
+                        _max_download_size(check, table))
+
+
+def _max_download_size(check: Checker, table: dict[str, Any]) -> int:
+    """Read ``max_download_size``: how large a download of unknown size may grow."""
+    sample = f'max_download_size = "{DEFAULT_MAX_DOWNLOAD}"'
+    text = check.string(table, "max_download_size", "mirror", sample=sample)
+    try:
+        size = parse_size(DEFAULT_MAX_DOWNLOAD if text is None else text)
+    except ValueError as exc:
+        check.add("mirror.max_download_size", str(exc), f"write a number and a unit, like {sample}")
+        return parse_size(DEFAULT_MAX_DOWNLOAD)
+    if not MIN_DOWNLOAD <= size <= MAX_DOWNLOAD:
+        check.add("mirror.max_download_size", f"{json.dumps(text)} is out of range",
+                  f'use from "1kB" to "100GB"; the default is "{DEFAULT_MAX_DOWNLOAD}"')
+        return parse_size(DEFAULT_MAX_DOWNLOAD)
+    return size
 
 
 def _is_local(api_url: str) -> bool:
@@ -269,7 +291,7 @@ def _is_local(api_url: str) -> bool:
 def _schedule(check: Checker, table: dict[str, Any], local: bool = False) -> ScheduleConfig:
     check.unknown_keys(table, SECTION_KEYS["schedule"], "schedule", SECTION_KEYS)
     every: dict[str, int] = {}
-    for key, default in (("pull_every", "15m"), ("full_every", "24h")):
+    for key, default in (("pull_every", "15m"), ("full_every", "24h"), ("stuck_after", "2h")):
         where = f"schedule.{key}"
         text = check.string(table, key, "schedule", sample=f'{key} = "{default}"')
         text = default if text is None else text
@@ -282,14 +304,16 @@ def _schedule(check: Checker, table: dict[str, Any], local: bool = False) -> Sch
         if seconds < (1 if local else MIN_EVERY):
             # Each pull costs API credits, and an application gets ~12,500 a day, shared by
             # every user of its client_id; a shorter interval would burn them for nothing.
-            check.add(where, f"{json.dumps(text)} is shorter than the 1 minute minimum: every "
-                             "pull spends Imgur API credits (about 12,500 a day per application)",
+            why = ("a pull may wait minutes for a slow answer or a rate limit"
+                   if key == "stuck_after" else "every pull spends Imgur API credits (about "
+                   "12,500 a day per application)")
+            check.add(where, f"{json.dumps(text)} is shorter than the 1 minute minimum: {why}",
                       f'use at least "1m"; the default is "{default}"')
         elif seconds > MAX_EVERY:
             check.add(where, f"{json.dumps(text)} is longer than the 365 day maximum",
                       'use at most "365d"')
         every[key] = seconds
-    return ScheduleConfig(every["pull_every"], every["full_every"])
+    return ScheduleConfig(every["pull_every"], every["full_every"], every["stuck_after"])
 
 
 def _uploads(check: Checker, tables: Any, base: Path,
@@ -365,8 +389,11 @@ def _render(config: Config) -> str:
               f"include = {_toml(list(mirror.include))}",
               f"on_remote_delete = {_toml(mirror.on_remote_delete)}",
               f"album_links = {_toml(mirror.album_links)}",
-              f"concurrency = {mirror.concurrency}", "", "[schedule]"]
-    for name in ("pull_every", "full_every"):
+              f"concurrency = {mirror.concurrency}",
+              f"max_download_size = {_toml(format_size(mirror.max_download_size))}  "
+              f"# {mirror.max_download_size} bytes",
+              "", "[schedule]"]
+    for name in ("pull_every", "full_every", "stuck_after"):
         seconds = getattr(schedule, name)
         lines.append(f"{name} = {_toml(format_duration(seconds))}  # {seconds} seconds")
     for upload in config.uploads:

@@ -9,6 +9,11 @@ systemd integration needs no extra dependency: ``READY=1`` once running, ``WATCH
 half of ``WATCHDOG_USEC`` but only while the parts are healthy, ``STATUS=`` lines, and
 ``STOPPING=1`` on SIGTERM, after which the current step stops at its next safe point (the
 upload journal keeps everything queued) and the process exits 0.
+
+A pull is healthy while it moves: a download, link or other step finishes, or an API
+request goes out, at least once per ``stuck_after``. One that does not is stuck: the
+watchdog goes unanswered and systemd restarts the service. On SIGTERM every wait between
+retries ends at once and downloads stop between chunks, so the stop takes seconds.
 """
 
 from __future__ import annotations
@@ -72,13 +77,27 @@ class Daemon:
         self.clock = clock
         self.stop = threading.Event()
         self.tree_lock = threading.Lock()
-        self.mirror = Mirror(config, workspace.store, workspace.client.transport, clock=clock,
-                             should_stop=self.stop.is_set)
+        self.transport = workspace.client.transport
+        # Backoffs and rate-limit waits end when a stop is asked for, not minutes later.
+        self.transport.sleep = self._pause
+        self.mirror = Mirror(config, workspace.store, self.transport, clock=clock,
+                             should_stop=self.stop.is_set, progress=self._progressed)
         self.folders = (DropFolders(config, workspace.store, workspace.client, clock=clock,
                                     tree_lock=self.tree_lock)
                         if config.uploads else None)
         self.last: dict[str, str] = {}
         self._threads: list[threading.Thread] = []
+        # The running pull: when it started, and when it last moved (monotonic seconds).
+        self._pull_started: float | None = None
+        self._moved = 0.0
+        self._requests_seen = -1
+        self._said_stuck = False
+
+    def _pause(self, seconds: float) -> None:
+        self.stop.wait(seconds)
+
+    def _progressed(self, kind: str, n: int) -> None:
+        self._moved = time.monotonic()
 
     # -- jobs -------------------------------------------------------------------------------
 
@@ -88,6 +107,7 @@ class Daemon:
             if self.stop.is_set():
                 return
             self.notifier.send(f"STATUS=Running a {kind} pull")
+            self._pull_started = self._moved = time.monotonic()
             try:
                 result = self.mirror.pull(full=full)
             except Interrupted:
@@ -97,6 +117,8 @@ class Daemon:
                 log.error("%s pull failed: %s", kind.capitalize(), exc)
                 self.last[kind] = f"failed ({exc})"
                 return
+            finally:
+                self._pull_started = None
         done = result.applied.done
         self.last[kind] = (f"{result.outcome} at {datetime.now(timezone.utc):%H:%M} UTC, "
                            f"{done.get('download', 0)} downloaded")
@@ -131,16 +153,38 @@ class Daemon:
     # -- the run ----------------------------------------------------------------------------
 
     def healthy(self) -> bool:
-        """True while every part works: the watcher thread and the scheduler."""
+        """True while every part works: the watcher thread, the scheduler, a moving pull."""
         return all(t.is_alive() for t in self._threads) and (
-            self.folders is None or self.folders.healthy)
+            self.folders is None or self.folders.healthy) and self.stuck_for() is None
+
+    def stuck_for(self) -> float | None:
+        """Seconds the running pull has not moved, once that is more than ``stuck_after``."""
+        started = self._pull_started  # read once: the pull's thread resets it
+        if started is None:
+            self._said_stuck = False
+            return None
+        now = time.monotonic()
+        sent = self.transport.requests_sent
+        if sent != self._requests_seen:  # an API request went out: the pull moves
+            self._requests_seen, self._moved = sent, now
+        idle = now - max(self._moved, started)
+        if idle <= self.config.schedule.stuck_after:
+            return None
+        if not self._said_stuck:
+            self._said_stuck = True
+            log.error("The pull has not moved for %d s (schedule.stuck_after): no longer "
+                      "answering systemd's watchdog, so that systemd restarts imgur-sync",
+                      idle)
+        return idle
 
     def status_line(self) -> str:
         """The one-line status systemctl shows."""
         counts = self.ws.store.counts()
         waiting = sum(counts[f"uploads_{s}"] for s in ("pending", "uploading", "failed"))
         last = self.last.get("quick", "not yet")
-        return f"STATUS=Last quick pull: {last}; {waiting} upload(s) waiting"
+        stuck = self.stuck_for()
+        now = f"Pull stuck for {stuck:.0f} s; " if stuck is not None else ""
+        return f"STATUS={now}Last quick pull: {last}; {waiting} upload(s) waiting"
 
     def run(self) -> int:
         """Run until stopped; return the exit code."""

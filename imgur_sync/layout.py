@@ -70,7 +70,7 @@ _RESERVED = frozenset(
     ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
     + [f"{dev}{n}" for dev in ("COM", "LPT") for n in [*"123456789", "¹", "²", "³"]]
 )
-# The link's extension wins; these spellings mean the same file type.
+# Spellings of the same file type a link may use.
 _EXT_ALIASES = {"jpeg": "jpg", "jpe": "jpg", "jfif": "jpg", "tif": "tiff", "mpeg": "mpg"}
 # A fixed table rather than ``mimetypes``, whose answers depend on the machine's files.
 _MIME_EXT = {
@@ -81,8 +81,8 @@ _MIME_EXT = {
     "video/x-matroska": "mkv", "video/x-flv": "flv", "video/x-msvideo": "avi",
     "video/avi": "avi", "video/mpeg": "mpg", "video/x-ms-wmv": "wmv", "video/3gpp": "3gp",
 }
-# Not media files: an HTML wrapper page and a playlist.
-_NOT_MEDIA = frozenset({"gifv", "m3u8", "html", "htm"})
+# The only extensions a file gets: a link's own is taken only when it is one of these.
+_MEDIA_EXTS = frozenset(_MIME_EXT.values())
 
 
 def _keep(ch: str) -> str:
@@ -177,19 +177,23 @@ def safe_name(title: str | None, ident: str, ext: str = "", *,
 
 
 def extension(mime_type: str | None, link: str | None, animated: bool = False) -> str:
-    """Return the file extension (no dot) from the link, else the MIME type, else ``bin``.
+    """Return the file extension (no dot) from the MIME type, else the link, else ``bin``.
 
+    The link is the server's word only: its extension is taken when the MIME type is
+    unknown, and only when it names a media type (never ``.exe``, ``.gifv`` or ``.html``).
     ``animated`` never changes the answer: the mirror keeps the original (a GIF stays
     ``gif``), not the mp4 Imgur also serves. It is accepted so rows can be passed as-is.
     """
+    mime = (mime_type or "").partition(";")[0].strip().lower()
+    if mime in _MIME_EXT:
+        return _MIME_EXT[mime]
     if link:
         last = urlsplit(link).path.rpartition("/")[2]
         stem, dot, ext = last.rpartition(".")
         ext = _EXT_ALIASES.get(ext.lower(), ext.lower())
-        if stem and dot and _EXT.fullmatch(ext) and ext not in _NOT_MEDIA:
+        if stem and dot and ext in _MEDIA_EXTS:
             return ext
-    mime = (mime_type or "").partition(";")[0].strip().lower()
-    return _MIME_EXT.get(mime, "bin")
+    return "bin"
 
 
 def _position(position: int, count: int) -> str:

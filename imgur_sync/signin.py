@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .api import Imgur, Tokens, Transport, authorization_url, parse_redirect
+from .api import Imgur, MediaLimits, Tokens, Transport, authorization_url, parse_redirect
 from .config import Config
 from .errors import UsageError
 from .tokens import TokenStore, tokens_from_fields
@@ -31,6 +31,9 @@ def open_client(config: Config, store: TokenStore, **options: Any) -> Imgur:
     imgur = config.imgur
     stored = store.load()
     tokens = stored or Tokens(refresh_token=imgur.refresh_token)
+    if "transport" not in options:  # a transport passed in comes with its own limits
+        options.setdefault("media_limits",
+                           MediaLimits(max_size=config.mirror.max_download_size))
     return Imgur(imgur.client_id, imgur.client_secret, tokens.access_token, tokens.refresh_token,
                  rapidapi_key=imgur.rapidapi_key, api_url=imgur.api_url,
                  expires_at=tokens.expires_at, on_token=store.save, **options)

@@ -259,8 +259,9 @@ def test_media_connections_are_reused_only_when_read_to_the_end() -> None:
     def body_for(path: str) -> bytes:  # a different body per path: a mix-up would show
         return path.encode() * (200_000 if "big" in path else 10)
 
-    t = Transport("client", clock=FakeClock(), sleep=FakeClock().sleep)
     with media_host(body_for) as (address, _, connections):
+        t = Transport("client", clock=FakeClock(), sleep=FakeClock().sleep,
+                      media_origins=[address])
         for n in range(5):
             with t.open_media(f"{address}/{n}.png") as response:
                 assert b"".join(response.iter_content(4096)) == body_for(f"/{n}.png")
@@ -278,7 +279,7 @@ def test_media_goes_through_the_proxy_the_environment_names(
     for name in ("http_proxy", "HTTP_PROXY", "no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HTTP_PROXY", address)
-    t = transport(demo)
+    t = transport(demo, media_origins=["http://media.example"])
     with t.open_media("http://media.example/abc.png") as response:
         assert b"".join(response.iter_content(1024)) == b"\x89PNG from the proxy"
     assert seen == ["http://media.example/abc.png"]

@@ -17,7 +17,7 @@ from imgur_sync.config import (
     load_config,
     mask_secret,
 )
-from imgur_sync.durations import format_duration, parse_duration
+from imgur_sync.durations import format_duration, format_size, parse_duration, parse_size
 from imgur_sync.errors import ImgurSyncError
 from imgur_sync.paths import cache_dir, config_path, expand_user, state_dir
 
@@ -43,10 +43,12 @@ include = ["albums", "favorites", "albums"]
 on_remote_delete = "trash"
 album_links = "symlink"
 concurrency = 64
+max_download_size = "1.5GB"
 
 [schedule]
 pull_every = "1h30m"
 full_every = "2d"
+stuck_after = "3h"
 
 [[upload]]
 path = "~/drop/cats"
@@ -102,6 +104,8 @@ def test_minimal_config_fills_in_every_default(tmp_path: Path, home: Path,
     assert (config.mirror.on_remote_delete, config.mirror.album_links) == ("keep", "hardlink")
     assert config.mirror.concurrency == 8
     assert (config.schedule.pull_every, config.schedule.full_every) == (900, 86_400)
+    assert config.schedule.stuck_after == 7200
+    assert config.mirror.max_download_size == 250_000_000
     assert config.uploads == ()
 
 
@@ -120,6 +124,8 @@ def test_full_config_loads_every_key(tmp_path: Path, home: Path, env: dict[str, 
     assert config.mirror.album_links == "symlink"
     assert config.mirror.concurrency == 64
     assert (config.schedule.pull_every, config.schedule.full_every) == (5400, 172_800)
+    assert config.schedule.stuck_after == 3 * 3600
+    assert config.mirror.max_download_size == 1_500_000_000
     assert config.uploads == (
         UploadConfig(home / "drop" / "cats", "Cats", "delete_image"),
         UploadConfig(Path("/srv/drop/dogs"), "a1B2c3D", "remove_from_album"),
@@ -143,7 +149,8 @@ def test_the_example_config_is_valid_and_documents_every_key(env: dict[str, str]
     text = example.read_text(encoding="utf-8")
     keys = ["client_id", "client_secret", "refresh_token", "api_url", "rapidapi_key",
             "root", "include", "on_remote_delete", "album_links", "concurrency",
-            "pull_every", "full_every", "path", "album", "on_local_delete"]
+            "max_download_size", "pull_every", "full_every", "stuck_after", "path", "album",
+            "on_local_delete"]
     assert [key for key in keys if f"{key} = " not in text] == []
     assert "mashape_key" in text
 
@@ -200,7 +207,8 @@ def test_masked_settings_are_toml_without_secrets(tmp_path: Path, env: dict[str,
     assert shown["imgur"]["client_secret"] == "****6789"
     assert shown["imgur"]["client_id"] == "abc123"
     assert shown["mirror"]["root"] == str(tmp_path / "mirror")
-    assert shown["schedule"] == {"pull_every": "1h30m", "full_every": "2d"}
+    assert shown["schedule"] == {"pull_every": "1h30m", "full_every": "2d", "stuck_after": "3h"}
+    assert shown["mirror"]["max_download_size"] == "1.5 GB"
     assert [upload["album"] for upload in shown["upload"]] == ["Cats", "a1B2c3D"]
 
 
@@ -220,6 +228,21 @@ def test_parse_duration(text: str, seconds: int) -> None:
 def test_parse_duration_rejects_garbage(text: str) -> None:
     with pytest.raises(ValueError, match="not a duration"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize(("text", "size"), [
+    ("200MB", 200_000_000), ("1.5 GB", 1_500_000_000), ("512KiB", 524_288), ("94", 94),
+    ("94 B", 94), ("2 mib", 2 * 1024**2), ("250.0 MB", 250_000_000),
+])
+def test_parse_size(text: str, size: int) -> None:
+    assert parse_size(text) == size
+    assert parse_size(format_size(size)) == pytest.approx(size, rel=0.05)  # shown to 0.1
+
+
+@pytest.mark.parametrize("text", ["", "MB", "1e9", "-1MB", "5 parsecs", "1,5MB"])
+def test_parse_size_rejects_garbage(text: str) -> None:
+    with pytest.raises(ValueError, match="not a size"):
+        parse_size(text)
 
 
 # --- paths -----------------------------------------------------------------------------------
@@ -295,6 +318,14 @@ MALFORMED = [
      "concurrency = 8"),
     (MINIMAL + '[schedule]\npull_every = "30s"\n', "schedule.pull_every",
      'at least "1m"'),
+    (MINIMAL + '[schedule]\nstuck_after = "30s"\n', "schedule.stuck_after: \"30s\" is "
+     "shorter than the 1 minute minimum: a pull may wait minutes", 'at least "1m"'),
+    (MINIMAL + '[mirror]\nmax_download_size = "lots"\n', "mirror.max_download_size: "
+     "\"lots\" is not a size", 'max_download_size = "250MB"'),
+    (MINIMAL + '[mirror]\nmax_download_size = "10B"\n', "mirror.max_download_size: \"10B\" "
+     "is out of range", 'from "1kB" to "100GB"'),
+    (MINIMAL + '[mirror]\nmax_download_size = 1000\n', "mirror.max_download_size: expected "
+     "a string", 'max_download_size = "250MB"'),
     (MINIMAL + '[schedule]\npull_every = "0s"\n', "schedule.pull_every", 'at least "1m"'),
     (MINIMAL + '[schedule]\npull_every = ""\n', "schedule.pull_every: \"\" is not",
      "a number and a unit"),

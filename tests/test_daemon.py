@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hostile_media import Drip, hostile_media
 
 from imgur_sync.sandbox import Sandbox
 from imgur_sync.sandbox.media import render_tiny_png
@@ -57,28 +58,12 @@ def notify(tmp_path: Path) -> Iterator[NotifySocket]:
     sock.sock.close()
 
 
-def start_daemon(config: Path, tmp_path: Path, notify: NotifySocket,
-                 ) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    """Start `imgur-sync run` on ``config`` as systemd would; return it and its environment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_"))}
-    env.update(IMGUR_SYNC_CONFIG=str(config), XDG_STATE_HOME=str(tmp_path / "state"),
-               PYTHONPATH=str(ROOT), NOTIFY_SOCKET=str(notify.path), WATCHDOG_USEC="1000000")
-    proc = subprocess.Popen([sys.executable, "-m", "imgur_sync", "run"], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return proc, env
-
-
 def test_run_under_a_fake_systemd(start_sandbox: Callable[..., Sandbox], tmp_path: Path,
                                   notify: NotifySocket) -> None:
     sb = start_sandbox("demo")
     drop = tmp_path / "drop"
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[imgur]\nclient_id = "{sb.client_id}"\nclient_secret = "{sb.client_secret}"\n'
-        f'refresh_token = "{sb.refresh_token}"\napi_url = "{sb.url}"\n'
-        f'[mirror]\nroot = "{tmp_path / "mirror"}"\n'
-        f'[schedule]\npull_every = "2s"\nfull_every = "1h"\n'
-        f'[[upload]]\npath = "{drop}"\nalbum = "From the daemon"\n')
+    config = _daemon_config(tmp_path, sb, pull_every="2s",
+                            more=f'[[upload]]\npath = "{drop}"\nalbum = "From the daemon"\n')
     proc, env = start_daemon(config, tmp_path, notify)
     try:
         notify.wait_for(lambda m: "READY=1" in m.split("\n"))
@@ -112,6 +97,85 @@ def test_run_under_a_fake_systemd(start_sandbox: Callable[..., Sandbox], tmp_pat
     album = _wait_for_album_with_image(sb, "From the daemon", "late")
     titles = sorted(sb.world.image(i).title for i in album.image_ids)
     assert titles == ["hello", "late"]
+
+
+def _media_only(path: str) -> bool:
+    """Whether a sandbox path is a media file (not the API, OAuth or the control routes)."""
+    return not path.startswith(("/3/", "/oauth2/", "/__sandbox__"))
+
+
+def _daemon_config(tmp_path: Path, sb: Sandbox, *, api_url: str | None = None,
+                   pull_every: str = "1h", more: str = "") -> Path:
+    """Write a config for ``sb`` (reached at ``api_url``, else its own URL; ``more`` goes
+    after the [schedule] keys) and return its path."""
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[imgur]\nclient_id = "{sb.client_id}"\nclient_secret = "{sb.client_secret}"\n'
+        f'refresh_token = "{sb.refresh_token}"\napi_url = "{api_url or sb.url}"\n'
+        f'[mirror]\nroot = "{tmp_path / "mirror"}"\n'
+        f'[schedule]\npull_every = "{pull_every}"\nfull_every = "1h"\n{more}')
+    return config
+
+
+def start_daemon(config: Path, tmp_path: Path, notify: NotifySocket,
+                 ) -> tuple[subprocess.Popen[str], dict[str, str]]:
+    """Start `imgur-sync run` on ``config`` as systemd would; return it and its environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_"))}
+    env.update(IMGUR_SYNC_CONFIG=str(config), XDG_STATE_HOME=str(tmp_path / "state"),
+               PYTHONPATH=str(ROOT), NOTIFY_SOCKET=str(notify.path), WATCHDOG_USEC="1000000")
+    proc = subprocess.Popen([sys.executable, "-m", "imgur_sync", "run"], env=env, cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return proc, env
+
+
+def _stop_within_ten_seconds(proc: subprocess.Popen[str]) -> str:
+    """SIGTERM ``proc``; it must exit 0 within 10 s. Return its stderr."""
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=10)  # TimeoutExpired: not answered in time
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    return err
+
+
+def test_sigterm_is_answered_within_ten_seconds_mid_download(
+        start_sandbox: Callable[..., Sandbox], tmp_path: Path, notify: NotifySocket) -> None:
+    sb = start_sandbox("demo")
+    # Every media file drips, a byte every 0.2 s: each would take minutes to arrive.
+    with hostile_media(lambda path: Drip(5000, every=0.2, at_most=60) if _media_only(path)
+                       else None, upstream=sb.url) as host:
+        proc, _ = start_daemon(_daemon_config(tmp_path, sb, api_url=host.url), tmp_path, notify)
+        try:
+            notify.wait_for(lambda m: "READY=1" in m.split("\n"))
+            notify.wait_for(lambda m: host.sent > 0)  # downloads under way
+            _stop_within_ten_seconds(proc)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+
+
+def test_a_stuck_pull_stops_the_watchdog_pings(
+        start_sandbox: Callable[..., Sandbox], tmp_path: Path, notify: NotifySocket) -> None:
+    sb = start_sandbox("demo")
+    with hostile_media(lambda path: Drip(5000, every=0.2, at_most=60) if _media_only(path)
+                       else None, upstream=sb.url) as host:
+        proc, _ = start_daemon(_daemon_config(tmp_path, sb, api_url=host.url,
+                                              more='stuck_after = "2s"\n'), tmp_path, notify)
+        try:
+            notify.wait_for(lambda m: notify.count("WATCHDOG=1") >= 1)
+            notify.wait_for(lambda m: m.startswith("STATUS=Pull stuck for"))
+            pings = notify.count("WATCHDOG=1")
+            # Four more status lines (one a tick), and not one ping among them.
+            stuck = len(notify.messages)
+            notify.wait_for(lambda m: sum(x.startswith("STATUS=")
+                                          for x in notify.messages[stuck:]) >= 4)
+            assert notify.count("WATCHDOG=1") == pings
+            err = _stop_within_ten_seconds(proc)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+    assert "has not moved for" in err and "systemd restarts imgur-sync" in err
 
 
 def test_watchdog_silent_without_watchdog_usec() -> None:

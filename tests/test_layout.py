@@ -219,7 +219,12 @@ def test_max_bytes_must_leave_room_for_the_suffix() -> None:
     ("image/png", "http://i.imgur.com/abc1234.png", False, "png"),
     ("image/gif", "https://i.imgur.com/q6TxQKyh.gif", True, "gif"),  # original, not mp4
     ("video/mp4", "https://i.imgur.com/abc1234.mp4", True, "mp4"),
-    ("image/png", "https://i.imgur.com/abc1234.gif", False, "gif"),  # the link wins
+    ("image/png", "https://i.imgur.com/abc1234.gif", False, "png"),  # the type wins
+    ("image/png", "https://i.imgur.com/abc1234.exe", False, "png"),  # never the link's
+    (None, "https://i.imgur.com/abc1234.exe", False, "bin"),
+    (None, "https://i.imgur.com/abc1234.gif", False, "gif"),  # no type: a media extension
+    (None, "https://i.imgur.com/abc1234.JPEG", False, "jpg"),
+    ("application/x-msdownload", "https://i.imgur.com/abc1234.exe", False, "bin"),
     ("image/gif", "https://i.imgur.com/abc1234.gifv", True, "gif"),  # a page, not media
     ("image/png", "https://imgur.com/download/abc1234/undefined", False, "png"),
     ("image/webp", "", False, "webp"),

@@ -73,11 +73,12 @@ class Rig:
 
 
 def make_rig(sb: Sandbox, folder: Path, *, sleep: Callable[[float], None] | None = None,
-             **mirror: str | int) -> Rig:
+             media_origins: tuple[str, ...] = (), **mirror: str | int) -> Rig:
     config = load_config(write_config(folder, sb, **mirror))
     db = folder / "state.db"
     transport = Transport(sb.client_id, sb.client_secret, refresh_token=sb.refresh_token,
-                          api_url=sb.url, **({"sleep": sleep} if sleep else {}))
+                          api_url=sb.url, media_origins=media_origins,
+                          **({"sleep": sleep} if sleep else {}))
     return Rig(sb, config, Store(db), transport, db)
 
 
@@ -88,9 +89,9 @@ def rig(start_sandbox: Callable[..., Sandbox], tmp_path: Path) -> Iterator[Calla
 
     def make(scenario: str = "demo", *, options: SandboxOptions | None = None,
              faults: FaultPlan | None = None, sleep: Callable[[float], None] | None = None,
-             **mirror: str | int) -> Rig:
+             media_origins: tuple[str, ...] = (), **mirror: str | int) -> Rig:
         sb = start_sandbox(scenario, options=options, faults=faults)
-        rigs.append(make_rig(sb, tmp_path, sleep=sleep, **mirror))
+        rigs.append(make_rig(sb, tmp_path, sleep=sleep, media_origins=media_origins, **mirror))
         return rigs[-1]
 
     yield make
@@ -332,7 +333,7 @@ def test_a_media_host_that_does_not_answer_stops_the_downloads_soon(
     sleeps: list[float] = []
     # i.imgur.com's stand-in is down while the API answers.
     made = rig("big", options=SandboxOptions(media_url=refusing_url), sleep=sleeps.append,
-               concurrency=2)
+               media_origins=(refusing_url,), concurrency=2)
     with pytest.raises(MediaHostDown, match=r"3 downloads in a row got no answer \(No "
                                             r"answer from the media host: the connection "
                                             r"was refused"):

@@ -26,6 +26,7 @@ from .errors import (
     ImgurError,
     ImgurSyncError,
     MalformedResponse,
+    MediaRefused,
     MediaRemoved,
     NotFound,
     OverCapacity,
@@ -44,6 +45,7 @@ from .gallery import (
     GalleryImage,
     GalleryItem,
 )
+from .media import MediaLimits
 from .models import Album, Basic_object, BasicObject, Image
 from .pagination import iter_pages
 from .ratelimits import RateLimits, keep_reserve
@@ -72,6 +74,8 @@ __all__ = [
     "ImgurError",
     "ImgurSyncError",
     "MalformedResponse",
+    "MediaLimits",
+    "MediaRefused",
     "MediaRemoved",
     "Message",
     "NotFound",

@@ -9,6 +9,8 @@ Every error imgur-sync raises on purpose descends from one root, so a caller can
         ├── TransportError              no usable answer: connection, timeout        retryable
         ├── MalformedResponse           an answer that is not the JSON it should be   retryable
         ├── UnsafePath                  an id that cannot go into a URL ("../x"); never sent
+        ├── MediaRefused                media not fetched or given up: an untrusted
+        │                               host, a body too long, a download too slow
         └── ApiError                    Imgur answered with an error status
             ├── BadRequest          400 a parameter is missing or wrong
             ├── AuthenticationError 401, or 403 "access token provided is invalid"
@@ -39,6 +41,7 @@ __all__ = [
     "ImgurError",
     "ImgurSyncError",
     "MalformedResponse",
+    "MediaRefused",
     "MediaRemoved",
     "NotFound",
     "OverCapacity",
@@ -84,6 +87,14 @@ class TransportError(ImgurError):
 
 class BrokenDownload(TransportError):
     """A media body stopped before its end (the connection broke while it was read)."""
+
+
+class MediaRefused(ImgurError):
+    """A media link or body refused: a host that is not Imgur's, too many bytes, too slow.
+
+    Not retried: the same link would be refused again, and a slow host would hold a
+    download worker as long again. The next pull tries once more.
+    """
 
 
 class MalformedResponse(ImgurError):

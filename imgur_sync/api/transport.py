@@ -22,7 +22,7 @@ import os
 import random as _random
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
@@ -42,7 +42,7 @@ from .errors import (
     error_for,
     why_no_answer,
 )
-from .media import MediaHttp, MediaResponse
+from .media import MediaHttp, MediaLimits, MediaResponse, origin, trusted_media_url
 from .ratelimits import Pacer, RateLimits, keep_reserve, request_cost
 
 __all__ = ["DEFAULT_API_URL", "RAPIDAPI_URL", "ApiResponse", "RetryPolicy", "Tokens", "Transport"]
@@ -137,6 +137,8 @@ class Transport:
         sleep: Callable[[float], None] = time.sleep,
         random: Callable[[], float] = _random.random,
         session: requests.Session | None = None,
+        media_limits: MediaLimits | None = None,
+        media_origins: Iterable[str] = (),
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -160,7 +162,11 @@ class Transport:
             media_verify = _environment_ca_bundle() or True
         self.media = MediaHttp(verify=media_verify, timeout=timeout,
                                headers={"User-Agent": MEDIA_USER_AGENT},
-                               trust_env=self.session.trust_env)
+                               trust_env=self.session.trust_env, limits=media_limits)
+        # Media is fetched from Imgur's media hosts, the API's own origin (the sandbox
+        # serves media there) and the origins the caller adds; nowhere else.
+        self.media_origins = frozenset(
+            o for o in map(origin, (self.api_url, *media_origins)) if o is not None)
         self._refresh_lock = threading.Lock()
         self._count_lock = threading.Lock()
         self.requests_sent = 0  # API requests put on the wire, retries included (not media)
@@ -401,21 +407,18 @@ class Transport:
 
         No credentials go to the media host. Removed media (the ``removed.png`` redirect)
         raises :class:`MediaRemoved`, so it is never saved as an image's content. A body
-        that breaks off while being read raises :class:`TransportError`.
+        that breaks off while being read raises :class:`TransportError`. A link (or a
+        redirect) to a host that is not trusted raises :class:`MediaRefused` before
+        anything is sent there; see :func:`.media.trusted_media_url`.
         """
         attempt = 0
         while True:
             error: ImgurError
             try:
-                response = self.media.get(url)
+                response = self.media.get(url, self._trusted_media)
             except TransportError as exc:
                 error, wait = exc, None
             else:
-                if response.url.endswith(REMOVED_SUFFIX) or any(
-                        location.endswith(REMOVED_SUFFIX) for location in response.redirects):
-                    response.close()
-                    raise MediaRemoved("Imgur has removed this media", status=404,
-                                       method="GET", path=url)
                 if response.status_code < 400:
                     return response
                 response.close()
@@ -428,6 +431,13 @@ class Transport:
             if attempt >= self.retry.attempts:
                 raise error
             self.sleep(self.retry.backoff(attempt - 1, self.random()) if wait is None else wait)
+
+    def _trusted_media(self, url: str) -> str:
+        """Check each address of a media download (redirects too) before it is fetched."""
+        if url.endswith(REMOVED_SUFFIX):  # whatever its host: the placeholder is not fetched
+            raise MediaRemoved("Imgur has removed this media", status=404,
+                               method="GET", path=url)
+        return trusted_media_url(url, self.media_origins)
 
 
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")

@@ -55,6 +55,7 @@ class Image:
     data: bytes | None = None
     size: int = 0
     removed: bool = False  # Imgur removed the media: links redirect to removed.png
+    link: str = ""  # a test's own ``link`` (another host, file:, .exe); "" = the usual one
     deleted: bool = False
     # Gallery presence (images shared to the public gallery).
     in_gallery: bool = False

@@ -19,6 +19,8 @@ def _is_owner(owner: str | None, viewer: str | None) -> bool:
 
 def media_link(media: str, image: Image, suffix: str = "", ext: str | None = None) -> str:
     """Return the i.imgur.com-style link of an image (``suffix`` for thumbnails)."""
+    if image.link and not suffix and ext is None:
+        return image.link
     return f"{media}/{image.id}{suffix}.{ext or image.ext}"
 
 

@@ -21,7 +21,7 @@ MUTATIONS = frozenset({
     "add_account", "add_image", "delete_image", "retitle_image", "remove_media",
     "add_album", "delete_album", "retitle_album", "set_album_images", "add_album_images",
     "remove_album_images", "move_image", "favorite", "toggle_favorite", "share", "unshare",
-    "add_comment", "add_message", "expire_tokens", "raw_answer",
+    "add_comment", "add_message", "expire_tokens", "raw_answer", "set_image_link",
 })
 
 

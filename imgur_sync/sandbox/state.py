@@ -256,6 +256,12 @@ class World(SocialMixin):
                 image.description = description
             self._touch()
 
+    def set_image_link(self, image_id: str, link: str) -> None:
+        """Make an image's ``link`` say ``link`` (a hostile server's); "" restores it."""
+        with self.lock:
+            self.image(image_id).link = link
+            self._touch()
+
     def remove_media(self, image_id: str) -> None:
         """Mark an image's media removed by Imgur: links redirect to /removed.png."""
         with self.lock:
