@@ -289,6 +289,7 @@ def push(ctx: click.Context) -> None:
     their on_local_delete. Exit code 3 when some files could not be uploaded.
     """
     from .dropfolders import DropFolders
+    from .store import printable
     from .workspace import Workspace
 
     config = _require_uploads(_load_config(ctx))
@@ -299,7 +300,7 @@ def push(ctx: click.Context) -> None:
     click.echo(f"Uploaded {len(batch.uploaded)} file(s); {batch.linked} added to another "
                f"album without uploading again; {waiting} waiting for a retry.")
     for path, reason in batch.bad:
-        click.echo(f"  not uploaded: {path}: {reason}", err=True)
+        click.echo(f"  not uploaded: {printable(path)}: {reason}", err=True)
     if batch.bad:
         ctx.exit(3)
 
@@ -316,6 +317,7 @@ def watch(ctx: click.Context) -> None:
     import threading
 
     from .dropfolders import DropFolders
+    from .store import printable
     from .workspace import Workspace
 
     config = _require_uploads(_load_config(ctx))
@@ -328,9 +330,9 @@ def watch(ctx: click.Context) -> None:
 
         def report(batch: Any) -> None:
             for image_id, path in batch.uploaded.items():
-                click.echo(f"uploaded {path} as {image_id}")
+                click.echo(f"uploaded {printable(path)} as {image_id}")
             for path, reason in batch.bad:
-                click.echo(f"not uploaded: {path}: {reason}", err=True)
+                click.echo(f"not uploaded: {printable(path)}: {reason}", err=True)
 
         folders.watch(stop, on_batch=report)
     click.echo("Stopped; nothing queued was lost.", err=True)

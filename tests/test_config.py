@@ -143,7 +143,7 @@ def test_the_example_config_is_valid_and_documents_every_key(env: dict[str, str]
     text = example.read_text(encoding="utf-8")
     keys = ["client_id", "client_secret", "refresh_token", "api_url", "rapidapi_key",
             "root", "include", "on_remote_delete", "album_links", "concurrency",
-            "pull_every", "full_every", "path", "album", "on_local_delete"]
+            "pull_every", "full_every", "path", "album", "on_local_delete", "on_local_change"]
     assert [key for key in keys if f"{key} = " not in text] == []
     assert "mashape_key" in text
 
