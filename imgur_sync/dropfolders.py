@@ -183,7 +183,7 @@ class DropFolders:
 
     def _consider_all(self, paths: list[Path]) -> None:
         """Journal the files that are ready, each on its own: one bad file stops no other."""
-        progress = Progress("looked at", len(paths), "new file(s)", self.clock)
+        progress = Progress("looking at", "looked at", len(paths), "new file(s)", self.clock)
         for path in paths:
             self._dirty = True
             self._guarded(path, "look at", lambda p=path: self.uploader.consider(p))

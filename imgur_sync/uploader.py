@@ -50,6 +50,7 @@ RETRY_BASE, RETRY_CAP = 5.0, 3600.0
 RECOVERY_MARGIN = 600.0  # seconds of clock skew allowed when looking for a lost upload
 MARKER_TAG = "imgur-sync:"
 PROGRESS_EVERY = 10.0  # seconds between progress lines of a long round
+PROGRESS_FROM = 100  # items in a round that make it announce itself
 CHANGE_KEPT = ('changed after the upload; the new version was not uploaded '
                '(on_local_change = "keep")')
 
@@ -83,9 +84,12 @@ class Batch:
 class Progress:
     """Log how far a long round got every ``PROGRESS_EVERY`` seconds, so it is never silent."""
 
-    def __init__(self, doing: str, total: int, what: str, clock: Callable[[], float]) -> None:
-        self.doing, self.total, self.what, self.clock = doing, total, what, clock
+    def __init__(self, doing: str, done: str, total: int, what: str,
+                 clock: Callable[[], float]) -> None:
+        self.doing, self.total, self.what, self.clock = done, total, what, clock
         self.done, self.last = 0, clock()
+        if total >= PROGRESS_FROM:
+            log.info("%s %d %s", doing, total, what)
 
     def step(self) -> None:
         """Count one item done."""
@@ -331,7 +335,7 @@ class Uploader:
         due = [r for r in self.store.waiting_uploads() if (r["next_attempt_at"] or 0) <= now]
         todo = due[:limit]
         batch.remaining = len(due) - len(todo)
-        progress = Progress("uploaded", len(todo), "file(s)", self.clock)
+        progress = Progress("uploading", "uploaded", len(todo), "file(s)", self.clock)
         for row in todo:
             try:
                 self._process_one(row, batch)
@@ -415,9 +419,8 @@ class Uploader:
             self._join_album(album_id, image["id"])
 
     def _join_album(self, album_id: str, image_id: str) -> None:
-        members = self.store.get_album_images(album_id)
-        if image_id not in members and self.store.get_album(album_id) is not None:
-            self.store.set_album_images(album_id, [*members, image_id])
+        if self.store.get_album(album_id) is not None:
+            self.store.add_album_image(album_id, image_id)
 
     def _failed(self, row: dict[str, Any], exc: Exception, batch: Batch) -> None:
         if isinstance(exc, FileNotFoundError) or (
