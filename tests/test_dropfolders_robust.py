@@ -21,6 +21,7 @@ from drop_support import ROOT, ManualClock, Rig, make_rig, sha, wait_until, watc
 from imgur_sync.config import load_config
 from imgur_sync.sandbox import Sandbox
 from imgur_sync.sandbox.media import render_tiny_png
+from imgur_sync.uploader import Progress
 
 SETTLE, PATIENCE = 1.0, 30.0
 
@@ -187,6 +188,22 @@ def test_the_watch_loop_uploads_and_reports_an_undecodable_name(rig: RigFactory)
     assert "Traceback" not in err and "uploaded " in out and "x\\xff.png" in out
 
 
+def test_run_keeps_uploading_past_an_undecodable_name(rig: RigFactory) -> None:
+    r = rig([("drop", "Drops", "remove_from_album")])
+    folder = r.folder("Drops")
+    bytes_path(folder, b"bad\xff\xfe.png")
+    daemon = subprocess.Popen([sys.executable, "-m", "imgur_sync", "run"], env=r.env(),
+                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_until(lambda: "bad\\xff\\xfe" in r.titles_in("Drops"), "the first file")
+        (folder / "later.png").write_bytes(render_tiny_png(63))  # the thread still runs
+        wait_until(lambda: "later" in r.titles_in("Drops"), "a file dropped after it")
+    finally:
+        daemon.terminate()
+        _, err = daemon.communicate(timeout=30)
+    assert daemon.returncode == 0 and "Traceback" not in err, err
+
+
 def test_an_error_that_stops_the_loop_is_logged_recorded_and_the_loop_restarts(
         caplog: pytest.LogCaptureFixture) -> None:
     from imgur_sync.daemon import RESTART_FIRST, keep_running
@@ -243,3 +260,18 @@ def test_an_idle_loop_does_not_query_the_journal(rig: RigFactory) -> None:
         # And a new file still wakes it at once.
         (folder / "new.png").write_bytes(render_tiny_png(800))
         wait_until(lambda: "new" in r.titles_in("Drops"), "the new file in the album")
+    album = r.album("Drops")
+    assert album is not None and r.store.get_album_images(album.id) == album.image_ids
+
+
+def test_a_long_round_announces_itself_and_reports_progress(
+        caplog: pytest.LogCaptureFixture) -> None:
+    clock = ManualClock()
+    with caplog.at_level(logging.INFO, logger="imgur_sync.uploader"):
+        progress = Progress("uploading", "uploaded", 150, "file(s)", clock)
+        for _ in range(150):
+            clock.advance(1)
+            progress.step()
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0] == "uploading 150 file(s)"
+    assert lines[1:] == [f"uploaded {n} of 150 file(s)" for n in range(10, 150, 10)]
