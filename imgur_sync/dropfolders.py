@@ -198,15 +198,14 @@ class DropFolders:
             self.store.add_failure("upload", str(path), f"could not {doing} it: {exc}")
 
     def _route(self, change: Change) -> None:
-        if change.kind in ("wake", "lost"):
-            if change.kind == "lost":  # events were dropped: only a scan can tell what changed
-                self._rescan_requested.set()
-            return
-        self._dirty = True
-        if change.kind == "deleted":
+        if change.kind == "lost":  # events were dropped: only a scan can tell what changed
+            self._rescan_requested.set()
+        elif change.kind == "deleted":
+            self._dirty = True  # may journal work (a write waits in the tracker first)
             self.tracker.forget(change.path)
             self.uploader.deleted(change.path)
         elif change.kind == "moved" and change.target is not None:
+            self._dirty = True
             self.tracker.forget(change.path)
             if os.path.isdir(change.target):
                 return
@@ -214,7 +213,7 @@ class DropFolders:
                 self.tracker.touch(change.target, closed=True)  # e.g. "x.part" -> "x.jpg"
             else:
                 self.uploader.moved(change.path, change.target)
-        else:
+        elif change.kind in ("changed", "closed"):  # not "wake": that only ends the wait
             self.tracker.touch(change.path, closed=change.kind == "closed")
 
     def watch(self, stop: threading.Event, on_batch: Callable[[Batch], None] | None = None,

@@ -84,20 +84,20 @@ class Batch:
 class Progress:
     """Log how far a long round got every ``PROGRESS_EVERY`` seconds, so it is never silent."""
 
-    def __init__(self, doing: str, done: str, total: int, what: str,
+    def __init__(self, starting: str, finished: str, total: int, what: str,
                  clock: Callable[[], float]) -> None:
-        self.doing, self.total, self.what, self.clock = done, total, what, clock
-        self.done, self.last = 0, clock()
+        self.finished, self.total, self.what, self.clock = finished, total, what, clock
+        self.count, self.last = 0, clock()
         if total >= PROGRESS_FROM:
-            log.info("%s %d %s", doing, total, what)
+            log.info("%s %d %s", starting, total, what)
 
     def step(self) -> None:
         """Count one item done."""
-        self.done += 1
+        self.count += 1
         now = self.clock()
-        if now - self.last >= PROGRESS_EVERY and self.done < self.total:
+        if now - self.last >= PROGRESS_EVERY and self.count < self.total:
             self.last = now
-            log.info("%s %d of %d %s", self.doing, self.done, self.total, self.what)
+            log.info("%s %d of %d %s", self.finished, self.count, self.total, self.what)
 
 
 class Uploader:
