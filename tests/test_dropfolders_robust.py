@@ -91,7 +91,7 @@ def test_a_cut_file_left_alone_is_uploaded_as_it_is_after_patience(rig: RigFacto
         mono.advance(PATIENCE - 1)
         running.wait_steps(2)
         assert r.sb.counters.uploads == 0 and drop.tracker.pending() == 1
-        mono.advance(1)
+        mono.advance(PATIENCE)  # well past it, even counted from a late event
         (image,) = wait_until(lambda: r.images(), "the cut file on the account")
     assert image.size == len(cut) and r.sb.counters.uploads == 1
 
