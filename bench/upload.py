@@ -37,8 +37,9 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import requests
 
@@ -52,6 +53,7 @@ TARGET_P95 = 2.0
 POLL = 0.005
 DEADLINE = 120.0
 ALBUM = "Bench drops"
+T = TypeVar("T")
 
 
 class BenchError(Exception):
@@ -61,10 +63,11 @@ class BenchError(Exception):
 class Child:
     """A ``python -m imgur_sync ...`` child process, stopped like Ctrl-C would stop it."""
 
-    def __init__(self, args: list[str], log: Path, env: dict[str, str] | None = None) -> None:
+    def __init__(self, args: list[str], log: Path, env: dict[str, str] | None = None,
+                 cwd: Path = REPO) -> None:
         self.log = log
-        with log.open("w") as err:
-            self.proc = subprocess.Popen([sys.executable, "-m", "imgur_sync", *args], cwd=REPO,
+        with log.open("w") as err:  # `-m` imports the package from cwd first
+            self.proc = subprocess.Popen([sys.executable, "-m", "imgur_sync", *args], cwd=cwd,
                                          stdout=subprocess.PIPE, stderr=err, text=True,
                                          env={**(env or os.environ), "PYTHONUNBUFFERED": "1"})
         self.lines: queue.Queue[str | None] = queue.Queue()
@@ -252,6 +255,18 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=30, help="files dropped one at a time")
     parser.add_argument("--burst", type=int, default=200, help="files dropped at once")
     args = parser.parse_args()
+
+    def measure(sb: Sandbox, work: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+        sb.set_options(user_limit=10**7, client_limit=10**7, post_limit=10**7)
+        return (measure_watch(sb, work, args.files, args.burst),
+                measure_baseline(sb, args.files, args.burst))
+
+    watch, base = on_sandbox(measure)
+    report(args, watch, base)
+
+
+def on_sandbox(measure: Callable[[Sandbox, Path], T]) -> T:
+    """Run ``measure`` on a sandbox process in a temporary folder; exit 2 if it cannot."""
     with tempfile.TemporaryDirectory(prefix="imgur-sync-bench-") as tmp:
         work = Path(tmp)
         try:
@@ -260,16 +275,12 @@ def main() -> None:
             print(f"bench failed: {exc}", file=sys.stderr)
             sys.exit(2)
         try:
-            sb = Sandbox(settings)
-            sb.set_options(user_limit=10**7, client_limit=10**7, post_limit=10**7)
-            watch = measure_watch(sb, work, args.files, args.burst)
-            base = measure_baseline(sb, args.files, args.burst)
+            return measure(Sandbox(settings), work)
         except BenchError as exc:
             print(f"bench failed: {exc}", file=sys.stderr)
             sys.exit(2)
         finally:
             child.stop()
-    report(args, watch, base)
 
 
 if __name__ == "__main__":

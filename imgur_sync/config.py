@@ -40,6 +40,7 @@ Include = Literal["albums", "images", "favorites", "gallery_favorites", "message
 OnRemoteDelete = Literal["keep", "trash"]
 AlbumLinks = Literal["hardlink", "symlink", "copy"]
 OnLocalDelete = Literal["keep", "remove_from_album", "delete_image"]
+OnLocalChange = Literal["keep", "upload"]
 
 DEFAULT_API_URL = "https://api.imgur.com"
 INCLUDE_ALL: tuple[Include, ...] = get_args(Include)
@@ -55,7 +56,7 @@ SECTION_KEYS = {
     "mirror": ("root", "include", "on_remote_delete", "album_links", "concurrency",
                "max_download_size"),
     "schedule": ("pull_every", "full_every", "stuck_after"),
-    "upload": ("path", "album", "on_local_delete"),
+    "upload": ("path", "album", "on_local_delete", "on_local_change"),
 }
 _SYNTAX_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 # A syntax error quotes its line, but never the value of a secret written there.
@@ -120,6 +121,7 @@ class UploadConfig:
     path: Path
     album: str
     on_local_delete: OnLocalDelete = "remove_from_album"
+    on_local_change: OnLocalChange = "keep"
 
 
 @dataclass(frozen=True)
@@ -341,8 +343,10 @@ def _uploads(check: Checker, tables: Any, base: Path,
                              sample='album = "Cats" (an album title or id)')
         on_delete = check.choice(table, "on_local_delete", where, get_args(OnLocalDelete),
                                  default="remove_from_album")
+        on_change = check.choice(table, "on_local_change", where, get_args(OnLocalChange),
+                                 default="keep")
         if path is not None:  # album "" only when a problem is recorded: never returned
-            uploads[number] = UploadConfig(path, album or "", on_delete)
+            uploads[number] = UploadConfig(path, album or "", on_delete, on_change)
     return uploads
 
 
@@ -399,7 +403,8 @@ def _render(config: Config) -> str:
     for upload in config.uploads:
         lines += ["", "[[upload]]", f"path = {_toml(str(upload.path))}",
                   f"album = {_toml(upload.album)}",
-                  f"on_local_delete = {_toml(upload.on_local_delete)}"]
+                  f"on_local_delete = {_toml(upload.on_local_delete)}",
+                  f"on_local_change = {_toml(upload.on_local_change)}"]
     if not config.uploads:
         lines += ["", "# no [[upload]] drop folders"]
     return "\n".join(lines) + "\n"

@@ -14,6 +14,10 @@ A pull is healthy while it moves: a download, link or other step finishes, or an
 request goes out, at least once per ``stuck_after``. One that does not is stuck: the
 watchdog goes unanswered and systemd restarts the service. On SIGTERM every wait between
 retries ends at once and downloads stop between chunks, so the stop takes seconds.
+
+No thread dies silently: an error that escapes the drop-folder loop is logged with its
+traceback, recorded for ``status``, shown in ``STATUS=``, and the loop starts again after a
+backoff, while the pulls go on.
 """
 
 from __future__ import annotations
@@ -38,9 +42,38 @@ from .errors import ImgurSyncError
 from .mirror import Mirror
 from .workspace import Workspace
 
-__all__ = ["Daemon", "Notifier"]
+__all__ = ["Daemon", "Notifier", "keep_running"]
 
 log = logging.getLogger(__name__)
+
+RESTART_FIRST, RESTART_CAP = 5.0, 300.0  # seconds before a crashed loop starts again
+
+
+def keep_running(name: str, target: Callable[[], None], stop: threading.Event, *,
+                 on_crash: Callable[[Exception], None] = lambda exc: None,
+                 wait: Callable[[float], bool] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+    """Run ``target`` until it returns or ``stop`` is set, starting it again after an error.
+
+    The waits between restarts double from ``RESTART_FIRST`` to ``RESTART_CAP``, and start
+    small again after a run that lasted longer than the cap.
+    """
+    wait = wait or stop.wait
+    delay = RESTART_FIRST
+    while not stop.is_set():
+        started = clock()
+        try:
+            target()
+            return
+        except Exception as exc:  # whatever it was, the thread must not end with it
+            if clock() - started > RESTART_CAP:
+                delay = RESTART_FIRST
+            log.exception("The %s stopped on an error (%s); starting it again in %.0f s",
+                          name, exc, delay)
+            on_crash(exc)
+        if wait(delay):
+            return
+        delay = min(delay * 2, RESTART_CAP)
 
 
 class Notifier:
@@ -86,6 +119,7 @@ class Daemon:
                                     tree_lock=self.tree_lock)
                         if config.uploads else None)
         self.last: dict[str, str] = {}
+        self.folders_error: str | None = None  # the last error that stopped the drop folders
         self._threads: list[threading.Thread] = []
         # The running pull: when it started, and when it last moved (monotonic seconds).
         self._pull_started: float | None = None
@@ -123,6 +157,22 @@ class Daemon:
         self.last[kind] = (f"{result.outcome} at {datetime.now(timezone.utc):%H:%M} UTC, "
                            f"{done.get('download', 0)} downloaded")
         log.info("%s pull %s: %s", kind, result.outcome, done or "nothing to change")
+
+    def _watch_folders(self) -> None:
+        """The drop-folder thread: the loop, started again whenever an error stops it."""
+        folders = self.folders
+        assert folders is not None
+        keep_running("drop-folder watcher", lambda: folders.watch(self.stop), self.stop,
+                     on_crash=self._folders_crashed)
+
+    def _folders_crashed(self, exc: Exception) -> None:
+        self.folders_error = f"{type(exc).__name__}: {exc}"  # STATUS= shows it from now on
+        try:
+            self.ws.store.add_failure("daemon", "drop folders",
+                                      f"the drop-folder watcher stopped on an error and was "
+                                      f"started again: {self.folders_error}")
+        except Exception as store_exc:  # the store may be what failed; the log has the rest
+            log.error("could not record the drop-folder error: %s", store_exc)
 
     def _rescan(self) -> None:
         if self.folders is not None:
@@ -184,7 +234,10 @@ class Daemon:
         last = self.last.get("quick", "not yet")
         stuck = self.stuck_for()
         now = f"Pull stuck for {stuck:.0f} s; " if stuck is not None else ""
-        return f"STATUS={now}Last quick pull: {last}; {waiting} upload(s) waiting"
+        line = f"STATUS={now}Last quick pull: {last}; {waiting} upload(s) waiting"
+        if self.folders_error is not None:
+            line += f"; drop folders restarted after an error ({self.folders_error})"
+        return line
 
     def run(self) -> int:
         """Run until stopped; return the exit code."""
@@ -192,8 +245,8 @@ class Daemon:
             signal.signal(signum, self._on_signal)
         scheduler = self._scheduler()
         if self.folders is not None:
-            watcher = threading.Thread(target=self.folders.watch, args=(self.stop,),
-                                       name="drop-folders", daemon=True)
+            watcher = threading.Thread(target=self._watch_folders, name="drop-folders",
+                                       daemon=True)
             watcher.start()
             self._threads.append(watcher)
         scheduler.start()

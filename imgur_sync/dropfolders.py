@@ -4,6 +4,10 @@
 every mapped folder (files added while nothing ran are uploaded now, files deleted
 meanwhile get their ``on_local_delete``), then watchdog events drive it, and a periodic
 rescan covers events that never came.
+
+The loop is event-driven: it blocks on the watcher's queue until a change arrives, a file
+may be ready, an upload's retry is due or a rescan is, and looks at the journal only then.
+An idle loop costs a wake-up every ``WAKE_EVERY`` seconds (to see a stop) and no query.
 """
 
 from __future__ import annotations
@@ -18,22 +22,24 @@ from pathlib import Path
 from .api import Imgur, ImgurError, TransportError
 from .config import Config
 from .mirror import Mirror
-from .store import Store
-from .uploader import Batch, Uploader
-from .watcher import Change, FolderWatcher, StabilityTracker
+from .store import Store, printable
+from .uploader import Batch, Progress, Uploader
+from .watcher import PATIENCE, Change, FolderWatcher, StabilityTracker
 
 __all__ = ["DropFolders"]
 
 log = logging.getLogger(__name__)
 
 RESCAN_EVERY = 300.0
+WAKE_EVERY = 0.5  # longest idle wait: how soon a stop is seen
+STEP_UPLOADS = 50  # uploads per loop step: a large drop reports as it goes and stops promptly
 
 
 class DropFolders:
     """Keep the mapped folders and their albums in step."""
 
     def __init__(self, config: Config, store: Store, imgur: Imgur, *, settle: float = 1.0,
-                 clock: Callable[[], float] = time.time,
+                 patience: float = PATIENCE, clock: Callable[[], float] = time.time,
                  monotonic: Callable[[], float] = time.monotonic,
                  tree_lock: threading.Lock | None = None,
                  sleep: Callable[[float], None] = time.sleep,
@@ -42,7 +48,7 @@ class DropFolders:
         self.uploader = Uploader(config, store, imgur, clock=clock)
         self.uploader.confirm_deletions = confirm_deletions
         self.mirror = Mirror(config, store, imgur.transport, clock=clock)
-        self.tracker = StabilityTracker(settle, clock=monotonic)
+        self.tracker = StabilityTracker(settle, clock=monotonic, patience=patience)
         self.settle, self.clock, self.monotonic, self.sleep = settle, clock, monotonic, sleep
         self.watcher: FolderWatcher | None = None
         self.last_scan = float("-inf")
@@ -52,14 +58,23 @@ class DropFolders:
         self.tree_lock = tree_lock or threading.Lock()
         self._rescan_requested = threading.Event()
         self._retry_requested = threading.Event()
+        self._dirty = True  # the journal may hold work due now: process at the next step
+        self._next_upload = float("-inf")  # on ``clock``: when a waiting upload is due
 
     def request_rescan(self) -> None:
         """Ask the loop (from another thread) to rescan the folders at its next step."""
         self._rescan_requested.set()
+        self._wake()
 
     def request_retry(self) -> None:
         """Ask the loop to retry failed uploads now rather than at their backoff time."""
         self._retry_requested.set()
+        self._wake()
+
+    def _wake(self) -> None:
+        watcher = self.watcher
+        if watcher is not None:
+            watcher.wake()
 
     def start(self) -> None:
         """Find the albums, then take stock of the folders as they are now."""
@@ -69,19 +84,20 @@ class DropFolders:
         if separated:
             log.info("%d uploaded file(s) in the mirror were hard links to their dropped "
                      "files; each has a copy of its own now", separated)
-        self.scan(startup=True)
+        self.scan()
         self._started = True
 
-    def scan(self, *, startup: bool = False) -> None:
+    def scan(self) -> None:
         """Queue files that are new or changed; apply deletions that happened unseen."""
         self.last_scan = self.monotonic()
+        self._dirty = True
         missing = self.prepare_folders()
         present = set(self.uploader.scan())
         for path in sorted(present):
             if not self._known(path):
-                self.tracker.touch(path)
-                if startup and self._settled_on_disk(path):
-                    self.tracker.touch(path, closed=True)  # untouched for a while: ready
+                # Untouched for `settle` already: no writer has it open, as after a close.
+                quiet = self._quiet_for(path)
+                self.tracker.touch(path, closed=quiet >= self.settle, quiet_for=quiet)
         tracked: dict[Path, set[Path]] = {}
         gone: dict[Path, set[Path]] = {}
         for row in self.store.iter_uploads(state="done"):
@@ -153,11 +169,12 @@ class DropFolders:
         return (latest["size"] == info.st_size and (latest["created"] or 0) >= info.st_mtime
                 and (latest["updated"] or 0) >= info.st_ctime)
 
-    def _settled_on_disk(self, path: Path) -> bool:
+    def _quiet_for(self, path: Path) -> float:
+        """Seconds since the file last changed, by its mtime (0 when it cannot be read)."""
         try:
-            return self.clock() - path.stat().st_mtime >= self.settle
+            return max(0.0, self.clock() - path.stat().st_mtime)
         except OSError:
-            return False
+            return 0.0
 
     def push(self) -> Batch:
         """One round for `imgur-sync push`: everything settled is uploaded, then return."""
@@ -173,8 +190,7 @@ class DropFolders:
         # Files written moments ago get one settle period (and a little) to finish.
         deadline = self.monotonic() + self.settle * 3
         while True:
-            for path in self.tracker.due():
-                self.uploader.consider(path)
+            self._consider_all(self.tracker.due())
             if not self.tracker.pending() or self.monotonic() >= deadline:
                 break
             self.sleep(self.settle / 4)
@@ -183,12 +199,18 @@ class DropFolders:
                      self.tracker.pending())
         return self.process()
 
-    def process(self) -> Batch:
-        """Upload what is due and bring the results into the mirror tree."""
+    def process(self, limit: int | None = None) -> Batch:
+        """Upload what is due (``limit`` at most) and bring the results into the mirror tree."""
+        self._dirty = False
         if self._retry_requested.is_set():
             self._retry_requested.clear()
             self.uploader.retry_now()
-        batch = self.uploader.process()
+        batch = self.uploader.process(limit=limit)
+        self._dirty = batch.remaining > 0
+        upcoming = self.store.next_upload_at()
+        # Whatever a round left due (it should leave nothing) waits a wake-up, never a spin.
+        self._next_upload = (float("inf") if upcoming is None
+                             else max(upcoming, self.clock() + WAKE_EVERY))
         if batch.uploaded or batch.linked:
             with self.tree_lock:
                 applied = self.mirror.settle([*batch.joined, *batch.uploaded])
@@ -196,23 +218,55 @@ class DropFolders:
                 log.warning("could not add %s to the mirror: %s", path, reason)
         return batch
 
-    def step(self, timeout: float = 0.2) -> Batch:
-        """Take the changes that arrived (waiting up to ``timeout``) and act on them."""
+    def step(self, timeout: float | None = None) -> Batch:
+        """Wait for changes (up to ``timeout``, by default until something is due); act."""
         assert self.watcher is not None
-        for change in self.watcher.drain(timeout):
-            self._route(change)
-        for path in self.tracker.due():
-            self.uploader.consider(path)
+        for change in self.watcher.drain(self._idle_wait() if timeout is None else timeout):
+            self._guarded(change.path, "follow a change to", lambda c=change: self._route(c))
+        self._consider_all(self.tracker.due())
         if self._rescan_requested.is_set() or self.monotonic() - self.last_scan >= RESCAN_EVERY:
             self._rescan_requested.clear()
             self.scan()
-        return self.process()
+        if self._dirty or self._retry_requested.is_set() or self.clock() >= self._next_upload:
+            return self.process(limit=STEP_UPLOADS)
+        return Batch()
+
+    def _idle_wait(self) -> float:
+        """Seconds the loop may block on the watcher: until the next thing is due."""
+        if self._dirty or self._retry_requested.is_set() or self._rescan_requested.is_set():
+            return 0.0
+        waits = [WAKE_EVERY, RESCAN_EVERY - (self.monotonic() - self.last_scan),
+                 self._next_upload - self.clock()]
+        tracked = self.tracker.wait()
+        if tracked is not None:
+            waits.append(tracked)
+        return max(0.0, min(waits))
+
+    def _consider_all(self, paths: list[Path]) -> None:
+        """Journal the files that are ready, each on its own: one bad file stops no other."""
+        progress = Progress("looking at", "looked at", len(paths), "new file(s)", self.clock)
+        for path in paths:
+            self._dirty = True
+            self._guarded(path, "look at", lambda p=path: self.uploader.consider(p))
+            progress.step()
+
+    def _guarded(self, path: Path, doing: str, action: Callable[[], None]) -> None:
+        """Run ``action`` for one file; a surprise is logged and recorded, and the loop goes on."""
+        try:
+            action()
+        except (ImgurError, OSError, ValueError, LookupError, TypeError) as exc:
+            log.exception("could not %s %s", doing, printable(path))
+            self.store.add_failure("upload", str(path), f"could not {doing} it: {exc}")
 
     def _route(self, change: Change) -> None:
-        if change.kind == "deleted":
+        if change.kind == "lost":  # events were dropped: only a scan can tell what changed
+            self._rescan_requested.set()
+        elif change.kind == "deleted":
+            self._dirty = True  # may journal work (a write waits in the tracker first)
             self.tracker.forget(change.path)
             self.uploader.deleted(change.path)
         elif change.kind == "moved" and change.target is not None:
+            self._dirty = True
             self.tracker.forget(change.path)
             if os.path.isdir(change.target):
                 return
@@ -220,7 +274,7 @@ class DropFolders:
                 self.tracker.touch(change.target, closed=True)  # e.g. "x.part" -> "x.jpg"
             else:
                 self.uploader.moved(change.path, change.target)
-        else:
+        elif change.kind in ("changed", "closed"):  # not "wake": that only ends the wait
             self.tracker.touch(change.path, closed=change.kind == "closed")
 
     def watch(self, stop: threading.Event, on_batch: Callable[[Batch], None] | None = None,

@@ -157,8 +157,15 @@ def m002_search(db: Database) -> None:
         db[table].enable_fts(["title", "description"], create_triggers=True)
 
 
+@MIGRATIONS()
+def m003_uploads_by_path(db: Database) -> None:
+    """Index the upload journal by local path: the drop folders look files up by it."""
+    db["uploads"].create_index(["path"], if_not_exists=True)
+
+
 # Every migration this code knows, in order.
-MIGRATION_NAMES: tuple[str, ...] = (m001_tables.__name__, m002_search.__name__)
+MIGRATION_NAMES: tuple[str, ...] = (m001_tables.__name__, m002_search.__name__,
+                                    m003_uploads_by_path.__name__)
 
 
 def unknown_migrations(db: Database) -> list[str]:

@@ -22,7 +22,7 @@ from .config import Config
 from .durations import format_size
 from .errors import ImgurSyncError
 from .schema import iso
-from .store import Store
+from .store import Store, printable
 from .terminal import escape
 from .tokens import TokenStore
 from .workspace import database_path
@@ -132,7 +132,7 @@ def _last_pull(store: Store) -> dict[str, Any] | None:
 
 
 def _upload(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {"id": row["id"], "path": row["path"], "state": row["state"],
+    return {"id": row["id"], "path": printable(row["path"]), "state": row["state"],
             "album_id": row.get("album_id"), "attempts": row.get("attempts") or 0,
             "error": row.get("error") or "no reason recorded", "updated_iso": iso(row["updated"])}
 

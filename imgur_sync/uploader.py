@@ -3,7 +3,9 @@
 Identity is the content hash. A file whose bytes were uploaded before is never uploaded
 again: in the same album nothing happens, in another mapped folder the existing image is
 added to that album. Moving a file between mapped folders moves the image between albums;
-deleting it applies the folder's ``on_local_delete``.
+deleting it applies the folder's ``on_local_delete``. A file that changes after its upload
+is uploaded again only when its folder's ``on_local_change`` is ``"upload"``; a version
+that changes before its upload is replaced by the newer one.
 
 **Exactly once.** Every upload is journaled (state ``pending``) before any request, marked
 ``uploading`` just before the request, and carries a marker in its ``name`` field. The POST
@@ -38,10 +40,11 @@ from .api import (
 )
 from .config import Config, UploadConfig
 from .signin import require_user
-from .store import Store
+from .store import Store, printable
 from .store.journal import RECOVERY_MARGIN
 
-__all__ = ["MAX_IMAGE_BYTES", "MAX_VIDEO_BYTES", "Batch", "Uploader", "ignored", "sniff_type"]
+__all__ = ["MAX_IMAGE_BYTES", "MAX_VIDEO_BYTES", "Batch", "Progress", "Uploader", "ignored",
+           "sniff_type"]
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,10 @@ _MAGIC = [  # (offset, bytes, type): enough to refuse what Imgur would refuse
 ]
 RETRY_BASE, RETRY_CAP = 5.0, 3600.0
 MARKER_TAG = "imgur-sync:"
+PROGRESS_EVERY = 10.0  # seconds between progress lines of a long round
+PROGRESS_FROM = 100  # items in a round that make it announce itself
+CHANGE_KEPT = ('changed after the upload; the new version was not uploaded '
+               '(on_local_change = "keep")')
 
 
 def ignored(name: str) -> bool:
@@ -81,6 +88,26 @@ class Batch:
     joined: dict[str, Path] = field(default_factory=dict)  # image id -> local file, for the tree
     bad: list[tuple[str, str]] = field(default_factory=list)
     deferred: int = 0
+    remaining: int = 0  # entries due now that a ``limit`` left for the next round
+
+
+class Progress:
+    """Log how far a long round got every ``PROGRESS_EVERY`` seconds, so it is never silent."""
+
+    def __init__(self, starting: str, finished: str, total: int, what: str,
+                 clock: Callable[[], float]) -> None:
+        self.finished, self.total, self.what, self.clock = finished, total, what, clock
+        self.count, self.last = 0, clock()
+        if total >= PROGRESS_FROM:
+            log.info("%s %d %s", starting, total, what)
+
+    def step(self) -> None:
+        """Count one item done."""
+        self.count += 1
+        now = self.clock()
+        if now - self.last >= PROGRESS_EVERY and self.count < self.total:
+            self.last = now
+            log.info("%s %d of %d %s", self.finished, self.count, self.total, self.what)
 
 
 class Uploader:
@@ -176,6 +203,15 @@ class Uploader:
             if latest["state"] == "done":  # its ctime moved (chmod, cp -p of the same bytes)
                 self.store.confirm_upload(latest["id"])
             return  # seen already (a rescan, or a second event for the same write)
+        if latest is not None and latest["state"] in ("pending", "failed"):
+            self.store.mark_upload(latest["id"], "removed",
+                                   error="replaced by a newer version before its upload")
+        elif latest is not None and latest["state"] in ("done", "uploading") and (
+                upload.on_local_change == "keep"):
+            if latest["state"] == "done" and latest["error"] != CHANGE_KEPT:
+                log.info("%s %s", printable(path), CHANGE_KEPT)
+                self.store.mark_upload(latest["id"], "done", error=CHANGE_KEPT)
+            return
         album_id = self.albums.get(upload.path)
         entry = self.store.add_upload(path, sha256=digest, size=size, album_id=album_id,
                                       marker=self._new_marker())
@@ -315,17 +351,20 @@ class Uploader:
         batch = Batch(bad=self.rejected)
         self.rejected = []
         now = self.clock()
-        due = [r for r in self.store.iter_uploads()
-               if r["state"] in ("pending", "uploading", "failed")
-               and (r["next_attempt_at"] or 0) <= now]
-        for row in due[:limit]:
+        due = [r for r in self.store.waiting_uploads() if (r["next_attempt_at"] or 0) <= now]
+        todo = due[:limit]
+        batch.remaining = len(due) - len(todo)
+        progress = Progress("uploading", "uploaded", len(todo), "file(s)", self.clock)
+        for row in todo:
             try:
                 self._process_one(row, batch)
             except RateLimited as exc:  # the budget is spent: everything waits, nothing lost
                 wait = exc.retry_after or RETRY_CAP
                 self._defer_all(due, now + wait, str(exc))
                 batch.deferred += len(due)
+                batch.remaining = 0
                 break
+            progress.step()
         return batch
 
     def retry_now(self) -> None:
@@ -385,8 +424,9 @@ class Uploader:
         if not path.exists():
             raise FileNotFoundError(f"{path} is gone")
         self.store.mark_upload(row["id"], "uploading")
-        image = self.imgur.upload_image(str(path), title=path.stem, album=row["album_id"],
-                                        name=f"{path.name} [{row['marker']}]", retry=False)
+        image = self.imgur.upload_image(str(path), title=printable(path.stem),
+                                        album=row["album_id"], retry=False,
+                                        name=f"{printable(path.name)} [{row['marker']}]")
         raw = dict(image.raw)
         self._adopt(raw, row["album_id"])
         return str(raw["id"])
@@ -416,9 +456,8 @@ class Uploader:
             self._join_album(album_id, image["id"])
 
     def _join_album(self, album_id: str, image_id: str) -> None:
-        members = self.store.get_album_images(album_id)
-        if image_id not in members and self.store.get_album(album_id) is not None:
-            self.store.set_album_images(album_id, [*members, image_id])
+        if self.store.get_album(album_id) is not None:
+            self.store.add_album_image(album_id, image_id)
 
     def _failed(self, row: dict[str, Any], exc: Exception, batch: Batch) -> None:
         if isinstance(exc, FileNotFoundError) or (

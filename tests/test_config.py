@@ -150,7 +150,7 @@ def test_the_example_config_is_valid_and_documents_every_key(env: dict[str, str]
     keys = ["client_id", "client_secret", "refresh_token", "api_url", "rapidapi_key",
             "root", "include", "on_remote_delete", "album_links", "concurrency",
             "max_download_size", "pull_every", "full_every", "stuck_after", "path", "album",
-            "on_local_delete"]
+            "on_local_delete", "on_local_change"]
     assert [key for key in keys if f"{key} = " not in text] == []
     assert "mashape_key" in text
 

@@ -325,12 +325,13 @@ def test_bad_files_are_not_uploaded_and_status_says_why(rig: RigFactory) -> None
         secret.write_bytes(render_tiny_png(4))
         secret.chmod(0)
         reasons["secret.png"] = "cannot be read (permission denied)"
-    batch = r.drop_folders(settle=0).push()
+    # huge.png and refused.png do not look whole (no IEND): patience=0 judges them at once.
+    batch = r.drop_folders(settle=0, patience=0).push()
     assert list(batch.uploaded.values()) == [folder / "good.png"]
     assert r.titles_in("Drops") == ["good"] and len(r.images()) == 1
     assert {Path(p).name for p, _ in batch.bad} == set(reasons)
     # A second run neither uploads them nor reports them twice.
-    again = r.drop_folders(settle=0).push()
+    again = r.drop_folders(settle=0, patience=0).push()
     assert again.uploaded == {} and again.bad == [] and len(r.images()) == 1
 
     shown = subprocess.run([sys.executable, "-m", "imgur_sync", "status", "--json"],

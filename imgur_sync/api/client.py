@@ -407,7 +407,9 @@ class Imgur:
         if path:
             with open(path, "rb") as source:
                 payload = source.read()
-            files = {"image": (os.path.basename(os.fspath(path)), payload)}
+            # A name may hold bytes that are not UTF-8; the form's file name must be text.
+            filename = os.fsencode(os.path.basename(os.fspath(path))).decode("utf-8", "replace")
+            files = {"image": (filename, payload)}
             form["type"] = type or "file"
         else:
             form.update(image=str(url), type=type or "url")

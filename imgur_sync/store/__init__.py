@@ -12,8 +12,9 @@ from .base import (
     RUN_OUTCOMES,
     UPLOAD_STATES,
     StoreError,
+    printable,
 )
 from .database import Store
 
 __all__ = ["FAVORITE_KINDS", "FILE_ROLES", "RUN_KINDS", "RUN_OUTCOMES", "UPLOAD_STATES",
-           "Store", "StoreError"]
+           "Store", "StoreError", "printable"]

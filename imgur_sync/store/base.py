@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 from ..errors import ImgurSyncError, UsageError
 
 __all__ = ["FAVORITE_KINDS", "FILE_ROLES", "RUN_KINDS", "RUN_OUTCOMES", "UPLOAD_STATES",
-           "StoreError", "check", "database_error", "locked", "relpath", "translated"]
+           "StoreError", "check", "database_error", "locked", "printable", "relpath",
+           "translated"]
 
 RUN_KINDS = ("quick", "full", "push", "verify")
 RUN_OUTCOMES = ("ok", "failed", "partial", "interrupted")
@@ -117,6 +118,12 @@ def check(value: str, allowed: Sequence[str], what: str) -> str:
     if value not in allowed:
         raise UsageError(f"{what} must be one of {', '.join(allowed)}, not {value!r}")
     return value
+
+
+def printable(text: str | PurePosixPath | Path) -> str:
+    """Return ``text`` with bytes that are not UTF-8 (surrogate-escaped) shown as ``\\xNN``."""
+    # A file name may hold any bytes; SQLite, HTTP forms and terminals take UTF-8 only.
+    return str(text).encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def relpath(path: str | PurePosixPath | Path) -> str:

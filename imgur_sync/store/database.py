@@ -250,6 +250,15 @@ class Store(Journal):
             )
 
     @locked
+    def add_album_image(self, album_id: str, image_id: str) -> None:
+        """Put ``image_id`` last in the album, unless it is in it already."""
+        # One row, not a rewrite of the membership: uploads into a large album add one by one.
+        self.db.execute(
+            "INSERT OR IGNORE INTO album_images (album_id, image_id, position)"
+            " SELECT ?, ?, coalesce(max(position) + 1, 0) FROM album_images WHERE album_id = ?",
+            [album_id, image_id, album_id])
+
+    @locked
     def get_album_images(self, album_id: str) -> list[str]:
         """Return the ids of the album's images in album order."""
         rows = self.db.execute(

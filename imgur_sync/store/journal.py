@@ -7,6 +7,7 @@ because it records what imgur-sync did, where the rest of the store records what
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,11 +17,13 @@ from sqlite_utils import Database
 
 from ..errors import UsageError
 from ..schema import iso
-from .base import RUN_KINDS, RUN_OUTCOMES, UPLOAD_STATES, check, locked
+from .base import RUN_KINDS, RUN_OUTCOMES, UPLOAD_STATES, check, locked, printable
 
 __all__ = ["RECOVERY_MARGIN", "Journal"]
 
 RECOVERY_MARGIN = 600.0  # seconds of clock skew allowed when looking for a lost upload
+
+WAITING = ("pending", "uploading", "failed")  # upload states that still need a request
 
 
 class Journal:
@@ -82,10 +85,11 @@ class Journal:
                     now: float | None = None) -> int:
         """Record a failure to show in ``status``; a repeat updates the open one."""
         now = self._now(now)
+        reason = printable(reason)
         with self.db.atomic():
             row = self.db.execute(
                 "SELECT id FROM failures WHERE resolved = 0 AND kind = ? AND item IS ?",
-                [kind, item],
+                [kind, None if item is None else printable(item)],
             ).fetchone()
             if row is not None:
                 self.db.execute(
@@ -95,7 +99,8 @@ class Journal:
                 )
                 return int(row[0])
             table = self.db["failures"].insert(
-                {"kind": kind, "item": item, "reason": reason, "at": now, "at_iso": iso(now)}
+                {"kind": kind, "item": None if item is None else printable(item),
+                 "reason": reason, "at": now, "at_iso": iso(now)}
             )
             return int(table.last_pk)
 
@@ -108,7 +113,7 @@ class Journal:
             args.append(kind)
         if item is not None:
             sql += " AND item = ?"
-            args.append(item)
+            args.append(printable(item))
         return self.db.execute(sql, args).rowcount
 
     @locked
@@ -124,7 +129,7 @@ class Journal:
         """Journal a file to upload (state 'pending') before any request; return its id."""
         now = self._now(now)
         table = self.db["uploads"].insert({
-            "path": str(path), "sha256": sha256, "size": size, "album_id": album_id,
+            "path": _path_key(path), "sha256": sha256, "size": size, "album_id": album_id,
             "marker": marker, "created": now, "updated": now,
         })
         return int(table.last_pk)
@@ -140,7 +145,8 @@ class Journal:
         if unknown:
             raise UsageError(f"mark_upload cannot change {', '.join(sorted(unknown))}")
         sets = {"state": check(state, UPLOAD_STATES, "upload state"),
-                "updated": self._now(now), **changes}
+                "updated": self._now(now),
+                **{k: printable(v) if isinstance(v, str) else v for k, v in changes.items()}}
         assignments = ", ".join(f"{column} = ?" for column in sets)
         attempt = ", attempts = attempts + 1" if state == "uploading" else ""
         cursor = self.db.execute(
@@ -152,13 +158,16 @@ class Journal:
     @locked
     def get_upload(self, upload_id: int) -> dict[str, Any] | None:
         """Return an upload's journal entry, or None."""
-        return next(self.db.query("SELECT * FROM uploads WHERE id = ?", [upload_id]), None)
+        row = next(self.db.query("SELECT * FROM uploads WHERE id = ?", [upload_id]), None)
+        return None if row is None else _upload(row)
 
     @locked
     def latest_upload(self, path: str | Path) -> dict[str, Any] | None:
         """Return the newest journal entry for a local path, or None."""
-        return next(self.db.query(
-            "SELECT * FROM uploads WHERE path = ? ORDER BY id DESC LIMIT 1", [str(path)]), None)
+        row = next(self.db.query(
+            "SELECT * FROM uploads WHERE path = ? ORDER BY id DESC LIMIT 1", [_path_key(path)]),
+            None)
+        return None if row is None else _upload(row)
 
     @locked
     def iter_uploads(self, *, state: str | None = None, sha256: str | None = None,
@@ -169,9 +178,9 @@ class Journal:
             if value is not None:
                 clauses.append(f"{column} = ?")
                 args.append(value)
-        return list(self.db.query(
+        return [_upload(row) for row in self.db.query(
             f"SELECT * FROM uploads WHERE {' AND '.join(clauses)} ORDER BY id", args
-        ))
+        )]
 
     @locked
     def confirm_upload(self, upload_id: int, *, now: float | None = None) -> None:
@@ -187,12 +196,12 @@ class Journal:
         its name, on an image first seen at most ``margin`` seconds before the entry): a
         crash lost the answer, not the upload, and the file is as good as for a done one.
         """
-        found = {row["image_id"]: (row["path"], row["sha256"]) for row in self.db.query(
-            "SELECT image_id, path, sha256 FROM uploads WHERE state = 'done'"
-            " AND image_id IS NOT NULL ORDER BY id")}
-        for row in list(self.db.query(
+        done = self.db.query("SELECT image_id, path, sha256 FROM uploads WHERE state = 'done'"
+                             " AND image_id IS NOT NULL ORDER BY id")
+        found = {row["image_id"]: (row["path"], row["sha256"]) for row in map(_upload, done)}
+        for row in list(map(_upload, self.db.query(
                 "SELECT path, sha256, marker, created FROM uploads"
-                " WHERE state = 'uploading' AND image_id IS NULL")):
+                " WHERE state = 'uploading' AND image_id IS NULL"))):
             hit = self.db.execute(
                 "SELECT id FROM images WHERE owned = 1 AND first_seen >= ?"
                 " AND instr(raw, ?) > 0 LIMIT 1",
@@ -200,3 +209,34 @@ class Journal:
             if hit is not None:
                 found.setdefault(hit[0], (row["path"], row["sha256"]))
         return found
+
+    @locked
+    def waiting_uploads(self) -> list[dict[str, Any]]:
+        """Return the entries still waiting for a request (pending, uploading, failed)."""
+        return [_upload(row) for row in self.db.query(
+            "SELECT * FROM uploads WHERE state IN (?, ?, ?) ORDER BY id", WAITING)]
+
+    @locked
+    def next_upload_at(self) -> float | None:
+        """Return when the earliest waiting entry is due (0: now), or None when none waits."""
+        row = self.db.execute(
+            "SELECT min(coalesce(next_attempt_at, 0)), count(*) FROM uploads"
+            " WHERE state IN (?, ?, ?)", WAITING).fetchone()
+        return float(row[0]) if row[1] else None
+
+
+def _path_key(path: str | Path) -> str | bytes:
+    """The ``path`` column's value: the text, or its bytes when the name is not UTF-8."""
+    text = os.fspath(path)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # surrogate-escaped bytes: SQLite text must be UTF-8
+        return os.fsencode(text)
+    return text
+
+
+def _upload(row: dict[str, Any]) -> dict[str, Any]:
+    """A journal row with ``path`` back as a str (surrogate-escaped when stored as bytes)."""
+    if isinstance(row["path"], bytes):
+        row["path"] = os.fsdecode(row["path"])
+    return row
