@@ -63,6 +63,10 @@ class Change:
     target: Path | None = None  # for "moved"
 
 
+# TIFF, BMP and WebM: media Imgur takes whose end the bytes do not show.
+_UNCHECKED = (b"II*\x00", b"MM\x00*", b"BM", b"\x1aE\xdf\xa3")
+
+
 def media_complete(path: Path) -> bool | None:
     """Return True if the format shows the file's end, False if cut short, None if it can't tell."""
     try:  # non-blocking: opening a FIFO to read would wait for a writer forever
@@ -81,9 +85,11 @@ def media_complete(path: Path) -> bool | None:
                 return struct.unpack("<I", head[4:8])[0] + 8 == size
             if head[4:8] == b"ftyp":
                 return _boxes_complete(handle, size)
+            if len(head) < 12 or head.startswith(_UNCHECKED):
+                return None  # too short to tell yet, or a format without a visible end
     except OSError:
         return None  # unreadable: the uploader says why
-    return None
+    return True  # no picture or video at all: nothing to wait for, the uploader refuses it
 
 
 def _tail(handle: BinaryIO, size: int, n: int) -> bytes:

@@ -290,9 +290,16 @@ def test_a_refused_album_add_is_a_failure_that_status_shows(rig: RigFactory) -> 
 
 
 @pytest.mark.parametrize("how", ["cp -p", "rsync -t"])
-def test_a_file_replaced_with_same_size_and_old_mtime_is_uploaded(rig: RigFactory,
-                                                                  how: str) -> None:
+@pytest.mark.parametrize("on_change", ["keep", "upload"])
+def test_a_file_replaced_with_same_size_and_old_mtime_is_seen(rig: RigFactory, how: str,
+                                                               on_change: str) -> None:
     r = rig([("safe", ALBUM, "remove_from_album")])
+    if on_change == "upload":
+        config_path = r.config.path
+        config_path.write_text(config_path.read_text().replace(
+            'on_local_delete = "remove_from_album"',
+            'on_local_delete = "remove_from_album"\non_local_change = "upload"'))
+        r.config = load_config(config_path, env={})
     folder = r.folder(ALBUM)
     path = folder / "photo.png"
     path.write_bytes(render_tiny_png(120))
@@ -309,6 +316,10 @@ def test_a_file_replaced_with_same_size_and_old_mtime_is_uploaded(rig: RigFactor
         os.replace(temp, path)
     assert path.stat().st_size == before.st_size and path.stat().st_mtime == before.st_mtime
     batch = r.drop_folders(settle=0).push()
+    if on_change == "keep":  # the new bytes are seen, and the policy keeps the one image
+        assert batch.uploaded == {} and r.sb.counters.uploads == 1
+        assert "not uploaded" in (r.store.latest_upload(path)["error"] or "")
+        return
     assert list(batch.uploaded.values()) == [path]
     assert sorted(sha(i.data or b"") for i in r.images()) == sorted(
         sha(render_tiny_png(n)) for n in (120, 121))  # the first and its replacement

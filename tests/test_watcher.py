@@ -63,9 +63,13 @@ def test_an_mp4_needs_its_moov_and_boxes_that_add_up(tmp_path: Path) -> None:
 def test_formats_that_cannot_tell_and_other_files(tmp_path: Path) -> None:
     bmp = tmp_path / "x.bmp"
     bmp.write_bytes(b"BM" + b"\x00" * 60)
+    assert media_complete(bmp) is None
+    short = tmp_path / "new.png"
+    short.write_bytes(b"\x89PN")  # the first bytes have not all arrived: can't tell yet
+    assert media_complete(short) is None
     text = tmp_path / "notes.png"
     text.write_text("not a picture\n")
-    assert media_complete(bmp) is None and media_complete(text) is None
+    assert media_complete(text) is True  # no media at all: the uploader refuses it at once
     assert media_complete(tmp_path / "missing.png") is None
     fifo = tmp_path / "pipe.png"
     os.mkfifo(fifo)
