@@ -92,6 +92,8 @@ class DropFolders:
         self.last_scan = self.monotonic()
         self._dirty = True
         missing = self.prepare_folders()
+        if self.watcher is not None:  # a folder back from an unmounted share is watched again
+            self.watcher.refresh()
         present = set(self.uploader.scan())
         for path in sorted(present):
             if not self._known(path):

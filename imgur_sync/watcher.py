@@ -19,6 +19,7 @@ and looks whole:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -28,7 +29,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from watchdog.events import (
     DirMovedEvent,
@@ -241,17 +242,38 @@ class FolderWatcher:
         self.folders = [Path(f) for f in folders]
         self.changes: queue.Queue[Change] = queue.Queue()
         self._observer: Observer | None = None  # type: ignore[valid-type]
+        self._handler = _Recorder(self.changes)
+        # folder -> ((st_dev, st_ino) of the folder watched, its watch): a share mounted
+        # again is another folder under the same name, and needs a watch of its own.
+        self._watched: dict[Path, tuple[tuple[int, int], Any]] = {}
 
     def start(self) -> None:
         """Start watching the folders that exist (a missing one is left to the rescans)."""
         observer = Observer()
-        handler = _Recorder(self.changes)
-        for folder in self.folders:
-            if folder.is_dir():  # never made here: a missing folder may be an unmounted share
-                observer.schedule(handler, str(folder), recursive=False, event_filter=_WANTED)
         observer.daemon = True
         observer.start()
         self._observer = observer
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Watch the folders that appeared, or came back as new folders, since the last look."""
+        if self._observer is None:
+            return
+        for folder in self.folders:
+            try:  # never made here: a missing folder may be an unmounted share
+                info = folder.stat()
+            except OSError:
+                continue
+            ident = (info.st_dev, info.st_ino)
+            old = self._watched.get(folder)
+            if old is not None and old[0] == ident:
+                continue
+            if old is not None:
+                with contextlib.suppress(KeyError):
+                    self._observer.unschedule(old[1])
+            watch = self._observer.schedule(self._handler, str(folder), recursive=False,
+                                            event_filter=_WANTED)
+            self._watched[folder] = (ident, watch)
 
     def is_alive(self) -> bool:
         """True while the observer thread runs (the daemon's health check)."""
@@ -263,6 +285,7 @@ class FolderWatcher:
             self._observer.stop()
             self._observer.join(timeout=10)
             self._observer = None
+            self._watched.clear()
 
     def wake(self) -> None:
         """Make a waiting :meth:`drain` return now (another thread asks the loop for something)."""

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from drop_support import ROOT, ManualClock, Rig, make_rig, sha, watching
+from drop_support import ROOT, ManualClock, Rig, make_rig, sha, wait_until, watching
 from support import sandbox_config
 
 from imgur_sync.config import load_config
@@ -119,8 +119,18 @@ def test_a_folder_unmounted_while_watching_deletes_nothing(rig: RigFactory) -> N
         running.wait_steps(2)  # whatever the watcher reported of it is handled
         drop.request_rescan()
         running.wait_steps(2)
-    _all_kept(r, ids)
-    assert not folder.exists() and "is missing" in _held_back_reason(r, folder)
+        _all_kept(r, ids)
+        assert not folder.exists() and "is missing" in _held_back_reason(r, folder)
+        folder.mkdir()  # the share is mounted again: the same files in another folder
+        for file in folder.with_name("safe.offline").iterdir():
+            file.rename(folder / file.name)
+        drop.request_rescan()  # the rescan notices it and watches it again
+        running.wait_steps(2)
+        # No rescan follows (the loop's clock stands still): only a watch sees this file.
+        (folder / "new.png").write_bytes(render_tiny_png(77))
+        wait_until(lambda: r.sb.counters.uploads == 6, "the new file to be uploaded")
+    assert all(r.image_alive(i) for i in ids.values())
+    assert sorted(r.titles_in(ALBUM)) == sorted([*ids, "new"])
 
 
 @pytest.mark.parametrize("mode", ["delete_image", "remove_from_album"])
