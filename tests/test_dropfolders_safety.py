@@ -59,6 +59,16 @@ def _all_kept(r: Rig, ids: dict[str, str]) -> None:
     assert sorted(r.titles_in(ALBUM)) == sorted(ids)
 
 
+def _upload_one(r: Rig, title: str, data: bytes) -> tuple[Path, str, Path]:
+    """Drop ``data`` as ``title``.png and push; return the file, its image id and its backup."""
+    path = r.folder(ALBUM) / f"{title}.png"
+    path.write_bytes(data)
+    (image_id,) = r.drop_folders(settle=0).push().uploaded
+    backup = r.config.mirror.root / "images" / f"{title} [{image_id}].png"
+    assert backup.read_bytes() == data
+    return path, image_id, backup
+
+
 def _held_back_reason(r: Rig, folder: Path) -> str:
     (failure,) = [f for f in r.store.open_failures() if f["item"] == str(folder)]
     return str(failure["reason"])
@@ -198,13 +208,8 @@ def test_editing_a_dropped_file_in_place_leaves_the_backup_as_uploaded(
     r.config = load_config(sandbox_config(r.tmp / "config.toml", r.sb, r.config.mirror.root,
                                           uploads=[(r.folder(ALBUM), ALBUM, "keep")],
                                           album_links=links), env={})
-    path = r.folder(ALBUM) / "edited.png"
-    uploaded = render_tiny_png(77)
-    path.write_bytes(uploaded)
-    (image_id,) = r.drop_folders(settle=0).push().uploaded
-    root = r.config.mirror.root
-    backup = root / "images" / f"edited [{image_id}].png"
-    assert backup.read_bytes() == uploaded
+    path, image_id, backup = _upload_one(r, "edited", render_tiny_png(77))
+    uploaded, root = backup.read_bytes(), r.config.mirror.root
     with path.open("r+b") as handle:  # an editor saving in place
         handle.write(render_tiny_png(78))
     assert backup.read_bytes() == uploaded and not os.path.samefile(backup, path)
@@ -217,12 +222,8 @@ def test_editing_a_dropped_file_in_place_leaves_the_backup_as_uploaded(
 def test_a_backup_left_hard_linked_by_an_earlier_version_gets_a_copy_of_its_own(
         rig: RigFactory) -> None:
     r = rig([("safe", ALBUM, "keep")])
-    path = r.folder(ALBUM) / "old.png"
-    uploaded = render_tiny_png(79)
-    path.write_bytes(uploaded)
-    (image_id,) = r.drop_folders(settle=0).push().uploaded
-    root = r.config.mirror.root
-    backup = root / "images" / f"old [{image_id}].png"
+    path, image_id, backup = _upload_one(r, "old", render_tiny_png(79))
+    uploaded, root = backup.read_bytes(), r.config.mirror.root
     (member,) = (root / "albums").glob(f"*/*[[]{image_id}].png")
     for name in (backup, member):  # the tree as earlier versions left it: links to the drop
         name.unlink()
