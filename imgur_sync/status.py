@@ -225,8 +225,9 @@ def _limits_line(limits: Mapping[str, Any] | str) -> str:
                                     ("uploads", "post_remaining", "post_limit")):
         if limits.get(remaining) is not None:
             parts.append(f"{label} {limits[remaining]}/{limits.get(limit, '?')}")
-    if limits.get("user_reset"):
-        parts.append(f"user credits reset {iso(limits['user_reset'])}")
+    for label, reset in (("user", "user_reset"), ("application", "client_reset")):
+        if limits.get(reset):
+            parts.append(f"{label} credits reset {iso(limits[reset])}")
     return ", ".join(parts or ["none reported"]) + f" (as of {limits.get('recorded_at_iso')})"
 
 

@@ -21,6 +21,7 @@ from imgur_sync.api import Tokens, Transport
 from imgur_sync.config import Config, load_config
 from imgur_sync.mirror import Mirror
 from imgur_sync.sandbox import Sandbox, SandboxOptions
+from imgur_sync.schema import iso
 from imgur_sync.status import (
     MESSAGES_UNAVAILABLE,
     RATE_LIMITS_SETTING,
@@ -267,6 +268,9 @@ def test_status_shows_recorded_rate_limit_credits(pulled: Pulled) -> None:
     status = collect_status(pulled.config, pulled.state)
     assert status["rate_limits"]["user_remaining"] == limits.user_remaining
     assert f"user {limits.user_remaining}/{limits.user_limit}" in render_status(status)
+    # The sandbox sends X-RateLimit-ClientReset: when the daily credits come back is shown.
+    assert limits.client_reset is not None
+    assert f"application credits reset {iso(limits.client_reset)}" in render_status(status)
 
 
 def test_status_says_when_messages_are_unavailable(make_mirror: Callable[..., Pulled]) -> None:
