@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import __version__
-from .durations import format_size
 from .errors import ImgurSyncError, UsageError
+from .settings.sizes import format_size
 from .terminal import EscapingFormatter, escape, escape_lines, json_safe
 
 if TYPE_CHECKING:
-    from .config import Config
+    from .settings.config import Config
 
 log = logging.getLogger("imgur_sync")
 
@@ -39,7 +39,7 @@ class _Group(click.Group):
     """The command group that maps imgur-sync's errors to exit codes, in one place."""
 
     def invoke(self, ctx: click.Context) -> object:
-        from .config import ConfigError
+        from .settings.config import ConfigError
 
         try:
             return super().invoke(ctx)
@@ -209,9 +209,9 @@ def auth(ctx: click.Context, flow: str | None, refresh_token: str | None, status
     """
     import time
 
+    from .account.signin import describe_tokens, new_state, sign_in, sign_in_url
+    from .account.tokens import TokenStore
     from .paths import state_dir
-    from .signin import describe_tokens, new_state, sign_in, sign_in_url
-    from .tokens import TokenStore
 
     store = TokenStore(state_dir())
     if status:
@@ -263,7 +263,7 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> Non
     never deleted; items Imgur removed stay on disk and are marked removed. Exit code 3
     means the pull finished but some items failed (see `imgur-sync status`).
     """
-    from .mirror import SECTIONS, Mirror
+    from .mirror.pull import SECTIONS, Mirror
     from .workspace import Workspace
 
     config = _load_config(ctx)
@@ -322,7 +322,7 @@ def push(ctx: click.Context, confirm_deletions: bool) -> None:
     are added to the album instead of uploaded again; deletions since the last run get
     their on_local_delete. Exit code 3 when some files could not be uploaded.
     """
-    from .dropfolders import DropFolders
+    from .dropfolders.folders import DropFolders
     from .workspace import Workspace
 
     config = _require_uploads(_load_config(ctx))
@@ -350,7 +350,7 @@ def watch(ctx: click.Context) -> None:
     import signal
     import threading
 
-    from .dropfolders import DropFolders
+    from .dropfolders.folders import DropFolders
     from .workspace import Workspace
 
     config = _require_uploads(_load_config(ctx))
@@ -380,8 +380,8 @@ def run(ctx: click.Context) -> None:
     every full_every. Speaks systemd's notify protocol (READY, WATCHDOG, STATUS,
     STOPPING) when started by systemd with Type=notify; see the units in systemd/.
     """
+    from .account.checks import require_user
     from .daemon import Daemon
-    from .signin import require_user
     from .workspace import Workspace
 
     config = _load_config(ctx)
@@ -524,7 +524,7 @@ def verify_command(ctx: click.Context, repair: bool) -> None:
     recorded, album and favorite links included. Exit code 3 when problems remain
     (listed by `imgur-sync status`).
     """
-    from .verify import verify
+    from .mirror.verify import verify
     from .workspace import Workspace
 
     config = _load_config(ctx)
@@ -547,8 +547,8 @@ def verify_command(ctx: click.Context, repair: bool) -> None:
 
 def _load_config(ctx: click.Context) -> Config:
     """Load the config chosen by --config; problems become exit code 2 via _Group."""
-    from .config import load_config
     from .paths import config_path
+    from .settings.config import load_config
 
     return load_config(config_path(ctx.obj["config_path"]))
 

@@ -35,11 +35,11 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from .apply import Interrupted
-from .config import Config
-from .dropfolders import DropFolders
+from .dropfolders.folders import DropFolders
 from .errors import ImgurSyncError
-from .mirror import Mirror
+from .mirror.apply import Interrupted
+from .mirror.pull import Mirror
+from .settings.config import Config
 from .workspace import Workspace
 
 __all__ = ["Daemon", "Notifier", "keep_running"]

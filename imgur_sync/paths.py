@@ -20,10 +20,12 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["APP_NAME", "cache_dir", "config_path", "expand_user", "state_dir"]
+__all__ = ["APP_NAME", "DB_FILE", "cache_dir", "config_path", "database_path", "expand_user",
+           "state_dir"]
 
 APP_NAME = "imgur-sync"
 CONFIG_FILENAME = "config.toml"
+DB_FILE = "imgur-sync.db"
 
 
 def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -77,6 +79,11 @@ def state_dir(env: Mapping[str, str] | None = None) -> Path:
     env = _env(env)
     return (_systemd_dir(env, "STATE_DIRECTORY")
             or _xdg_home(env, "XDG_STATE_HOME", ".local/state") / APP_NAME)
+
+
+def database_path(state: Path | None = None) -> Path:
+    """Return where the account's SQLite state lives."""
+    return (state or state_dir()) / DB_FILE
 
 
 def cache_dir(env: Mapping[str, str] | None = None) -> Path:

@@ -33,10 +33,10 @@ from support import FakeClock
 
 from imgur_sync.api import RetryPolicy, TransportError
 from imgur_sync.dropfolders import DropFolders
+from imgur_sync.dropfolders.uploader import MAX_IMAGE_BYTES
 from imgur_sync.mirror import Mirror
 from imgur_sync.sandbox import FaultPlan, Sandbox, SandboxOptions
 from imgur_sync.sandbox.media import render_tiny_png
-from imgur_sync.uploader import MAX_IMAGE_BYTES
 
 SETTLE = 1.0
 

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 from drop_support import ROOT, ManualClock, Rig, make_rig, sha, wait_until, watching
 
-from imgur_sync.config import load_config
+from imgur_sync.dropfolders.uploader import Progress
 from imgur_sync.sandbox import Sandbox
 from imgur_sync.sandbox.media import render_tiny_png
-from imgur_sync.uploader import Progress
+from imgur_sync.settings.config import load_config
 
 SETTLE, PATIENCE = 1.0, 30.0
 
@@ -267,7 +267,7 @@ def test_an_idle_loop_does_not_query_the_journal(rig: RigFactory) -> None:
 def test_a_long_round_announces_itself_and_reports_progress(
         caplog: pytest.LogCaptureFixture) -> None:
     clock = ManualClock()
-    with caplog.at_level(logging.INFO, logger="imgur_sync.uploader"):
+    with caplog.at_level(logging.INFO, logger="imgur_sync.dropfolders.uploader"):
         progress = Progress("uploading", "uploaded", 150, "file(s)", clock)
         for _ in range(150):
             clock.advance(1)

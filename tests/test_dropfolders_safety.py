@@ -17,13 +17,13 @@ import pytest
 from drop_support import ROOT, ManualClock, Rig, make_rig, sha, wait_until, watching
 from support import sandbox_config
 
-from imgur_sync.config import load_config
-from imgur_sync.files import clone_into
 from imgur_sync.mirror import Mirror
+from imgur_sync.mirror.files import clone_into
+from imgur_sync.mirror.verify import verify
 from imgur_sync.sandbox import FaultPlan, Sandbox
 from imgur_sync.sandbox.media import render_tiny_png
+from imgur_sync.settings.config import load_config
 from imgur_sync.status import collect_status
-from imgur_sync.verify import verify
 
 RigFactory = Callable[..., Rig]
 ALBUM = "Safe"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from imgur_sync import validate
+from imgur_sync.mirror import validate
 from imgur_sync.api import MalformedResponse
 
 IMAGE = {"id": "AbC1234", "link": "https://i.imgur.com/AbC1234.png", "title": "t",

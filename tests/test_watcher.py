@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from imgur_sync.dropfolders.watcher import StabilityTracker, media_complete
 from imgur_sync.sandbox.media import render_tiny_png
-from imgur_sync.watcher import StabilityTracker, media_complete
 
 SETTLE, PATIENCE = 1.0, 30.0
 

@@ -44,7 +44,7 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
-from .store import printable
+from ..store import printable
 
 __all__ = ["PATIENCE", "Change", "FolderWatcher", "StabilityTracker", "media_complete"]
 

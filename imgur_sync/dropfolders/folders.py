@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .api import Imgur, ImgurError, TransportError
-from .config import Config
-from .mirror import Mirror
-from .store import Store, printable
+from ..api import Imgur, ImgurError, TransportError
+from ..mirror.pull import Mirror
+from ..settings.config import Config
+from ..store import Store, printable
 from .uploader import Batch, Progress, Uploader
 from .watcher import PATIENCE, Change, FolderWatcher, StabilityTracker
 
