@@ -214,7 +214,7 @@ def test_the_checks_see_a_wrong_way_import_inside_a_function() -> None:
     assert "imgur_sync.status" in _imports(PACKAGE / "mirror" / "pull.py", in_a_method)
     graph = {name: set(imported) for name, imported in _graph().items()}
     graph["mirror.pull"].add("status")
-    assert wrong_way_imports(graph) == ["mirror.pull (layer 4) imports status (layer 4)"]
+    assert "mirror.pull (layer 4) imports status (layer 4)" in wrong_way_imports(graph)
     graph["status"].add("mirror.pull")
     assert ["mirror.pull", "status"] in import_cycles(graph)
 
