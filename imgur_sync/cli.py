@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import __version__
-from .errors import ImgurSyncError, UsageError
+from .errors import ExitCode, ImgurSyncError, UsageError
 from .settings.sizes import format_size
 from .terminal import EscapingFormatter, escape, escape_lines, json_safe
 
@@ -30,7 +30,7 @@ log = logging.getLogger("imgur_sync")
 class _Failure(click.ClickException):
     """An expected failure: one clear line on stderr and the exit code DESIGN §2.1 gives."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
+    def __init__(self, message: str, exit_code: ExitCode) -> None:
         super().__init__(escape_lines(message))  # paths and server messages are data
         self.exit_code = exit_code
 
@@ -44,14 +44,14 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except (ConfigError, UsageError) as exc:
-            raise _Failure(str(exc), 2) from None
+            raise _Failure(str(exc), ExitCode.USAGE) from None
         except ImgurSyncError as exc:
-            raise _Failure(str(exc), 1) from None
+            raise _Failure(str(exc), ExitCode.ERROR) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:  # a bug or a state nobody foresaw: a sentence, not a traceback
             log.debug("the unexpected error in full:", exc_info=True)
-            raise _Failure(_unexpected(exc), 1) from None
+            raise _Failure(_unexpected(exc), ExitCode.ERROR) from None
 
 
 def _unexpected(exc: Exception) -> str:
@@ -307,7 +307,7 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> Non
         click.echo((f"  … and {more} more. " if more > 0 else "  ") +
                    "They are retried on the next pull; `imgur-sync status` lists them.",
                    err=True)
-        ctx.exit(3)
+        ctx.exit(ExitCode.PARTIAL)
 
 
 @cli.command()
@@ -336,7 +336,7 @@ def push(ctx: click.Context, confirm_deletions: bool) -> None:
     for path, reason in batch.bad:
         click.echo(f"  not uploaded: {escape(path)}: {escape(reason)}", err=True)
     if batch.bad:
-        ctx.exit(3)
+        ctx.exit(ExitCode.PARTIAL)
 
 
 @cli.command()
@@ -542,7 +542,7 @@ def verify_command(ctx: click.Context, repair: bool) -> None:
         more = f"  … and {len(remaining) - 10} more. " if len(remaining) > 10 else "  "
         hint = "" if repair else "`imgur-sync verify --repair` restores them; "
         click.echo(f"{more}{hint}`imgur-sync status` lists them.", err=True)
-        ctx.exit(3)
+        ctx.exit(ExitCode.PARTIAL)
 
 
 def _load_config(ctx: click.Context) -> Config:

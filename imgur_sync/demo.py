@@ -98,7 +98,7 @@ def _write_config(folder: Path, sandbox: Sandbox) -> Path:
 def _drop_a_picture(config: Config, ws: Workspace, step: Callable[[str], None],
                     ) -> tuple[str | None, float]:
     """Watch the drop folder, save a picture into it, and wait for the upload."""
-    folders = DropFolders(config, ws.store, ws.client, settle=0.5)
+    folders = DropFolders(config, ws.store, ws.client, quiet=0.5)
     stop = threading.Event()
     uploaded: list[str] = []
 

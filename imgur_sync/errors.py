@@ -1,4 +1,4 @@
-"""The root of imgur-sync's exceptions.
+"""The root of imgur-sync's exceptions, and the exit codes a command ends with.
 
 Standard library only, and importing nothing else of ours: the API client's errors
 (``imgur_sync.api.errors``) descend from these, and the store, the config and the rest take
@@ -8,7 +8,18 @@ them from here without loading the client. The CLI maps them to exit codes in on
 
 from __future__ import annotations
 
-__all__ = ["ImgurSyncError", "UsageError"]
+from enum import IntEnum
+
+__all__ = ["ExitCode", "ImgurSyncError", "UsageError"]
+
+
+class ExitCode(IntEnum):
+    """A command's exit status, as the README and ``imgur-sync --help`` give them."""
+
+    OK = 0
+    ERROR = 1  # an ImgurSyncError, or one nothing foresaw
+    USAGE = 2  # a usage or config error: the command cannot run as written
+    PARTIAL = 3  # finished, but some items failed (`imgur-sync status` lists them)
 
 
 class ImgurSyncError(Exception):

@@ -241,6 +241,21 @@ def test_sandbox_and_api_import_nothing_else_of_ours(layer: str) -> None:
     assert not offenders, sorted(offenders)
 
 
+def test_exit_codes_are_named() -> None:
+    # An exit status is an ExitCode (errors.py), never a bare number: ctx.exit(3) says less.
+    offenders = []
+    for path in _modules().values():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            called = ast.unparse(node.func)
+            if (called.endswith("exit") or called == "_Failure") and any(
+                    isinstance(arg, ast.Constant) and type(arg.value) is int
+                    for arg in node.args):
+                offenders.append(f"{path.relative_to(ROOT)}:{node.lineno} {ast.unparse(node)}")
+    assert not offenders, offenders
+
+
 def test_frameworks_stay_at_the_edges() -> None:
     offenders = []
     for path in _modules().values():

@@ -153,7 +153,7 @@ class Mirror:
                               error="; ".join(result.problems)[:2000] or None)
         return result
 
-    def settle(self, image_ids: Iterable[str]) -> ApplyResult:
+    def take_in_uploads(self, image_ids: Iterable[str]) -> ApplyResult:
         """Bring uploaded images into the tree from their local files.
 
         Used after uploads and album adds: the given images get their album links, and
