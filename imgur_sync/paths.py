@@ -1,4 +1,4 @@
-"""Where things live: the config file, the state directory and the cache directory.
+"""Where things live: the config file, the state directory (and its database), the cache.
 
 The rules (DESIGN §2.1, §2.2), each a pure function of an environment mapping so tests
 pass a plain dict instead of patching ``os.environ``:
@@ -6,7 +6,8 @@ pass a plain dict instead of patching ``os.environ``:
 - config: ``--config``, else ``$IMGUR_SYNC_CONFIG``, else
   ``$XDG_CONFIG_HOME/imgur-sync/config.toml`` (default ``~/.config``);
 - state: ``$STATE_DIRECTORY`` (set by systemd's ``StateDirectory=``), else
-  ``$XDG_STATE_HOME/imgur-sync`` (default ``~/.local/state``);
+  ``$XDG_STATE_HOME/imgur-sync`` (default ``~/.local/state``); the account's SQLite
+  database is ``DB_FILE`` in it;
 - cache: ``$CACHE_DIRECTORY`` (systemd's ``CacheDirectory=``), else
   ``$XDG_CACHE_HOME/imgur-sync`` (default ``~/.cache``).
 
