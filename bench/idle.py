@@ -41,7 +41,10 @@ import sys, time
 sys.path.insert(0, {str(code)!r})
 from pathlib import Path
 from imgur_sync.store import Store
-from imgur_sync.workspace import database_path
+try:
+    from imgur_sync.paths import database_path
+except ImportError:  # a checkout from before issue 12 kept it in workspace
+    from imgur_sync.workspace import database_path
 drop, state = Path({str(drop)!r}), Path({str(state_dir)!r})
 state.mkdir(parents=True, exist_ok=True)
 rows = []

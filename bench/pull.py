@@ -72,7 +72,7 @@ RUNNER = r"""
 import json, logging, sys, time
 logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                     format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-from imgur_sync.config import load_config
+from imgur_sync.settings.config import load_config
 from imgur_sync.mirror import Mirror
 from imgur_sync.paths import config_path
 from imgur_sync.workspace import Workspace

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import __version__
-from .durations import format_size
-from .errors import ImgurSyncError, UsageError
+from .errors import ExitCode, ImgurSyncError, UsageError
+from .settings.sizes import format_size
 from .terminal import EscapingFormatter, escape, escape_lines, json_safe
 
 if TYPE_CHECKING:
-    from .config import Config
+    from .settings.config import Config
 
 log = logging.getLogger("imgur_sync")
 
@@ -30,7 +30,7 @@ log = logging.getLogger("imgur_sync")
 class _Failure(click.ClickException):
     """An expected failure: one clear line on stderr and the exit code DESIGN §2.1 gives."""
 
-    def __init__(self, message: str, exit_code: int) -> None:
+    def __init__(self, message: str, exit_code: ExitCode) -> None:
         super().__init__(escape_lines(message))  # paths and server messages are data
         self.exit_code = exit_code
 
@@ -39,19 +39,19 @@ class _Group(click.Group):
     """The command group that maps imgur-sync's errors to exit codes, in one place."""
 
     def invoke(self, ctx: click.Context) -> object:
-        from .config import ConfigError
+        from .settings.config import ConfigError
 
         try:
             return super().invoke(ctx)
         except (ConfigError, UsageError) as exc:
-            raise _Failure(str(exc), 2) from None
+            raise _Failure(str(exc), ExitCode.USAGE) from None
         except ImgurSyncError as exc:
-            raise _Failure(str(exc), 1) from None
+            raise _Failure(str(exc), ExitCode.ERROR) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except Exception as exc:  # a bug or a state nobody foresaw: a sentence, not a traceback
             log.debug("the unexpected error in full:", exc_info=True)
-            raise _Failure(_unexpected(exc), 1) from None
+            raise _Failure(_unexpected(exc), ExitCode.ERROR) from None
 
 
 def _unexpected(exc: Exception) -> str:
@@ -209,9 +209,9 @@ def auth(ctx: click.Context, flow: str | None, refresh_token: str | None, status
     """
     import time
 
+    from .account.signin import describe_tokens, new_state, sign_in, sign_in_url
+    from .account.tokens import TokenStore
     from .paths import state_dir
-    from .signin import describe_tokens, new_state, sign_in, sign_in_url
-    from .tokens import TokenStore
 
     store = TokenStore(state_dir())
     if status:
@@ -263,7 +263,7 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> Non
     never deleted; items Imgur removed stay on disk and are marked removed. Exit code 3
     means the pull finished but some items failed (see `imgur-sync status`).
     """
-    from .mirror import SECTIONS, Mirror
+    from .mirror.pull import SECTIONS, Mirror
     from .workspace import Workspace
 
     config = _load_config(ctx)
@@ -307,7 +307,7 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> Non
         click.echo((f"  … and {more} more. " if more > 0 else "  ") +
                    "They are retried on the next pull; `imgur-sync status` lists them.",
                    err=True)
-        ctx.exit(3)
+        ctx.exit(ExitCode.PARTIAL)
 
 
 @cli.command()
@@ -322,7 +322,7 @@ def push(ctx: click.Context, confirm_deletions: bool) -> None:
     are added to the album instead of uploaded again; deletions since the last run get
     their on_local_delete. Exit code 3 when some files could not be uploaded.
     """
-    from .dropfolders import DropFolders
+    from .dropfolders.folders import DropFolders
     from .workspace import Workspace
 
     config = _require_uploads(_load_config(ctx))
@@ -336,7 +336,7 @@ def push(ctx: click.Context, confirm_deletions: bool) -> None:
     for path, reason in batch.bad:
         click.echo(f"  not uploaded: {escape(path)}: {escape(reason)}", err=True)
     if batch.bad:
-        ctx.exit(3)
+        ctx.exit(ExitCode.PARTIAL)
 
 
 @cli.command()
@@ -350,7 +350,7 @@ def watch(ctx: click.Context) -> None:
     import signal
     import threading
 
-    from .dropfolders import DropFolders
+    from .dropfolders.folders import DropFolders
     from .workspace import Workspace
 
     config = _require_uploads(_load_config(ctx))
@@ -380,8 +380,8 @@ def run(ctx: click.Context) -> None:
     every full_every. Speaks systemd's notify protocol (READY, WATCHDOG, STATUS,
     STOPPING) when started by systemd with Type=notify; see the units in systemd/.
     """
+    from .account.checks import require_user
     from .daemon import Daemon
-    from .signin import require_user
     from .workspace import Workspace
 
     config = _load_config(ctx)
@@ -524,7 +524,7 @@ def verify_command(ctx: click.Context, repair: bool) -> None:
     recorded, album and favorite links included. Exit code 3 when problems remain
     (listed by `imgur-sync status`).
     """
-    from .verify import verify
+    from .mirror.verify import verify
     from .workspace import Workspace
 
     config = _load_config(ctx)
@@ -542,13 +542,13 @@ def verify_command(ctx: click.Context, repair: bool) -> None:
         more = f"  … and {len(remaining) - 10} more. " if len(remaining) > 10 else "  "
         hint = "" if repair else "`imgur-sync verify --repair` restores them; "
         click.echo(f"{more}{hint}`imgur-sync status` lists them.", err=True)
-        ctx.exit(3)
+        ctx.exit(ExitCode.PARTIAL)
 
 
 def _load_config(ctx: click.Context) -> Config:
     """Load the config chosen by --config; problems become exit code 2 via _Group."""
-    from .config import load_config
     from .paths import config_path
+    from .settings.config import load_config
 
     return load_config(config_path(ctx.obj["config_path"]))
 

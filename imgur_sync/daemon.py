@@ -35,11 +35,11 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from .apply import Interrupted
-from .config import Config
-from .dropfolders import DropFolders
-from .errors import ImgurSyncError
-from .mirror import Mirror
+from .dropfolders.folders import DropFolders
+from .errors import ExitCode, ImgurSyncError
+from .mirror.apply import Interrupted
+from .mirror.pull import Mirror
+from .settings.config import Config
 from .workspace import Workspace
 
 __all__ = ["Daemon", "Notifier", "keep_running"]
@@ -239,7 +239,7 @@ class Daemon:
             line += f"; drop folders restarted after an error ({self.folders_error})"
         return line
 
-    def run(self) -> int:
+    def run(self) -> ExitCode:
         """Run until stopped; return the exit code."""
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, self._on_signal)
@@ -266,7 +266,7 @@ class Daemon:
             for thread in self._threads:
                 thread.join(timeout=8)
         log.info("imgur-sync stopped; nothing queued was lost")
-        return 0
+        return ExitCode.OK
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         log.info("received %s; stopping", signal.Signals(signum).name)

@@ -15,13 +15,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import Config, load_config
-from .dropfolders import DropFolders
+from .dropfolders.folders import DropFolders
+from .dropfolders.uploader import Batch
 from .errors import UsageError
-from .mirror import Mirror, PullResult
+from .mirror.pull import Mirror, PullResult
 from .sandbox import Sandbox
 from .sandbox.media import render_png
-from .uploader import Batch
+from .settings.config import Config, load_config
 from .workspace import Workspace
 
 __all__ = ["DROP_ALBUM", "DemoReport", "run_demo"]
@@ -98,7 +98,7 @@ def _write_config(folder: Path, sandbox: Sandbox) -> Path:
 def _drop_a_picture(config: Config, ws: Workspace, step: Callable[[str], None],
                     ) -> tuple[str | None, float]:
     """Watch the drop folder, save a picture into it, and wait for the upload."""
-    folders = DropFolders(config, ws.store, ws.client, settle=0.5)
+    folders = DropFolders(config, ws.store, ws.client, quiet=0.5)
     stop = threading.Event()
     uploaded: list[str] = []
 

@@ -1,12 +1,32 @@
-"""The root of imgur-sync's exceptions.
+"""The root of imgur-sync's exceptions, and the exit codes a command ends with.
 
-It lives in ``imgur_sync.api.errors`` because the API client is a library of its own that
-imports nothing else of ours; the rest of the package takes it from here. The CLI maps
-these to exit codes in one place (``cli.py``).
+Standard library only, and importing nothing else of ours: the API client's errors
+(``imgur_sync.api.errors``) descend from these, and the store, the config and the rest take
+them from here without loading the client. The CLI maps them to exit codes in one place
+(``cli.py``).
 """
 
 from __future__ import annotations
 
-from .api.errors import ImgurSyncError, UsageError
+from enum import IntEnum
 
-__all__ = ["ImgurSyncError", "UsageError"]
+__all__ = ["ExitCode", "ImgurSyncError", "UsageError"]
+
+
+class ExitCode(IntEnum):
+    """A command's exit status, as the README and ``imgur-sync --help`` give them."""
+
+    OK = 0
+    ERROR = 1  # an ImgurSyncError, or one nothing foresaw
+    USAGE = 2  # a usage or config error: the command cannot run as written
+    PARTIAL = 3  # finished, but some items failed (`imgur-sync status` lists them)
+
+
+class ImgurSyncError(Exception):
+    """Root of every error imgur-sync raises on purpose."""
+
+    retryable = False
+
+
+class UsageError(ImgurSyncError, ValueError):
+    """A call that cannot work as written (a missing argument, no credentials for it)."""

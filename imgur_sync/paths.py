@@ -1,4 +1,4 @@
-"""Where things live: the config file, the state directory and the cache directory.
+"""Where things live: the config file, the state directory (and its database), the cache.
 
 The rules (DESIGN §2.1, §2.2), each a pure function of an environment mapping so tests
 pass a plain dict instead of patching ``os.environ``:
@@ -6,7 +6,8 @@ pass a plain dict instead of patching ``os.environ``:
 - config: ``--config``, else ``$IMGUR_SYNC_CONFIG``, else
   ``$XDG_CONFIG_HOME/imgur-sync/config.toml`` (default ``~/.config``);
 - state: ``$STATE_DIRECTORY`` (set by systemd's ``StateDirectory=``), else
-  ``$XDG_STATE_HOME/imgur-sync`` (default ``~/.local/state``);
+  ``$XDG_STATE_HOME/imgur-sync`` (default ``~/.local/state``); the account's SQLite
+  database is ``DB_FILE`` in it;
 - cache: ``$CACHE_DIRECTORY`` (systemd's ``CacheDirectory=``), else
   ``$XDG_CACHE_HOME/imgur-sync`` (default ``~/.cache``).
 
@@ -20,10 +21,12 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["APP_NAME", "cache_dir", "config_path", "expand_user", "state_dir"]
+__all__ = ["APP_NAME", "DB_FILE", "cache_dir", "config_path", "database_path", "expand_user",
+           "state_dir"]
 
 APP_NAME = "imgur-sync"
 CONFIG_FILENAME = "config.toml"
+DB_FILE = "imgur-sync.db"
 
 
 def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -77,6 +80,11 @@ def state_dir(env: Mapping[str, str] | None = None) -> Path:
     env = _env(env)
     return (_systemd_dir(env, "STATE_DIRECTORY")
             or _xdg_home(env, "XDG_STATE_HOME", ".local/state") / APP_NAME)
+
+
+def database_path(state: Path | None = None) -> Path:
+    """Return where the account's SQLite state lives."""
+    return (state or state_dir()) / DB_FILE
 
 
 def cache_dir(env: Mapping[str, str] | None = None) -> Path:

@@ -17,26 +17,17 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from .api import RateLimits
-from .config import Config
-from .durations import format_size
+from .account.tokens import TokenStore
 from .errors import ImgurSyncError
-from .schema import iso
-from .store import Store, printable
+from .paths import database_path
+from .settings.config import Config
+from .settings.sizes import format_size
+from .store import RATE_LIMITS_SETTING, Store, printable
+from .store.schema import iso
 from .terminal import escape
-from .tokens import TokenStore
-from .workspace import database_path
 
-__all__ = [
-    "MESSAGES_UNAVAILABLE",
-    "RATE_LIMITS_SETTING",
-    "collect_status",
-    "format_size",
-    "rate_limits_setting",
-    "render_status",
-]
+__all__ = ["MESSAGES_UNAVAILABLE", "collect_status", "render_status"]
 
-RATE_LIMITS_SETTING = "rate_limits"
 MESSAGES_UNAVAILABLE = "unavailable: Imgur no longer serves its messaging API"
 _MESSAGES = {"yes": "available", "no": MESSAGES_UNAVAILABLE}
 _RUNS = 5
@@ -44,14 +35,6 @@ _PULL_KINDS = ("quick", "full")
 _COUNTS = ("albums", "albums_removed", "images", "images_removed", "images_not_owned",
            "media_removed", "favorites", "gallery_favorites", "conversations", "messages",
            "files", "file_bytes", "open_failures")
-
-
-def rate_limits_setting(limits: RateLimits, now: float) -> str | None:
-    """Return the ``rate_limits`` setting for the counters a run saw, or None if it saw none."""
-    counters = limits.as_dict()
-    if all(value is None for value in counters.values()):
-        return None
-    return json.dumps({**counters, "recorded_at": now, "recorded_at_iso": iso(now)})
 
 
 def collect_status(config: Config, state_dir: Path, *,

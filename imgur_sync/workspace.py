@@ -15,26 +15,20 @@ from types import TracebackType
 from typing import Any
 
 from . import paths
+from .account.signin import open_client
+from .account.tokens import TokenStore
 from .api import Imgur
-from .config import Config
 from .errors import ImgurSyncError, UsageError
-from .signin import open_client
+from .settings.config import Config
 from .store import Store
-from .tokens import TokenStore
 
-__all__ = ["DB_FILE", "LOCK_FILE", "LockedError", "Workspace", "database_path"]
+__all__ = ["LOCK_FILE", "LockedError", "Workspace"]
 
-DB_FILE = "imgur-sync.db"
 LOCK_FILE = "lock"
 
 
 class LockedError(ImgurSyncError):
     """Another imgur-sync process holds this account's lock."""
-
-
-def database_path(state_dir: Path | None = None) -> Path:
-    """Return where the account's SQLite state lives."""
-    return (state_dir or paths.state_dir()) / DB_FILE
 
 
 class Workspace:
@@ -56,7 +50,7 @@ class Workspace:
         self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._lock()
         try:
-            self.store = Store(database_path(self.state_dir))
+            self.store = Store(paths.database_path(self.state_dir))
             self.tokens = TokenStore(self.state_dir)
             self.client = open_client(self.config, self.tokens, **self.client_options)
         except BaseException:

@@ -19,16 +19,16 @@ from typing import Any, TypeVar
 
 from support import sandbox_config
 
+from imgur_sync.account.signin import open_client
+from imgur_sync.account.tokens import TokenStore
 from imgur_sync.api import Imgur
-from imgur_sync.config import Config, load_config
 from imgur_sync.dropfolders import DropFolders
+from imgur_sync.dropfolders.uploader import Batch
+from imgur_sync.paths import database_path
 from imgur_sync.sandbox import Sandbox
 from imgur_sync.sandbox.state import Album, Image, NotFound
-from imgur_sync.signin import open_client
+from imgur_sync.settings.config import Config, load_config
 from imgur_sync.store import Store
-from imgur_sync.tokens import TokenStore
-from imgur_sync.uploader import Batch
-from imgur_sync.workspace import database_path
 
 ROOT = Path(__file__).resolve().parents[1]
 DEADLINE = 30.0

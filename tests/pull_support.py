@@ -17,8 +17,8 @@ from pathlib import Path
 
 from support import sandbox_config
 
-from imgur_sync.files import TEMP_PREFIX, TEMP_SUFFIX
-from imgur_sync.layout import (
+from imgur_sync.mirror.files import TEMP_PREFIX, TEMP_SUFFIX
+from imgur_sync.mirror.layout import (
     ALBUMS_DIR,
     FAVORITES_DIR,
     GALLERY_FAVORITES_DIR,
@@ -27,8 +27,8 @@ from imgur_sync.layout import (
     TRASH_DIR,
 )
 from imgur_sync.sandbox import Sandbox, World
+from imgur_sync.sandbox.media import image_bytes
 from imgur_sync.sandbox.routes_legacy import LEGACY_PAGE
-from imgur_sync.sandbox.routes_media import image_bytes
 from imgur_sync.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from support import sandbox_config
 
+from imgur_sync.account.checks import AccountMismatch
 from imgur_sync.api import Transport
-from imgur_sync.config import load_config
 from imgur_sync.mirror import Mirror
+from imgur_sync.paths import database_path
 from imgur_sync.sandbox import Sandbox
-from imgur_sync.signin import AccountMismatch
+from imgur_sync.settings.config import load_config
 from imgur_sync.store import Store
-from imgur_sync.workspace import database_path
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from support import sandbox_config
 
+from imgur_sync.account.tokens import tokens_from_fields
 from imgur_sync.sandbox import Sandbox
-from imgur_sync.tokens import tokens_from_fields
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,16 +10,17 @@ from pathlib import Path
 
 import pytest
 
-from imgur_sync.config import (
+from imgur_sync.errors import ImgurSyncError
+from imgur_sync.paths import cache_dir, config_path, expand_user, state_dir
+from imgur_sync.settings.config import (
     ConfigError,
     ImgurConfig,
     UploadConfig,
     load_config,
     mask_secret,
 )
-from imgur_sync.durations import format_duration, format_size, parse_duration, parse_size
-from imgur_sync.errors import ImgurSyncError
-from imgur_sync.paths import cache_dir, config_path, expand_user, state_dir
+from imgur_sync.settings.durations import format_duration, parse_duration
+from imgur_sync.settings.sizes import format_size, parse_size
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -33,12 +33,12 @@ from support import FakeClock
 
 from imgur_sync.api import RetryPolicy, TransportError
 from imgur_sync.dropfolders import DropFolders
+from imgur_sync.dropfolders.uploader import MAX_IMAGE_BYTES
 from imgur_sync.mirror import Mirror
 from imgur_sync.sandbox import FaultPlan, Sandbox, SandboxOptions
 from imgur_sync.sandbox.media import render_tiny_png
-from imgur_sync.uploader import MAX_IMAGE_BYTES
 
-SETTLE = 1.0
+QUIET = 1.0
 
 RigFactory = Callable[..., Rig]
 
@@ -79,10 +79,10 @@ def quiet(r: Rig, drop: DropFolders, running: Watching) -> None:
 
 def test_a_large_file_written_slowly_is_uploaded_once_and_complete(rig: RigFactory) -> None:
     r = rig([("big", "Big files", "remove_from_album")])
-    # Only a close after writing, or `settle` seconds of this clock without change, makes a
-    # file ready; the test moves it by hand, always less than `settle` between two writes.
+    # Only a close after writing, or `quiet` seconds of this clock without change, makes a
+    # file ready; the test moves it by hand, always less than `quiet` between two writes.
     mono = ManualClock()
-    drop = r.drop_folders(settle=SETTLE, monotonic=mono)
+    drop = r.drop_folders(quiet=QUIET, monotonic=mono)
     head = render_tiny_png(77)
     body = os.urandom(8 * 1024 * 1024)  # under the sandbox's 10 MB limit for images
     payload = png_chunk(b"raNd", body)
@@ -96,7 +96,7 @@ def test_a_large_file_written_slowly_is_uploaded_once_and_complete(rig: RigFacto
                 out.flush()
                 os.fsync(out.fileno())
                 running.wait_steps(2)  # the loop saw this much of the file
-                mono.advance(SETTLE * 0.6)
+                mono.advance(QUIET * 0.6)
                 assert r.sb.counters.uploads == 0, "a file still being written was uploaded"
             assert drop.tracker.pending() == 1  # seen, and waiting for the writer
         (image,) = wait_until(lambda: [r.sb.world.image(i) for i in
@@ -115,7 +115,7 @@ def test_a_burst_of_200_files_lands_in_the_album_exactly_once(rig: RigFactory) -
     # (waiting for the reset is test_a_small_post_budget_delays_uploads_and_loses_none's job).
     r = rig([("burst", "Burst", "remove_from_album")],
             sandbox={"options": SandboxOptions(user_limit=100_000)})
-    drop = r.drop_folders(settle=SETTLE, monotonic=ManualClock())  # close events only
+    drop = r.drop_folders(quiet=QUIET, monotonic=ManualClock())  # close events only
     folder = r.folder("Burst")
     names = {f"shot-{n:03d}": render_tiny_png(10_000 + n) for n in range(200)}
     with watching(drop) as running:
@@ -151,7 +151,7 @@ def test_albums_found_by_id_by_existing_title_or_created(rig: RigFactory,
     try:
         for n, album in enumerate(["Made for the folder", by_id.id, "Already there"]):
             (r.folder(album) / f"file-{n}.png").write_bytes(render_tiny_png(500 + n))
-        batch = r.drop_folders(settle=0).push()
+        batch = r.drop_folders(quiet=0).push()
         assert len(batch.uploaded) == 3 and batch.bad == []
         assert r.titles_in("Made for the folder") == ["file-0"]
         assert [sb.world.image(i).title for i in by_id.image_ids] == ["file-1"]
@@ -159,7 +159,7 @@ def test_albums_found_by_id_by_existing_title_or_created(rig: RigFactory,
         titles = sorted(a.title or "" for a in sb.world.albums_of(sb.username))
         assert titles == ["Already there", "Known by its id", "Made for the folder"]
         # A second run finds the album it made by its title: no second album.
-        r.drop_folders(settle=0).push()
+        r.drop_folders(quiet=0).push()
         assert len(sb.world.albums_of(sb.username)) == 3
     finally:
         r.store.close()
@@ -180,7 +180,7 @@ def test_a_lost_answer_to_the_album_creation_makes_no_second_album(rig: RigFacto
     seed = _seed_striking("malformed_json", [False, True] + [False] * 12)
     r = rig([("new", "Only once", "keep")],
             sandbox={"faults": FaultPlan(rates={"malformed_json": 0.5}, seed=seed)})
-    drop = r.drop_folders(settle=0)
+    drop = r.drop_folders(quiet=0)
     drop.start()
     assert r.sb.counters.faults["malformed_json"] == 1
     assert len(r.albums("Only once")) == 1
@@ -191,7 +191,7 @@ def test_a_lost_answer_to_the_album_creation_makes_no_second_album(rig: RigFacto
 
 def test_same_bytes_are_never_uploaded_twice(rig: RigFactory) -> None:
     r = rig([("cats", "Cats", "remove_from_album"), ("best", "Best of", "remove_from_album")])
-    drop = r.drop_folders(settle=SETTLE, monotonic=ManualClock())
+    drop = r.drop_folders(quiet=QUIET, monotonic=ManualClock())
     data = render_tiny_png(4242)
     cats, best = r.folder("Cats"), r.folder("Best of")
     with watching(drop) as running:
@@ -218,9 +218,9 @@ def test_a_move_between_mapped_folders_moves_the_image(rig: RigFactory,
                                                        source_mode: str) -> None:
     r = rig([("from", "From", source_mode), ("to", "To", "remove_from_album")])
     # Real time here: a file moved in is not closed after writing, so it is ready once it
-    # has not changed for `settle` seconds (watchdog reports the move as a deletion in one
+    # has not changed for `quiet` seconds (watchdog reports the move as a deletion in one
     # folder and a creation in the other).
-    drop = r.drop_folders(settle=SETTLE)
+    drop = r.drop_folders(quiet=QUIET)
     source, target = r.folder("From") / "trip.png", r.folder("To") / "trip.png"
     with watching(drop) as running:
         source.write_bytes(render_tiny_png(31337))
@@ -240,7 +240,7 @@ def test_a_move_between_mapped_folders_moves_the_image(rig: RigFactory,
 def test_local_deletion_applies_on_local_delete(rig: RigFactory) -> None:
     r = rig([("keep", "Kept", "keep"), ("remove", "Removed", "remove_from_album"),
              ("delete", "Deleted", "delete_image"), ("other", "Other", "remove_from_album")])
-    drop = r.drop_folders(settle=SETTLE, monotonic=ManualClock())
+    drop = r.drop_folders(quiet=QUIET, monotonic=ManualClock())
     shared = render_tiny_png(9)
     files = {"Kept": "k", "Removed": "r", "Deleted": "d"}
     with watching(drop) as running:
@@ -277,7 +277,7 @@ def test_local_deletion_applies_on_local_delete(rig: RigFactory) -> None:
 
 def test_ignored_files_are_never_uploaded(rig: RigFactory) -> None:
     r = rig([("drop", "Drops", "remove_from_album")])
-    drop = r.drop_folders(settle=SETTLE, monotonic=ManualClock())
+    drop = r.drop_folders(quiet=QUIET, monotonic=ManualClock())
     folder = r.folder("Drops")
     ignored = [".hidden.png", "x.part", "x.tmp", "x.crdownload", "~$x.png"]
     with watching(drop) as running:
@@ -291,7 +291,7 @@ def test_ignored_files_are_never_uploaded(rig: RigFactory) -> None:
                    "download and sentinel in the album")
         quiet(r, drop, running)
     # A later start scans the folder again: the ignored files stay ignored.
-    r.drop_folders(settle=0).push()
+    r.drop_folders(quiet=0).push()
     assert sorted(r.titles_in("Drops")) == ["download", "sentinel"]
     assert len(r.images()) == 2 and r.sb.counters.uploads == 2
     assert not any(Path(u["path"]).name in ignored for u in r.store.iter_uploads())
@@ -326,12 +326,12 @@ def test_bad_files_are_not_uploaded_and_status_says_why(rig: RigFactory) -> None
         secret.chmod(0)
         reasons["secret.png"] = "cannot be read (permission denied)"
     # huge.png and refused.png do not look whole (no IEND): patience=0 judges them at once.
-    batch = r.drop_folders(settle=0, patience=0).push()
+    batch = r.drop_folders(quiet=0, patience=0).push()
     assert list(batch.uploaded.values()) == [folder / "good.png"]
     assert r.titles_in("Drops") == ["good"] and len(r.images()) == 1
     assert {Path(p).name for p, _ in batch.bad} == set(reasons)
     # A second run neither uploads them nor reports them twice.
-    again = r.drop_folders(settle=0, patience=0).push()
+    again = r.drop_folders(quiet=0, patience=0).push()
     assert again.uploaded == {} and again.bad == [] and len(r.images()) == 1
 
     shown = subprocess.run([sys.executable, "-m", "imgur_sync", "status", "--json"],
@@ -351,14 +351,14 @@ def test_bad_files_are_not_uploaded_and_status_says_why(rig: RigFactory) -> None
 def test_a_fifo_in_a_drop_folder_does_not_stall_the_watcher(rig: RigFactory) -> None:
     r = rig([("drop", "Drops", "remove_from_album")])
     mono = ManualClock()
-    drop = r.drop_folders(settle=SETTLE, monotonic=mono)
+    drop = r.drop_folders(quiet=QUIET, monotonic=mono)
     folder = r.folder("Drops")
     fifo = folder / "pipe.png"
     try:
         with watching(drop) as running:
-            os.mkfifo(fifo)  # nobody closes a pipe after writing: it is due once settled
+            os.mkfifo(fifo)  # nobody closes a pipe after writing: it is due once quiet
             running.wait_steps(2)
-            mono.advance(SETTLE)
+            mono.advance(QUIET)
             latest = wait_until(lambda: drop.uploader.latest(fifo), "the pipe to be journaled",
                                 timeout=10)
             assert latest["state"] == "bad" and "not a regular file" in latest["error"]
@@ -379,19 +379,19 @@ def test_files_added_while_nothing_ran_are_uploaded_at_the_next_start(rig: RigFa
     folder = r.folder("Drops")
     for n in (1, 2):
         (folder / f"a{n}.png").write_bytes(render_tiny_png(100 + n))
-    assert len(r.drop_folders(settle=0).push().uploaded) == 2
+    assert len(r.drop_folders(quiet=0).push().uploaded) == 2
     # Nothing runs: one file arrives, one is deleted.
     (folder / "a3.png").write_bytes(render_tiny_png(103))
     a1 = r.image_titled("a1")
     (folder / "a1.png").unlink()
-    batch = r.drop_folders(settle=0).push()
+    batch = r.drop_folders(quiet=0).push()
     assert list(batch.uploaded.values()) == [folder / "a3.png"]
     assert sorted(r.titles_in("Drops")) == ["a2", "a3"]  # a1 left the album at start-up
     assert r.image_alive(a1.id)  # remove_from_album keeps it on the account
     # Again while nothing runs, then the watcher's start-up scan picks it up.
     (folder / "a4.png").write_bytes(render_tiny_png(104))
-    # Real time: a file written less than `settle` before the start gets that long to settle.
-    drop = r.drop_folders(settle=0.2)
+    # Real time: a file written less than `quiet` before the start gets that long to finish.
+    drop = r.drop_folders(quiet=0.2)
     with watching(drop):
         wait_until(lambda: "a4" in r.titles_in("Drops"), "a4 in the album")
     assert sorted(r.titles_in("Drops")) == ["a2", "a3", "a4"]
@@ -411,12 +411,12 @@ def test_a_push_while_imgur_does_not_answer_keeps_every_file_queued(rig: RigFact
     r.sb.stop()  # the port closes: every connection is refused
     with pytest.raises(TransportError, match=r"connection was refused.*the push stopped, and "
                                              r"the files not uploaded yet wait in their folders"):
-        r.drop_folders(settle=0).push()
+        r.drop_folders(quiet=0).push()
     assert len(sleeps) == r.client.transport.retry.attempts - 1  # one call's backoff, no more
     assert r.sb.counters.uploads == 0
     # Imgur back: the next push takes all three, once each.
     r.sb.start()
-    assert len(r.drop_folders(settle=0).push().uploaded) == 3
+    assert len(r.drop_folders(quiet=0).push().uploaded) == 3
     assert sorted(r.titles_in("Drops")) == ["q1", "q2", "q3"] and r.sb.counters.uploads == 3
 
 
@@ -425,13 +425,13 @@ def test_a_bad_file_fixed_while_nothing_ran_is_uploaded_at_the_next_start(
     r = rig([("drop", "Drops", "remove_from_album")])
     folder = r.folder("Drops")
     (folder / "later.png").write_text("a placeholder, not a picture yet\n")
-    first = r.drop_folders(settle=0).push()
+    first = r.drop_folders(quiet=0).push()
     assert [Path(p).name for p, _ in first.bad] == ["later.png"] and r.images() == []
     picture = render_tiny_png(55)
     (folder / "later.png").write_bytes(picture)
     # The journal entry predates the new content: the next start must look again.
     os.utime(folder / "later.png", (r.store.iter_uploads()[-1]["created"] + 1,) * 2)
-    batch = r.drop_folders(settle=0).push()
+    batch = r.drop_folders(quiet=0).push()
     assert list(batch.uploaded.values()) == [folder / "later.png"]
     assert r.titles_in("Drops") == ["later"] and sha(r.images()[0].data or b"") == sha(picture)
 
@@ -441,7 +441,7 @@ def test_same_bytes_in_two_folders_at_once_make_one_image(rig: RigFactory) -> No
     data = render_tiny_png(66)
     (r.folder("First") / "one.png").write_bytes(data)
     (r.folder("Second") / "two.png").write_bytes(data)
-    batch = r.drop_folders(settle=0).push()
+    batch = r.drop_folders(quiet=0).push()
     assert len(batch.uploaded) == 1 and batch.linked == 1
     (image,) = r.images()
     assert r.album("First").image_ids == [image.id]  # type: ignore[union-attr]
@@ -453,9 +453,9 @@ def test_known_bytes_join_the_second_albums_mirror_folder_at_once(rig: RigFactor
     r = rig([("a", "First", "keep"), ("b", "Second", "keep")])
     data = render_tiny_png(67)
     (r.folder("First") / "one.png").write_bytes(data)
-    r.drop_folders(settle=0).push()
+    r.drop_folders(quiet=0).push()
     (r.folder("Second") / "two.png").write_bytes(data)  # later, in another round
-    batch = r.drop_folders(settle=0).push()
+    batch = r.drop_folders(quiet=0).push()
     (image,) = r.images()
     assert batch.uploaded == {} and batch.linked == 1
     # The second album's mirror folder holds it now, without a pull or a download.
@@ -475,7 +475,7 @@ def test_uploads_join_the_mirror_without_being_downloaded(rig: RigFactory) -> No
     drops = {f"new cat {n}": render_tiny_png(900 + n) for n in range(3)}
     for stem, data in drops.items():
         (folder / f"{stem}.png").write_bytes(data)
-    batch = r.drop_folders(settle=0).push()
+    batch = r.drop_folders(quiet=0).push()
     assert len(batch.uploaded) == 3
     before = r.sb.counters.snapshot()
     assert mirror.pull().outcome == "ok"
@@ -503,7 +503,7 @@ def test_a_small_post_budget_delays_uploads_and_loses_none(rig: RigFactory) -> N
     folder = r.folder("Budget")
     for n in range(12):
         (folder / f"p{n:02d}.png").write_bytes(render_tiny_png(3000 + n))
-    drop = r.drop_folders(settle=0, clock=clock, monotonic=clock)
+    drop = r.drop_folders(quiet=0, clock=clock, monotonic=clock)
     rounds = [len(drop.push().uploaded)]
     assert len(r.store.iter_uploads()) == 12  # all journaled, even those that must wait
     assert len(drop.process().uploaded) == 0  # nothing is due before the window resets
@@ -525,7 +525,7 @@ def test_a_lost_upload_answer_is_recovered_not_uploaded_again(rig: RigFactory) -
     clock = FakeClock()
     r = rig([("drop", "Lost", "remove_from_album")], sandbox={"clock": clock},
             clock=clock, sleep=clock.sleep)
-    drop = r.drop_folders(settle=0, clock=clock, monotonic=clock)
+    drop = r.drop_folders(quiet=0, clock=clock, monotonic=clock)
     drop.start()
     path = r.folder("Lost") / "answer.png"
     path.write_bytes(render_tiny_png(42))

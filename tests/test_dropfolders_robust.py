@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from drop_support import ROOT, ManualClock, Rig, make_rig, sha, wait_until, watching
 
-from imgur_sync.config import load_config
+from imgur_sync.dropfolders.uploader import Progress
 from imgur_sync.sandbox import Sandbox
 from imgur_sync.sandbox.media import render_tiny_png
-from imgur_sync.uploader import Progress
+from imgur_sync.settings.config import load_config
 
-SETTLE, PATIENCE = 1.0, 30.0
+QUIET, PATIENCE = 1.0, 30.0
 
 RigFactory = Callable[..., Rig]
 
@@ -58,18 +58,18 @@ def bytes_path(folder: Path, name: bytes) -> Path:
 def test_a_png_written_in_pieces_with_pauses_becomes_one_whole_image(rig: RigFactory) -> None:
     r = rig([("slow", "Slow", "remove_from_album")])
     mono = ManualClock()
-    drop = r.drop_folders(settle=SETTLE, patience=PATIENCE, monotonic=mono)
+    drop = r.drop_folders(quiet=QUIET, patience=PATIENCE, monotonic=mono)
     png = render_tiny_png(31)
     pieces = [png[i:i + 16] for i in range(0, len(png), 16)]
     target = r.folder("Slow") / "drawing.png"
     with watching(drop) as running:
         for piece in pieces:
             # Each piece is appended and closed (IN_CLOSE_WRITE), then the writer pauses for
-            # longer than `settle`: neither the close nor the quiet makes a cut PNG whole.
+            # longer than `quiet`: neither the close nor the quiet makes a cut PNG whole.
             with target.open("ab") as out:
                 out.write(piece)
             running.wait_steps(2)
-            mono.advance(SETTLE * 3)
+            mono.advance(QUIET * 3)
             running.wait_steps(2)
             if target.stat().st_size < len(png):
                 assert r.sb.counters.uploads == 0, "a file still being written was uploaded"
@@ -83,7 +83,7 @@ def test_a_png_written_in_pieces_with_pauses_becomes_one_whole_image(rig: RigFac
 def test_a_cut_file_left_alone_is_uploaded_as_it_is_after_patience(rig: RigFactory) -> None:
     r = rig([("cut", "Cut", "remove_from_album")])
     mono = ManualClock()
-    drop = r.drop_folders(settle=SETTLE, patience=PATIENCE, monotonic=mono)
+    drop = r.drop_folders(quiet=QUIET, patience=PATIENCE, monotonic=mono)
     cut = render_tiny_png(32)[:-12]  # no IEND: the writer died
     with watching(drop) as running:
         (r.folder("Cut") / "broken.png").write_bytes(cut)
@@ -102,10 +102,10 @@ def test_a_changed_file_adds_no_image_unless_on_local_change_says_upload(
     folder = r.folder("Edits")
     photo = folder / "photo.png"
     photo.write_bytes(render_tiny_png(41))
-    assert len(r.drop_folders(settle=0).push().uploaded) == 1
+    assert len(r.drop_folders(quiet=0).push().uploaded) == 1
     (first,) = r.images()
     photo.write_bytes(render_tiny_png(42))  # edited and saved again under the same name
-    with watching(r.drop_folders(settle=0)) as running:
+    with watching(r.drop_folders(quiet=0)) as running:
         wait_until(lambda: "not uploaded" in (r.store.latest_upload(photo)["error"] or ""),
                    "the change to be noted")
         running.wait_steps(2)
@@ -118,7 +118,7 @@ def test_a_changed_file_adds_no_image_unless_on_local_change_says_upload(
         'on_local_delete = "keep"', 'on_local_delete = "keep"\non_local_change = "upload"'))
     r.config = load_config(config_path, env={})
     assert r.config.uploads[0].on_local_change == "upload"
-    batch = r.drop_folders(settle=0).push()
+    batch = r.drop_folders(quiet=0).push()
     assert list(batch.uploaded.values()) == [photo] and r.sb.counters.uploads == 2
     assert sorted(sha(i.data or b"") for i in r.images()) == sorted(
         sha(render_tiny_png(n)) for n in (41, 42))
@@ -128,7 +128,7 @@ def test_a_version_replaced_before_its_upload_is_not_uploaded(rig: RigFactory) -
     r = rig([("edit", "Edits", "keep")])
     photo = r.folder("Edits") / "photo.png"
     photo.write_bytes(render_tiny_png(51))
-    drop = r.drop_folders(settle=0)
+    drop = r.drop_folders(quiet=0)
     drop.start()
     drop.uploader.consider(photo)  # journaled, not sent yet
     photo.write_bytes(render_tiny_png(52))
@@ -164,14 +164,14 @@ def test_a_name_that_is_not_utf8_stops_neither_push_nor_the_other_files(rig: Rig
     assert shown.returncode == 0, shown.stderr
     assert "notes\\xff.png: it is not an image" in shown.stdout
     # Nothing changed on disk: the next push finds both known, and deletes nothing.
-    again = r.drop_folders(settle=0).push()
+    again = r.drop_folders(quiet=0).push()
     assert again.uploaded == {} and len(r.images()) == 2 and r.sb.counters.uploads == 2
 
 
 def test_the_watch_loop_uploads_and_reports_an_undecodable_name(rig: RigFactory) -> None:
     r = rig([("drop", "Drops", "remove_from_album")])
     folder = r.folder("Drops")
-    with watching(r.drop_folders(settle=0)) as running:
+    with watching(r.drop_folders(quiet=0)) as running:
         bytes_path(folder, b"caf\xe9.png")  # Latin-1, as an old camera or share names it
         (folder / "after.png").write_bytes(render_tiny_png(62))
         wait_until(lambda: sorted(r.titles_in("Drops")) == ["after", "caf\\xe9"],
@@ -246,7 +246,7 @@ def test_an_idle_loop_does_not_query_the_journal(rig: RigFactory) -> None:
     folder = r.folder("Drops")
     for n in range(20):
         (folder / f"known-{n}.png").write_bytes(render_tiny_png(700 + n))
-    drop = r.drop_folders(settle=0)
+    drop = r.drop_folders(quiet=0)
     statements: list[str] = []
     with watching(drop) as running:
         wait_until(lambda: len(r.titles_in("Drops")) == 20, "20 files in the album")
@@ -267,7 +267,7 @@ def test_an_idle_loop_does_not_query_the_journal(rig: RigFactory) -> None:
 def test_a_long_round_announces_itself_and_reports_progress(
         caplog: pytest.LogCaptureFixture) -> None:
     clock = ManualClock()
-    with caplog.at_level(logging.INFO, logger="imgur_sync.uploader"):
+    with caplog.at_level(logging.INFO, logger="imgur_sync.dropfolders.uploader"):
         progress = Progress("uploading", "uploaded", 150, "file(s)", clock)
         for _ in range(150):
             clock.advance(1)

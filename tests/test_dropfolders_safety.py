@@ -17,13 +17,13 @@ import pytest
 from drop_support import ROOT, ManualClock, Rig, make_rig, sha, wait_until, watching
 from support import sandbox_config
 
-from imgur_sync.config import load_config
-from imgur_sync.files import clone_into
 from imgur_sync.mirror import Mirror
+from imgur_sync.mirror.files import clone_into
+from imgur_sync.mirror.verify import verify
 from imgur_sync.sandbox import FaultPlan, Sandbox
 from imgur_sync.sandbox.media import render_tiny_png
+from imgur_sync.settings.config import load_config
 from imgur_sync.status import collect_status
-from imgur_sync.verify import verify
 
 RigFactory = Callable[..., Rig]
 ALBUM = "Safe"
@@ -48,7 +48,7 @@ def _five(r: Rig) -> dict[str, str]:
     folder = r.folder(ALBUM)
     for n in range(5):
         (folder / f"f{n}.png").write_bytes(render_tiny_png(500 + n))
-    assert len(r.drop_folders(settle=0).push().uploaded) == 5
+    assert len(r.drop_folders(quiet=0).push().uploaded) == 5
     ids = {i.title or "": i.id for i in r.images()}
     assert sorted(r.titles_in(ALBUM)) == sorted(ids) and len(ids) == 5
     return ids
@@ -63,7 +63,7 @@ def _upload_one(r: Rig, title: str, data: bytes) -> tuple[Path, str, Path]:
     """Drop ``data`` as ``title``.png and push; return the file, its image id and its backup."""
     path = r.folder(ALBUM) / f"{title}.png"
     path.write_bytes(data)
-    (image_id,) = r.drop_folders(settle=0).push().uploaded
+    (image_id,) = r.drop_folders(quiet=0).push().uploaded
     backup = r.config.mirror.root / "images" / f"{title} [{image_id}].png"
     assert backup.read_bytes() == data
     return path, image_id, backup
@@ -85,20 +85,20 @@ def test_a_missing_drop_folder_deletes_nothing_and_is_not_recreated(
     folder = r.folder(ALBUM)
     offline = folder.with_name("safe.offline")
     folder.rename(offline)  # what an unmounted share looks like
-    r.drop_folders(settle=0).push()
+    r.drop_folders(quiet=0).push()
     _all_kept(r, ids)
     assert not folder.exists()  # not made again over the absent source
     reason = _held_back_reason(r, folder)
     assert "is missing" in reason and "--confirm-deletions" in reason
     # The watcher's start and its rescans hold back just the same.
-    drop = r.drop_folders(settle=0, monotonic=ManualClock())
+    drop = r.drop_folders(quiet=0, monotonic=ManualClock())
     with watching(drop) as running:
         drop.request_rescan()
         running.wait_steps(2)
     _all_kept(r, ids)
     assert not folder.exists()
     offline.rename(folder)  # mounted again: nothing to undo, nothing uploaded twice
-    r.drop_folders(settle=0).push()
+    r.drop_folders(quiet=0).push()
     _all_kept(r, ids)
     assert r.sb.counters.uploads == 5
     assert not [f for f in r.store.open_failures() if f["item"] == str(folder)]
@@ -109,11 +109,11 @@ def test_a_missing_keep_folder_is_not_recreated_either(rig: RigFactory) -> None:
     ids = _five(r)
     folder = r.folder(ALBUM)
     folder.rename(folder.with_name("safe.offline"))
-    r.drop_folders(settle=0).push()
-    r.drop_folders(settle=0).push()
+    r.drop_folders(quiet=0).push()
+    r.drop_folders(quiet=0).push()
     assert not folder.exists()
     folder.with_name("safe.offline").rename(folder)
-    batch = r.drop_folders(settle=0).push()
+    batch = r.drop_folders(quiet=0).push()
     assert batch.uploaded == {} and batch.linked == 0
     _all_kept(r, ids)
 
@@ -122,7 +122,7 @@ def test_a_folder_unmounted_while_watching_deletes_nothing(rig: RigFactory) -> N
     r = rig([("safe", ALBUM, "delete_image")])
     ids = _five(r)
     folder = r.folder(ALBUM)
-    drop = r.drop_folders(settle=0, monotonic=ManualClock())
+    drop = r.drop_folders(quiet=0, monotonic=ManualClock())
     with watching(drop) as running:
         running.wait_steps(2)
         folder.rename(folder.with_name("safe.offline"))
@@ -152,12 +152,12 @@ def test_a_folder_that_lost_every_file_at_once_deletes_nothing(rig: RigFactory,
     aside = r.tmp / "aside"
     shutil.move(folder, aside)
     folder.mkdir()  # the empty mount point of an unmounted share
-    r.drop_folders(settle=0).push()
+    r.drop_folders(quiet=0).push()
     _all_kept(r, ids)
     assert "lost all 5 uploaded file(s) at once" in _held_back_reason(r, folder)
     folder.rmdir()
     shutil.move(aside, folder)
-    r.drop_folders(settle=0).push()
+    r.drop_folders(quiet=0).push()
     _all_kept(r, ids)
     assert r.sb.counters.uploads == 5
 
@@ -168,12 +168,12 @@ def test_deletions_of_some_files_still_apply_and_confirming_applies_the_rest(
     ids = _five(r)
     folder = r.folder(ALBUM)
     (folder / "f0.png").unlink()  # one of five, while nothing ran: the user's doing
-    r.drop_folders(settle=0).push()
+    r.drop_folders(quiet=0).push()
     assert not r.image_alive(ids["f0"]) and len(r.titles_in(ALBUM)) == 4
     shutil.rmtree(folder)  # the rest, folder and all: held back until confirmed
-    r.drop_folders(settle=0).push()
+    r.drop_folders(quiet=0).push()
     assert len(r.titles_in(ALBUM)) == 4
-    r.drop_folders(settle=0, confirm_deletions=True).push()
+    r.drop_folders(quiet=0, confirm_deletions=True).push()
     assert r.images() == [] and folder.is_dir()
     assert not [f for f in r.store.open_failures() if f["item"] == str(folder)]
 
@@ -229,7 +229,7 @@ def test_a_backup_left_hard_linked_by_an_earlier_version_gets_a_copy_of_its_own(
         name.unlink()
         os.link(path, name)
     r.store.set_setting("uploads_separated", "no")
-    r.drop_folders(settle=0).push()
+    r.drop_folders(quiet=0).push()
     with path.open("r+b") as handle:
         handle.write(render_tiny_png(80))
     assert backup.read_bytes() == uploaded and member.read_bytes() == uploaded
@@ -247,13 +247,13 @@ def test_redropping_the_bytes_of_an_image_deleted_by_delete_image_uploads_them(
     data = render_tiny_png(88)
     (folder / "gone.png").write_bytes(data)
     (folder / "stays.png").write_bytes(render_tiny_png(89))
-    r.drop_folders(settle=0).push()
+    r.drop_folders(quiet=0).push()
     old = r.image_titled("gone")
     (folder / "gone.png").unlink()
-    r.drop_folders(settle=0).push()
+    r.drop_folders(quiet=0).push()
     assert not r.image_alive(old.id)
     (folder / "back.png").write_bytes(data)  # the same bytes, dropped again
-    batch = r.drop_folders(settle=0).push()
+    batch = r.drop_folders(quiet=0).push()
     assert list(batch.uploaded.values()) == [folder / "back.png"]
     new = r.image_titled("back")
     assert sha(new.data or b"") == sha(data)
@@ -265,12 +265,12 @@ def test_bytes_of_an_image_deleted_on_imgur_are_uploaded_again_not_linked(
     r = rig([("a", "First", "keep"), ("b", "Second", "keep")])
     data = render_tiny_png(90)
     (r.folder("First") / "one.png").write_bytes(data)
-    r.drop_folders(settle=0).push()
+    r.drop_folders(quiet=0).push()
     old = r.image_titled("one")
     with r.sb.world.lock:  # deleted on the website: our store still thinks it exists
         r.sb.world.delete_image(old.id)
     (r.folder("Second") / "two.png").write_bytes(data)
-    batch = r.drop_folders(settle=0).push()
+    batch = r.drop_folders(quiet=0).push()
     assert batch.linked == 0 and list(batch.uploaded.values()) == [r.folder("Second") / "two.png"]
     assert r.titles_in("Second") == ["two"]
     assert sha(r.image_titled("two").data or b"") == sha(data)
@@ -280,13 +280,13 @@ def test_a_refused_album_add_is_a_failure_that_status_shows(rig: RigFactory) -> 
     r = rig([("a", "First", "keep"), ("b", "Second", "keep")])
     data = render_tiny_png(91)
     (r.folder("First") / "one.png").write_bytes(data)
-    r.drop_folders(settle=0).push()
+    r.drop_folders(quiet=0).push()
     second = r.album("Second")
     assert second is not None
     with r.sb.world.lock:  # the album went away upstream: the image is fine, the add is not
         r.sb.world.delete_album(second.id)
     (r.folder("Second") / "two.png").write_bytes(data)
-    drop = r.drop_folders(settle=0)
+    drop = r.drop_folders(quiet=0)
     drop.uploader.albums[r.folder("Second")] = second.id  # as resolved before the deletion
     drop.uploader.consider(r.folder("Second") / "two.png")
     batch = drop.process()
@@ -315,7 +315,7 @@ def test_a_file_replaced_with_same_size_and_old_mtime_is_seen(rig: RigFactory, h
     path = folder / "photo.png"
     path.write_bytes(render_tiny_png(120))
     before = path.stat()
-    r.drop_folders(settle=0).push()
+    r.drop_folders(quiet=0).push()
     source = r.tmp / "photo.png"
     source.write_bytes(render_tiny_png(121))  # another picture, the same size
     os.utime(source, ns=(before.st_atime_ns, before.st_mtime_ns))
@@ -326,7 +326,7 @@ def test_a_file_replaced_with_same_size_and_old_mtime_is_seen(rig: RigFactory, h
         shutil.copy2(source, temp)
         os.replace(temp, path)
     assert path.stat().st_size == before.st_size and path.stat().st_mtime == before.st_mtime
-    batch = r.drop_folders(settle=0).push()
+    batch = r.drop_folders(quiet=0).push()
     if on_change == "keep":  # the new bytes are seen, and the policy keeps the one image
         assert batch.uploaded == {} and r.sb.counters.uploads == 1
         assert "not uploaded" in (r.store.latest_upload(path)["error"] or "")
@@ -340,7 +340,7 @@ def test_a_file_only_touched_is_hashed_once_not_at_every_scan(rig: RigFactory) -
     r = rig([("safe", ALBUM, "keep")])
     path = r.folder(ALBUM) / "photo.png"
     path.write_bytes(render_tiny_png(130))
-    drop = r.drop_folders(settle=0)
+    drop = r.drop_folders(quiet=0)
     drop.push()
     path.chmod(0o600)  # the ctime moves, the bytes do not
     assert not drop._known(path)  # so a scan hashes it again...
@@ -359,12 +359,12 @@ def test_an_upload_left_out_of_the_tree_is_copied_in_by_the_next_pull(rig: RigFa
     path = r.folder(ALBUM) / "kept.png"
     data = render_tiny_png(140)
     path.write_bytes(data)
-    drop = r.drop_folders(settle=0)
+    drop = r.drop_folders(quiet=0)
     drop.start()
     drop.uploader.consider(path)
     if answer == "lost":  # uploaded, but the answer comes back garbled
         r.sb.set_faults(FaultPlan(rates={"malformed_json": 1.0}))
-    drop.uploader.process()  # and a crash before the tree: no settle
+    drop.uploader.process()  # and a crash before the tree: nothing taken into the tree
     r.sb.set_faults(FaultPlan())
     state = drop.uploader.latest(path)["state"]
     assert state == ("done" if answer == "recorded" else "uploading")

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from imgur_sync.files import TEMP_PREFIX, LinkedFolder, Placer, sweep_partials, write_all
+from imgur_sync.mirror.files import TEMP_PREFIX, LinkedFolder, Placer, sweep_partials, write_all
 
 
 def placer(unnamed: bool) -> Placer:

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import imgur_sync.layout
-from imgur_sync.layout import (
+import imgur_sync.mirror.layout
+from imgur_sync.mirror.layout import (
     MAX_NAME_BYTES,
     SECTION_DIRS,
     album_dir,
@@ -72,7 +72,7 @@ def assert_safe(name: str, ident: str, ext: str, max_bytes: int = MAX_NAME_BYTES
 
 
 def test_layout_imports_only_the_standard_library() -> None:
-    tree = ast.parse(Path(imgur_sync.layout.__file__).read_text(encoding="utf-8"))
+    tree = ast.parse(Path(imgur_sync.mirror.layout.__file__).read_text(encoding="utf-8"))
     modules = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
                for alias in node.names}
     modules |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}

@@ -20,10 +20,10 @@ from pull_support import ROOT, check_tree, id_of, write_config
 
 from imgur_sync.api import MediaLimits, MediaRefused, MediaRemoved, RetryPolicy, Transport
 from imgur_sync.api.media import trusted_media_url
-from imgur_sync.config import load_config
 from imgur_sync.mirror import Mirror, PullResult
 from imgur_sync.sandbox import Sandbox
-from imgur_sync.sandbox.routes_media import image_bytes
+from imgur_sync.sandbox.media import image_bytes
+from imgur_sync.settings.config import load_config
 from imgur_sync.store import Store
 
 MARGIN = MediaLimits().margin

@@ -31,14 +31,15 @@ from pull_support import (
 from support import sandbox_config
 
 from imgur_sync.api import Transport, TransportError
-from imgur_sync.apply import MediaHostDown
-from imgur_sync.config import Config, load_config
 from imgur_sync.mirror import Mirror, PullResult
+from imgur_sync.mirror.apply import MediaHostDown
+from imgur_sync.paths import database_path
 from imgur_sync.sandbox import FaultPlan, Sandbox, SandboxOptions
 from imgur_sync.sandbox.faults import KINDS
 from imgur_sync.sandbox.media import REMOVED_PNG, render_tiny_png
+from imgur_sync.settings.config import Config, load_config
 from imgur_sync.store import Store
-from imgur_sync.workspace import Workspace, database_path
+from imgur_sync.workspace import Workspace
 
 
 @dataclass

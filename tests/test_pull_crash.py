@@ -21,13 +21,13 @@ import pytest
 from pull_support import ROOT, check_tree, write_config
 
 from imgur_sync.api import Transport
-from imgur_sync.apply import Interrupted
-from imgur_sync.config import load_config
 from imgur_sync.mirror import Mirror
+from imgur_sync.mirror.apply import Interrupted
+from imgur_sync.paths import database_path
 from imgur_sync.sandbox import Sandbox, SandboxOptions
 from imgur_sync.sandbox.media import render_tiny_png
+from imgur_sync.settings.config import load_config
 from imgur_sync.store import Store
-from imgur_sync.workspace import database_path
 
 SEED = 20250601
 DOWNLOAD_KILLS = 7  # plus one while listing images and two while linking: ten in all

@@ -19,9 +19,9 @@ from pull_support import snapshot_tree, write_config
 from test_pull import Rig, _cli, make_rig
 
 from imgur_sync.errors import ImgurSyncError
+from imgur_sync.mirror.verify import verify
 from imgur_sync.sandbox import Sandbox
 from imgur_sync.sandbox.media import render_tiny_png
-from imgur_sync.verify import verify
 
 
 def plant(made: Rig, path: str, change: Callable[[Any], Any]) -> None:

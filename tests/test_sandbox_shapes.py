@@ -20,10 +20,10 @@ from pull_support import ROOT, check_tree, write_config
 
 from imgur_sync.api import Imgur, Transport
 from imgur_sync.api.gallery import Comment, Gallery_album
-from imgur_sync.config import load_config
 from imgur_sync.mirror import Mirror
 from imgur_sync.sandbox import Sandbox, SandboxOptions
 from imgur_sync.sandbox.models import Album, Image
+from imgur_sync.settings.config import load_config
 from imgur_sync.store import Store
 
 SHAPES = ("real", "old")

@@ -17,22 +17,16 @@ import pytest
 import requests
 from support import sandbox_config
 
+from imgur_sync.account.tokens import TokenStore
 from imgur_sync.api import Tokens, Transport
-from imgur_sync.config import Config, load_config
 from imgur_sync.mirror import Mirror
+from imgur_sync.mirror.verify import verify
+from imgur_sync.paths import database_path
 from imgur_sync.sandbox import Sandbox, SandboxOptions
-from imgur_sync.schema import iso
-from imgur_sync.status import (
-    MESSAGES_UNAVAILABLE,
-    RATE_LIMITS_SETTING,
-    collect_status,
-    rate_limits_setting,
-    render_status,
-)
-from imgur_sync.store import Store
-from imgur_sync.tokens import TokenStore
-from imgur_sync.verify import verify
-from imgur_sync.workspace import database_path
+from imgur_sync.settings.config import Config, load_config
+from imgur_sync.status import MESSAGES_UNAVAILABLE, collect_status, render_status
+from imgur_sync.store import RATE_LIMITS_SETTING, Store, rate_limits_setting
+from imgur_sync.store.schema import iso
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -13,8 +13,8 @@ import pytest
 from sqlite_utils import Database
 
 from imgur_sync.errors import ImgurSyncError, UsageError
-from imgur_sync.schema import MIGRATION_NAMES, MIGRATIONS
 from imgur_sync.store import Store, StoreError
+from imgur_sync.store.schema import MIGRATION_NAMES, MIGRATIONS
 
 
 def image(image_id: str, **fields: Any) -> dict[str, Any]:

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from imgur_sync import validate
 from imgur_sync.api import MalformedResponse
+from imgur_sync.mirror import validate
 
 IMAGE = {"id": "AbC1234", "link": "https://i.imgur.com/AbC1234.png", "title": "t",
          "datetime": 1406927327, "size": 94, "type": "image/png"}

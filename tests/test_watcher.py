@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from imgur_sync.dropfolders.watcher import StabilityTracker, media_complete
 from imgur_sync.sandbox.media import render_tiny_png
-from imgur_sync.watcher import StabilityTracker, media_complete
 
-SETTLE, PATIENCE = 1.0, 30.0
+QUIET, PATIENCE = 1.0, 30.0
 
 
 class Clock:
@@ -77,10 +77,10 @@ def test_formats_that_cannot_tell_and_other_files(tmp_path: Path) -> None:
 
 
 def tracker(clock: Clock) -> StabilityTracker:
-    return StabilityTracker(SETTLE, clock=clock, patience=PATIENCE)
+    return StabilityTracker(QUIET, clock=clock, patience=PATIENCE)
 
 
-def test_a_whole_file_is_ready_when_closed_or_after_settle(tmp_path: Path) -> None:
+def test_a_whole_file_is_ready_when_closed_or_after_quiet(tmp_path: Path) -> None:
     clock = Clock()
     track = tracker(clock)
     closed, quiet = tmp_path / "closed.png", tmp_path / "quiet.png"
@@ -89,10 +89,10 @@ def test_a_whole_file_is_ready_when_closed_or_after_settle(tmp_path: Path) -> No
     track.touch(closed, closed=True)
     track.touch(quiet)
     assert track.due() == [closed]
-    assert track.wait() == SETTLE
-    clock.now += SETTLE * 0.9
+    assert track.wait() == QUIET
+    clock.now += QUIET * 0.9
     assert track.due() == [] and track.pending() == 1
-    clock.now += SETTLE * 0.1
+    clock.now += QUIET * 0.1
     assert track.due() == [quiet] and track.pending() == 0 and track.wait() is None
 
 
@@ -104,8 +104,8 @@ def test_a_cut_file_waits_for_patience_even_when_closed(tmp_path: Path) -> None:
     path.write_bytes(data[:40])
     track.touch(path, closed=True)  # a writer that closes between pieces
     assert track.due() == []
-    clock.now += SETTLE * 5
-    assert track.due() == [] and track.wait() == PATIENCE - SETTLE * 5
+    clock.now += QUIET * 5
+    assert track.due() == [] and track.wait() == PATIENCE - QUIET * 5
     with path.open("ab") as out:  # the next piece: the quiet period starts again
         out.write(data[40:60])
     os.utime(path, ns=(1, 1))
@@ -123,7 +123,7 @@ def test_a_file_completed_later_is_ready_once_it_is_whole(tmp_path: Path) -> Non
     data = render_tiny_png(4)
     path.write_bytes(data[:-12])
     track.touch(path)
-    clock.now += SETTLE
+    clock.now += QUIET
     assert track.due() == []
     path.write_bytes(data)
     os.utime(path, ns=(2, 2))
@@ -140,7 +140,7 @@ def test_a_file_of_unknown_format_is_ready_when_closed_or_after_patience(tmp_pat
     track.touch(closed, closed=True)
     track.touch(open_)
     assert track.due() == [closed]
-    clock.now += SETTLE
+    clock.now += QUIET
     assert track.due() == []
     clock.now += PATIENCE
     assert track.due() == [open_]
@@ -154,7 +154,7 @@ def test_quiet_for_counts_time_before_the_start_and_gone_files_are_dropped(
     old.write_bytes(render_tiny_png(5))
     cut.write_bytes(render_tiny_png(6)[:30])
     gone.write_bytes(render_tiny_png(7))
-    track.touch(old, quiet_for=SETTLE * 2)
+    track.touch(old, quiet_for=QUIET * 2)
     track.touch(cut, quiet_for=PATIENCE + 1)
     track.touch(gone)
     gone.unlink()

@@ -3,7 +3,7 @@
 Every error imgur-sync raises on purpose descends from one root, so a caller can catch
 ``ImgurSyncError`` and know the problem was understood and explained::
 
-    ImgurSyncError                      root (the rest of imgur_sync re-exports it)
+    ImgurSyncError                      root (imgur_sync/errors.py; re-exported here)
     ├── UsageError                      our side: a call that cannot work as written
     └── ImgurError                      anything about talking to Imgur
         ├── TransportError              no usable answer: connection, timeout        retryable
@@ -32,6 +32,10 @@ import ssl
 from collections.abc import Iterator
 from typing import Any
 
+# The root of the tree is the package's own (standard library only), so that the rest of
+# imgur_sync can name it without loading this client.
+from ..errors import ImgurSyncError, UsageError
+
 __all__ = [
     "ApiError",
     "AuthenticationError",
@@ -53,16 +57,6 @@ __all__ = [
     "error_for",
     "why_no_answer",
 ]
-
-
-class ImgurSyncError(Exception):
-    """Root of every error imgur-sync raises on purpose."""
-
-    retryable = False
-
-
-class UsageError(ImgurSyncError, ValueError):
-    """A call that cannot work as written (a missing argument, no credentials for it)."""
 
 
 class ImgurError(ImgurSyncError):

@@ -13,7 +13,6 @@ handler → envelope → ETag/304 → rate-limit headers.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import threading
 import time
@@ -29,7 +28,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import faults as fault_shapes
 from .faults import FaultPlan
-from .routing import REGISTRY, ApiError, Ctx, Route
+from .routing import REGISTRY, ApiError, Ctx, Route, json_response
 from .state import NotFound as WorldNotFound
 from .state import World
 
@@ -174,13 +173,6 @@ class RateLimits:
 def envelope(data: Any, status: int = 200) -> dict[str, Any]:
     """Wrap ``data`` the way every /3/ answer is wrapped."""
     return {"data": data, "success": 200 <= status < 300, "status": status}
-
-
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None,
-                  ) -> Response:
-    """Serialise ``body`` as an application/json answer."""
-    return Response(json.dumps(body, separators=(",", ":")), status=status,
-                    mimetype="application/json", headers=headers)
 
 
 def error_response(status: int, message: str, path: str, method: str) -> Response:

@@ -10,7 +10,12 @@ import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from math import isqrt
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # only its fields are read
+    from .state import Image
 
 _PNG_SIG = b"\x89PNG\r\n\x1a\n"
 
@@ -496,3 +501,35 @@ REMOVED_PNG: bytes = render_png(0x5EED, 161, 81, "REMOVED")
 def removed_png() -> bytes:
     """Return the bytes of the removed.png stand-in (the same object as REMOVED_PNG)."""
     return REMOVED_PNG
+
+
+# -- an image's bytes, as the media routes and the seeds serve them ------------------------
+
+
+@lru_cache(maxsize=4096)
+def _rendered(kind: str, seed: int, width: int, height: int, label: str) -> bytes:
+    if kind == "picture":
+        return render_png(seed, width, height, label)
+    if kind == "gif":
+        return render_gif(seed, width, height)
+    return render_tiny_png(seed)
+
+
+def image_bytes(image: Image) -> bytes:
+    """Return the original media bytes of ``image``."""
+    if image.media_kind == "stored" and image.data is not None:
+        return image.data
+    return _rendered(image.media_kind, image.media_seed, image.width, image.height, image.label)
+
+
+@lru_cache(maxsize=1024)
+def _thumb(kind: str, seed: int, width: int, height: int, label: str, suffix: str) -> bytes:
+    return thumbnail(_rendered(kind, seed, width, height, label), suffix)
+
+
+def thumbnail_bytes(image: Image, suffix: str) -> bytes:
+    """Return the ``suffix`` thumbnail (s b t m l h) of ``image``."""
+    if image.media_kind == "stored":
+        return thumbnail(image_bytes(image), suffix)
+    return _thumb(image.media_kind, image.media_seed, image.width, image.height, image.label,
+                  suffix)

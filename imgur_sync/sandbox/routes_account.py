@@ -9,6 +9,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from .lookups import (
+    PRIVACIES,
+    editable_album,
+    editable_image,
+    is_owner,
+    live_album,
+    live_image,
+    missing_image,
+)
 from .render import (
     account_json,
     album_json,
@@ -20,15 +29,6 @@ from .render import (
     reply_json,
     settings_json,
 )
-from .routes_album import (
-    PRIVACIES,
-    editable_album,
-    editable_image,
-    is_owner,
-    live_album,
-    missing_image,
-)
-from .routes_image import live_image
 from .routing import ApiError, Ctx, route
 from .state import Account, Album, Comment, Image, NotFound, World
 

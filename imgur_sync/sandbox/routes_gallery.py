@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from .lookups import is_owner, missing_album, missing_image
 from .render import comment_json, gallery_json, tag_json
-from .routes_album import is_owner, missing_album, missing_image
 from .routing import ApiError, Ctx, route
 from .state import Album, Comment, Image, NotFound, World
 

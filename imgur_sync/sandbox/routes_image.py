@@ -17,23 +17,14 @@ from urllib.parse import SplitResult, urlsplit
 from werkzeug.datastructures import FileStorage
 
 from . import media
+from .lookups import editable_album, editable_image, live_image
 from .render import image_json
-from .routes_album import editable_album, editable_image, missing_image
-from .routes_media import image_bytes, thumbnail_bytes
 from .routing import ApiError, Ctx, route
-from .state import THUMB_SUFFIXES, Album, Image, NotFound, World
+from .state import THUMB_SUFFIXES, Album
 
 UPLOAD_TYPES = frozenset({"file", "base64", "url", "raw"})
 FETCH_TIMEOUT = 5.0
 _LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
-def live_image(world: World, image_id: str) -> Image:
-    """Return an image by id only (reads never take a deletehash)."""
-    try:
-        return world.image(image_id)
-    except NotFound:
-        raise missing_image(image_id) from None
 
 
 # -- reads and simple writes ------------------------------------------------------------------
@@ -125,8 +116,8 @@ def _own_media(ctx: Ctx, path: str) -> bytes:
     if ext == "mp4" and image.animated and not image.mime.startswith("video/"):
         return media.render_mp4_stub(image.media_seed)
     if suffix and not image.mime.startswith("video/"):
-        return thumbnail_bytes(image, suffix)
-    return image_bytes(image)
+        return media.thumbnail_bytes(image, suffix)
+    return media.image_bytes(image)
 
 
 def _fetch(ctx: Ctx, url: str, limit: int) -> bytes:

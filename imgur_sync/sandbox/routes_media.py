@@ -7,44 +7,14 @@ needs no Authorization and costs no API credits, but every download is counted
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
 from . import faults as fault_shapes
 from . import media
+from .media import image_bytes, thumbnail_bytes
 from .routing import Ctx, route
 from .state import THUMB_SUFFIXES, Image
-
-
-@lru_cache(maxsize=4096)
-def _rendered(kind: str, seed: int, width: int, height: int, label: str) -> bytes:
-    if kind == "picture":
-        return media.render_png(seed, width, height, label)
-    if kind == "gif":
-        return media.render_gif(seed, width, height)
-    return media.render_tiny_png(seed)
-
-
-def image_bytes(image: Image) -> bytes:
-    """Return the original media bytes of ``image``."""
-    if image.media_kind == "stored" and image.data is not None:
-        return image.data
-    return _rendered(image.media_kind, image.media_seed, image.width, image.height, image.label)
-
-
-@lru_cache(maxsize=1024)
-def _thumb(kind: str, seed: int, width: int, height: int, label: str, suffix: str) -> bytes:
-    return media.thumbnail(_rendered(kind, seed, width, height, label), suffix)
-
-
-def thumbnail_bytes(image: Image, suffix: str) -> bytes:
-    """Return the ``suffix`` thumbnail (s b t m l h) of ``image``."""
-    if image.media_kind == "stored":
-        return media.thumbnail(image_bytes(image), suffix)
-    return _thumb(image.media_kind, image.media_seed, image.width, image.height, image.label,
-                  suffix)
 
 
 def _resolve(ctx: Ctx, stem: str) -> tuple[Image | None, str]:

@@ -15,8 +15,7 @@ from urllib.parse import urlencode
 from werkzeug.utils import redirect
 from werkzeug.wrappers import Response
 
-from .app import json_response
-from .routing import ApiError, Ctx, route
+from .routing import ApiError, Ctx, json_response, route
 from .state import NotFound, Token
 
 CALLBACK_PATH = "/oauth2/callback"

@@ -8,12 +8,13 @@ envelope, ETag) around them. A handler returns the value for ``data`` (or a werk
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import MultiDict
-from werkzeug.wrappers import Request
+from werkzeug.wrappers import Request, Response
 
 from .state import Account, NotFound, Token, World
 
@@ -169,3 +170,10 @@ class Ctx:
                 size = min(int(per_page), 100)
         start = max(page, 0) * size
         return items[start:start + size]
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None,
+                  ) -> Response:
+    """Serialise ``body`` as an application/json answer."""
+    return Response(json.dumps(body, separators=(",", ":")), status=status,
+                    mimetype="application/json", headers=headers)

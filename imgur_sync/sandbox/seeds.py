@@ -11,7 +11,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .routes_media import image_bytes
+from .media import image_bytes
 from .state import Image, World
 
 # 2025-01-01T00:00:00Z: seeded content is dated from here on.

@@ -2,7 +2,8 @@
 
 :class:`Store` (``database.py``) holds albums, images, favorites, messages, local files,
 cursors and settings; its :class:`~imgur_sync.store.journal.Journal` half records runs,
-failures and the upload journal. ``base.py`` has the values the columns allow.
+failures and the upload journal. ``base.py`` has the values the columns allow, ``schema.py``
+the tables and their migrations, ``ratelimits.py`` the credits a run saw.
 """
 
 from .base import (
@@ -15,6 +16,7 @@ from .base import (
     printable,
 )
 from .database import Store
+from .ratelimits import RATE_LIMITS_SETTING, rate_limits_setting
 
-__all__ = ["FAVORITE_KINDS", "FILE_ROLES", "RUN_KINDS", "RUN_OUTCOMES", "UPLOAD_STATES",
-           "Store", "StoreError", "printable"]
+__all__ = ["FAVORITE_KINDS", "FILE_ROLES", "RATE_LIMITS_SETTING", "RUN_KINDS", "RUN_OUTCOMES",
+           "UPLOAD_STATES", "Store", "StoreError", "printable", "rate_limits_setting"]

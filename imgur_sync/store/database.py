@@ -27,16 +27,6 @@ from typing import Any
 from sqlite_utils import Database
 
 from ..errors import UsageError
-from ..schema import (
-    MIGRATIONS,
-    album_row,
-    conversation_row,
-    image_row,
-    iso,
-    message_row,
-    raw_json,
-    unknown_migrations,
-)
 from .base import (
     FAVORITE_KINDS,
     FILE_ROLES,
@@ -49,6 +39,16 @@ from .base import (
     translated,
 )
 from .journal import Journal
+from .schema import (
+    MIGRATIONS,
+    album_row,
+    conversation_row,
+    image_row,
+    iso,
+    message_row,
+    raw_json,
+    unknown_migrations,
+)
 
 __all__ = ["Store"]
 

@@ -16,8 +16,8 @@ from typing import Any
 from sqlite_utils import Database
 
 from ..errors import UsageError
-from ..schema import iso
 from .base import RUN_KINDS, RUN_OUTCOMES, UPLOAD_STATES, check, locked, printable
+from .schema import iso
 
 __all__ = ["RECOVERY_MARGIN", "Journal"]
 

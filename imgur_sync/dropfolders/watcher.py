@@ -7,7 +7,7 @@ its own thread, blocking on it while nothing happens.
 A file is *ready* — complete, to upload — when it is quiet (its size and mtime unchanged)
 and looks whole:
 
-- it was closed after writing (``IN_CLOSE_WRITE``) or was quiet for ``settle`` seconds, and
+- it was closed after writing (``IN_CLOSE_WRITE``) or was quiet for ``quiet`` seconds, and
   its format shows its end (:func:`media_complete`: PNG ``IEND``, JPEG ``EOI``, GIF
   trailer, WebP's RIFF size, MP4 boxes adding up with ``moov`` and ``mdat``);
 - a file whose format cannot tell (TIFF, BMP, WebM, not a picture at all) is ready when
@@ -44,7 +44,7 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 
-from .store import printable
+from ..store import printable
 
 __all__ = ["PATIENCE", "Change", "FolderWatcher", "StabilityTracker", "media_complete"]
 
@@ -138,10 +138,10 @@ class _Seen:
 class StabilityTracker:
     """Decide when a changing file is finished (no watchdog; the clock and the check injected)."""
 
-    def __init__(self, settle: float = 1.0, clock: Callable[[], float] = time.monotonic, *,
+    def __init__(self, quiet: float = 1.0, clock: Callable[[], float] = time.monotonic, *,
                  patience: float = PATIENCE,
                  complete: Callable[[Path], bool | None] = media_complete) -> None:
-        self.settle, self.patience = settle, max(patience, settle)
+        self.quiet, self.patience = quiet, max(patience, quiet)
         self.clock, self.complete = clock, complete
         self._seen: dict[Path, _Seen] = {}
 
@@ -178,7 +178,7 @@ class StabilityTracker:
                 del self._seen[path]  # gone: the deletion is handled elsewhere
             elif current != seen.signature:
                 self._seen[path] = _Seen(current, now, False)  # still being written
-            elif seen.closed or now - seen.since >= self.settle:
+            elif seen.closed or now - seen.since >= self.quiet:
                 if not seen.checked:
                     seen.complete, seen.checked = self.complete(path), True
                 if now - seen.since >= self._needed(seen):
@@ -192,9 +192,9 @@ class StabilityTracker:
     def _needed(self, seen: _Seen) -> float:
         """Quiet seconds this file needs, as far as is known now."""
         if not seen.checked:
-            return 0.0 if seen.closed else self.settle
+            return 0.0 if seen.closed else self.quiet
         if seen.complete or (seen.complete is None and seen.closed):
-            return 0.0 if seen.closed else self.settle
+            return 0.0 if seen.closed else self.quiet
         return self.patience
 
 

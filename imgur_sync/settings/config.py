@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
-from .config_checks import Checker, describe
-from .durations import format_duration, format_size, parse_duration, parse_size
-from .errors import ImgurSyncError
+from ..errors import ImgurSyncError
+from .checks import Checker, describe
+from .durations import format_duration, parse_duration
+from .sizes import format_size, parse_size
 
 if sys.version_info >= (3, 11):
     import tomllib

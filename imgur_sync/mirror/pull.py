@@ -21,12 +21,11 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import validate
-from .api import (
+from ..account.checks import check_account, require_user
+from ..api import (
     AuthenticationError,
     ImgurError,
     MalformedResponse,
@@ -34,17 +33,16 @@ from .api import (
     Transport,
     TransportError,
 )
-from .apply import Applier, ApplyResult, Interrupted
-from .config import Config
-from .errors import ImgurSyncError
+from ..errors import ImgurSyncError
+from ..settings.config import Config
+from ..store import RATE_LIMITS_SETTING, Store, rate_limits_setting
+from . import validate
+from .apply import Applier, ApplyResult, Interrupted, prepare_root
 from .files import Placer, clone_into, sweep_partials
-from .layout import is_id
+from .layout import is_id, render_transcript
 from .plan import Action, Snapshot, desired_tree, plan_changes
-from .signin import check_account, require_user
-from .status import RATE_LIMITS_SETTING, rate_limits_setting
-from .store import Store
 
-__all__ = ["SECTIONS", "Mirror", "PullResult", "prepare_root", "render_transcript"]
+__all__ = ["SECTIONS", "Mirror", "PullResult"]
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +153,7 @@ class Mirror:
                               error="; ".join(result.problems)[:2000] or None)
         return result
 
-    def settle(self, image_ids: Iterable[str]) -> ApplyResult:
+    def take_in_uploads(self, image_ids: Iterable[str]) -> ApplyResult:
         """Bring uploaded images into the tree from their local files.
 
         Used after uploads and album adds: the given images get their album links, and
@@ -531,28 +529,6 @@ class Mirror:
         return out
 
 
-def prepare_root(root: Path, store: Store) -> bool:
-    """Make the mirror root if need be; return True if it is empty yet files are recorded.
-
-    A root that vanished while the database records files in it is most likely a disk
-    that is not mounted: making it again would fill the disk underneath instead.
-    """
-    recorded = store.count_files()
-    if root.is_dir():
-        with os.scandir(root) as entries:
-            return recorded > 0 and next(entries, None) is None
-    if root.exists():
-        raise ImgurSyncError(f"the mirror root {root} is a file, not a folder: move it away "
-                             "or point [mirror] root elsewhere")
-    if recorded:
-        raise ImgurSyncError(
-            f"the mirror root {root} is missing although {recorded} files were mirrored "
-            "there: is its disk mounted? Mount it, or create the folder yourself (or point "
-            "[mirror] root elsewhere) to go on")
-    root.mkdir(parents=True, exist_ok=True)
-    return False
-
-
 def _signature(album: dict[str, Any]) -> str:
     """The album list fields whose change means its images must be fetched again."""
     return json.dumps([album.get("images_count"), album.get("cover"), album.get("title"),
@@ -562,17 +538,3 @@ def _signature(album: dict[str, Any]) -> str:
 def _decoded(row: dict[str, Any]) -> dict[str, Any]:
     raw = row.get("raw")
     return {**row, "raw": json.loads(raw) if isinstance(raw, str) else raw}
-
-
-def render_transcript(who: str, messages: list[dict[str, Any]]) -> str:
-    """Return a conversation as Markdown a person can read."""
-    lines = [f"# Conversation with {who}", "",
-             f"{len(messages)} message{'s' if len(messages) != 1 else ''}, "
-             "mirrored by imgur-sync.", ""]
-    for message in messages:
-        when = datetime.fromtimestamp(message["datetime"] or 0, timezone.utc)
-        lines += [f"**{message['sender']}**, {when:%Y-%m-%d %H:%M} UTC", "",
-                  *(f"> {line}" if line else ">" for line in (message["body"] or "").split("\n")),
-                  ""]
-    return "\n".join(lines)
-

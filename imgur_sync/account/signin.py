@@ -15,13 +15,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .api import Imgur, MediaLimits, Tokens, Transport, authorization_url, parse_redirect
-from .config import Config
-from .errors import UsageError
+from ..api import Imgur, MediaLimits, Tokens, authorization_url, parse_redirect
+from ..errors import UsageError
+from ..settings.config import Config
+from .checks import check_account, mirrored_account
 from .tokens import TokenStore, tokens_from_fields
 
-__all__ = ["FLOWS", "AccountMismatch", "check_account", "describe_tokens", "mirrored_account",
-           "new_state", "open_client", "require_user", "sign_in", "sign_in_url"]
+__all__ = ["FLOWS", "describe_tokens", "new_state", "open_client", "sign_in", "sign_in_url"]
 
 FLOWS = ("token", "pin", "code")
 
@@ -89,38 +89,6 @@ def sign_in(config: Config, store: TokenStore, flow: str, answer: str, *, state:
                   store.path.parent)
     store.save(tokens)
     return tokens
-
-
-def require_user(transport: Transport) -> None:
-    """Refuse, with the fix, to work on "my" account without being signed in."""
-    if not transport.has_user:
-        raise UsageError("Not signed in to Imgur: run `imgur-sync auth` (or put a "
-                         "refresh_token in the [imgur] section of the config)")
-
-
-class AccountMismatch(UsageError):
-    """The state directory belongs to another Imgur account than the one signed in."""
-
-
-def mirrored_account(state_dir: Path) -> str | None:
-    """Return the account whose mirror the state directory holds, if it holds one."""
-    from .store import Store
-    from .workspace import database_path
-
-    if not Store.exists(database_path(state_dir)):
-        return None
-    with Store.open_readonly(database_path(state_dir)) as store:
-        return store.get_setting("account_username")
-
-
-def check_account(mirrored: str | None, signed_in: str | None, state_dir: Path) -> None:
-    """Refuse to mix two accounts in one state directory (their mirrors would merge)."""
-    if mirrored and signed_in and mirrored.lower() != signed_in.lower():
-        raise AccountMismatch(
-            f"{state_dir} holds the mirror of Imgur account {mirrored}, but the sign-in is "
-            f"for {signed_in}. Each account needs its own state directory: set "
-            f"STATE_DIRECTORY (or XDG_STATE_HOME) for {signed_in}, or use the "
-            "imgur-sync@.service template; delete the directory only to start over")
 
 
 def describe_tokens(tokens: Tokens | None, store: TokenStore, now: float) -> list[str]:

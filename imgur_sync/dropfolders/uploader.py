@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .api import (
+from ..account.checks import require_user
+from ..api import (
     Album,
     ApiError,
     Forbidden,
@@ -38,10 +39,9 @@ from .api import (
     RateLimited,
     iter_pages,
 )
-from .config import Config, UploadConfig
-from .signin import require_user
-from .store import Store, printable
-from .store.journal import RECOVERY_MARGIN
+from ..settings.config import Config, UploadConfig
+from ..store import Store, printable
+from ..store.journal import RECOVERY_MARGIN
 
 __all__ = ["MAX_IMAGE_BYTES", "MAX_VIDEO_BYTES", "Batch", "Progress", "Uploader", "ignored",
            "sniff_type"]

@@ -1,7 +1,8 @@
 """Remote object → local relative path: the folder tree of DESIGN §2.3, and safe names.
 
 Pure: no I/O, standard library only. Every function takes plain values (rows from the
-store work as well as API objects) and returns names or relative ``PurePosixPath``s.
+store work as well as API objects) and returns names or relative ``PurePosixPath``s; and
+``render_transcript`` writes what a conversation's file holds.
 
 A name is ``"<title> [<id>].<ext>"`` (folders: no ``.<ext>``). Choices, so callers can
 rely on them:
@@ -36,15 +37,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
+from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = [
     "ALBUMS_DIR", "FAVORITES_DIR", "GALLERY_FAVORITES_DIR", "IMAGES_DIR", "MAX_NAME_BYTES",
     "MESSAGES_DIR", "SECTION_DIRS", "TRASH_DIR", "album_dir", "album_member_path", "extension",
     "favorite_album_member_path", "favorite_path", "image_path", "is_id", "is_inside",
-    "message_path", "safe_name", "trash_path",
+    "message_path", "render_transcript", "safe_name", "trash_path",
 ]
 
 IMAGES_DIR = "images"
@@ -267,3 +270,16 @@ def is_inside(root: Path, rel: PurePosixPath | str) -> bool:
             return False
     joined = PurePosixPath(root.as_posix(), *parts)
     return PurePosixPath(root.as_posix()) in joined.parents
+
+
+def render_transcript(who: str, messages: list[dict[str, Any]]) -> str:
+    """Return a conversation as Markdown a person can read."""
+    lines = [f"# Conversation with {who}", "",
+             f"{len(messages)} message{'s' if len(messages) != 1 else ''}, "
+             "mirrored by imgur-sync.", ""]
+    for message in messages:
+        when = datetime.fromtimestamp(message["datetime"] or 0, timezone.utc)
+        lines += [f"**{message['sender']}**, {when:%Y-%m-%d %H:%M} UTC", "",
+                  *(f"> {line}" if line else ">" for line in (message["body"] or "").split("\n")),
+                  ""]
+    return "\n".join(lines)

@@ -18,8 +18,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from .api import Tokens
-from .errors import ImgurSyncError
+from ..api import Tokens
+from ..errors import ImgurSyncError
 
 __all__ = ["TOKEN_FILE", "TokenStore", "TokenStoreError", "tokens_from_fields"]
 

@@ -2,7 +2,7 @@
 
 ``verify`` re-hashes every file the store records (``local_files``: path, size, sha256) and
 reports the missing and the corrupt ones, album and favorite links included. With
-``repair=True`` it restores them through the same :class:`~imgur_sync.apply.Applier` a pull
+``repair=True`` it restores them through the same :class:`~imgur_sync.mirror.apply.Applier` a pull
 uses, so every file is again written atomically and recorded:
 
 - an image's canonical file (the real one the links point to) is re-linked from a good copy
@@ -31,13 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .api import Transport
-from .apply import Applier, file_sha256
+from ..api import Transport
+from ..store import RATE_LIMITS_SETTING, Store, rate_limits_setting
+from .apply import Applier, file_sha256, prepare_root
 from .files import TEMP_PREFIX, TEMP_SUFFIX, LinkedFolder, linked_folder
-from .mirror import prepare_root, render_transcript
+from .layout import render_transcript
 from .plan import Action, Want
-from .status import RATE_LIMITS_SETTING, rate_limits_setting
-from .store import Store
 
 __all__ = ["Problem", "VerifyReport", "verify"]
 

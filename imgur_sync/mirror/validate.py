@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from .api import MalformedResponse
+from ..api import MalformedResponse
 from .layout import is_id
 
 __all__ = ["BadItem", "album", "conversation", "favorite", "image", "listing", "message",

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from .paths import expand_user
+from ..paths import expand_user
 
 __all__ = ["Checker", "describe", "ordinal"]
 

@@ -1,6 +1,6 @@
 """Carrying out a plan on disk: atomic downloads, album links, renames, unlinks and trash.
 
-Every file appears under its final name whole (:mod:`imgur_sync.files`: an unnamed file
+Every file appears under its final name whole (:mod:`imgur_sync.mirror.files`: an unnamed file
 linked into place, or a temporary file renamed over the old one), so a crash leaves either
 the old state or the new one, never a partial file under a final name; temporary files a
 crash leaves are swept at the next start.
@@ -19,13 +19,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .api import BrokenDownload, ImgurError, MediaRemoved, Transport, TransportError
-from .errors import ImgurSyncError
+from ..api import BrokenDownload, ImgurError, MediaRemoved, Transport, TransportError
+from ..errors import ImgurSyncError
+from ..store import Store
 from .files import LinkedFolder, Placer, clone_into, make_link, write_all
 from .plan import Action, Want, text_digest
-from .store import Store
 
-__all__ = ["Applier", "ApplyResult", "Interrupted", "MediaHostDown", "file_sha256"]
+__all__ = ["Applier", "ApplyResult", "Interrupted", "MediaHostDown", "file_sha256",
+           "prepare_root"]
 
 log = logging.getLogger(__name__)
 
@@ -416,3 +417,25 @@ def _prune_empty(folder: Path, root: Path) -> None:
         except OSError:
             return  # not empty
         folder = folder.parent
+
+
+def prepare_root(root: Path, store: Store) -> bool:
+    """Make the mirror root if need be; return True if it is empty yet files are recorded.
+
+    A root that vanished while the database records files in it is most likely a disk
+    that is not mounted: making it again would fill the disk underneath instead.
+    """
+    recorded = store.count_files()
+    if root.is_dir():
+        with os.scandir(root) as entries:
+            return recorded > 0 and next(entries, None) is None
+    if root.exists():
+        raise ImgurSyncError(f"the mirror root {root} is a file, not a folder: move it away "
+                             "or point [mirror] root elsewhere")
+    if recorded:
+        raise ImgurSyncError(
+            f"the mirror root {root} is missing although {recorded} files were mirrored "
+            "there: is its disk mounted? Mount it, or create the folder yourself (or point "
+            "[mirror] root elsewhere) to go on")
+    root.mkdir(parents=True, exist_ok=True)
+    return False

@@ -1,4 +1,4 @@
-"""The drop-folder loop: scan, watch, settle, upload, and bring the uploads into the mirror.
+"""The drop-folder loop: scan, watch, wait for quiet, upload, and bring the uploads into the mirror.
 
 ``push`` runs it once; ``watch`` and the daemon run it until told to stop. Start-up scans
 every mapped folder (files added while nothing ran are uploaded now, files deleted
@@ -19,10 +19,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .api import Imgur, ImgurError, TransportError
-from .config import Config
-from .mirror import Mirror
-from .store import Store, printable
+from ..api import Imgur, ImgurError, TransportError
+from ..mirror.pull import Mirror
+from ..settings.config import Config
+from ..store import Store, printable
 from .uploader import Batch, Progress, Uploader
 from .watcher import PATIENCE, Change, FolderWatcher, StabilityTracker
 
@@ -38,7 +38,7 @@ STEP_UPLOADS = 50  # uploads per loop step: a large drop reports as it goes and 
 class DropFolders:
     """Keep the mapped folders and their albums in step."""
 
-    def __init__(self, config: Config, store: Store, imgur: Imgur, *, settle: float = 1.0,
+    def __init__(self, config: Config, store: Store, imgur: Imgur, *, quiet: float = 1.0,
                  patience: float = PATIENCE, clock: Callable[[], float] = time.time,
                  monotonic: Callable[[], float] = time.monotonic,
                  tree_lock: threading.Lock | None = None,
@@ -48,8 +48,8 @@ class DropFolders:
         self.uploader = Uploader(config, store, imgur, clock=clock)
         self.uploader.confirm_deletions = confirm_deletions
         self.mirror = Mirror(config, store, imgur.transport, clock=clock)
-        self.tracker = StabilityTracker(settle, clock=monotonic, patience=patience)
-        self.settle, self.clock, self.monotonic, self.sleep = settle, clock, monotonic, sleep
+        self.tracker = StabilityTracker(quiet, clock=monotonic, patience=patience)
+        self.quiet, self.clock, self.monotonic, self.sleep = quiet, clock, monotonic, sleep
         self.watcher: FolderWatcher | None = None
         self.last_scan = float("-inf")
         self.healthy = True
@@ -97,9 +97,9 @@ class DropFolders:
         present = set(self.uploader.scan())
         for path in sorted(present):
             if not self._known(path):
-                # Untouched for `settle` already: no writer has it open, as after a close.
-                quiet = self._quiet_for(path)
-                self.tracker.touch(path, closed=quiet >= self.settle, quiet_for=quiet)
+                # Untouched for `quiet` seconds already: no writer has it open, as after a close.
+                still_for = self._quiet_for(path)
+                self.tracker.touch(path, closed=still_for >= self.quiet, quiet_for=still_for)
         tracked: dict[Path, set[Path]] = {}
         gone: dict[Path, set[Path]] = {}
         for row in self.store.iter_uploads(state="done"):
@@ -179,7 +179,7 @@ class DropFolders:
             return 0.0
 
     def push(self) -> Batch:
-        """One round for `imgur-sync push`: everything settled is uploaded, then return."""
+        """One round for `imgur-sync push`: what is quiet or closed is uploaded, then return."""
         try:
             return self._push()
         except TransportError as exc:  # after a whole retry budget: every file would wait too
@@ -189,13 +189,13 @@ class DropFolders:
 
     def _push(self) -> Batch:
         self.start()
-        # Files written moments ago get one settle period (and a little) to finish.
-        deadline = self.monotonic() + self.settle * 3
+        # Files written moments ago get one quiet period (and a little) to finish.
+        deadline = self.monotonic() + self.quiet * 3
         while True:
             self._consider_all(self.tracker.due())
             if not self.tracker.pending() or self.monotonic() >= deadline:
                 break
-            self.sleep(self.settle / 4)
+            self.sleep(self.quiet / 4)
         if self.tracker.pending():
             log.info("%d file(s) are still being written; the next push takes them",
                      self.tracker.pending())
@@ -215,7 +215,7 @@ class DropFolders:
                              else max(upcoming, self.clock() + WAKE_EVERY))
         if batch.uploaded or batch.linked:
             with self.tree_lock:
-                applied = self.mirror.settle([*batch.joined, *batch.uploaded])
+                applied = self.mirror.take_in_uploads([*batch.joined, *batch.uploaded])
             for path, reason in applied.failures:
                 log.warning("could not add %s to the mirror: %s", path, reason)
         return batch
