@@ -1,4 +1,4 @@
-"""Checks of the code itself: lint, and the one-way arrows of DESIGN §6."""
+"""Checks of the code itself: lint, and imports that point one way, down the layers."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The pull against a real sandbox over HTTP: the tree it builds, what it costs, what it keeps.
 
-DESIGN §2.3 (the folder tree) and §3.1 (pull). Every check compares the tree with the
+docs/ARCHITECTURE.md §Folder tree and §Pull. Every check compares the tree with the
 sandbox's world; the shared invariants live in ``pull_support``.
 """
 
