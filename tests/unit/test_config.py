@@ -222,6 +222,21 @@ def test_parse_duration(text: str, seconds: int) -> None:
     assert parse_duration(format_duration(seconds)) == seconds
 
 
+@pytest.mark.parametrize(("seconds", "text"), [
+    (0, "0s"), (59, "59s"), (900, "15m"), (5400, "1h30m"), (86_400, "1d"), (93_784, "1d2h3m4s"),
+])
+def test_format_duration_gives_the_shortest_form(seconds: int, text: str) -> None:
+    assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize(("size", "text"), [
+    (0, "0 bytes"), (999, "999 bytes"), (1500, "1.5 KB"), (250_000_000, "250.0 MB"),
+    (3_000_000_000_000, "3000.0 GB"),
+])
+def test_format_size_uses_powers_of_1000(size: int, text: str) -> None:
+    assert format_size(size) == text
+
+
 @pytest.mark.parametrize("text", ["", "15", "m", "15 minutes", "30m1h", "1h1h", "-5m", "1.5h"])
 def test_parse_duration_rejects_garbage(text: str) -> None:
     with pytest.raises(ValueError, match="not a duration"):
