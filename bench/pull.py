@@ -1,6 +1,6 @@
 """Time and size a pull of the sandbox's ``big`` account against a plain parallel download.
 
-DESIGN §3.1 and §7. The sandbox runs in its own process (``imgur-sync sandbox``) and every
+docs/ARCHITECTURE.md §Pull. The sandbox runs in its own process (``imgur-sync sandbox``) and every
 pull runs in its own child process, so the peak RSS and CPU time read from ``os.wait4`` are
 the pull's alone. In the same run, on the same sandbox, it measures:
 

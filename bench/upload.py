@@ -1,6 +1,6 @@
 """Time drop-folder uploads: file closed → image in its album, against a plain upload loop.
 
-DESIGN §3.2 and §7. The sandbox runs in its own process (``imgur-sync sandbox --scenario
+docs/ARCHITECTURE.md §Upload. The sandbox runs in its own process (``imgur-sync sandbox --scenario
 empty``) and ``imgur-sync watch`` in another, on a config written to a temporary folder, so
 the figures are those of the real commands. In the same run, on the same sandbox, it
 measures:

@@ -1,7 +1,8 @@
 """The ``imgur-sync`` command line (the only module that imports click).
 
-Exit codes (DESIGN §2.1): 0 success, 1 error, 2 usage or config error, 3 finished with
-some items failed. A user error prints what is wrong and how to fix it, never a traceback.
+Exit codes (docs/ARCHITECTURE.md §Commands): 0 success, 1 error, 2 usage or config error,
+3 finished with some items failed. A user error prints what is wrong and how to fix it,
+never a traceback.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ log = logging.getLogger("imgur_sync")
 
 
 class _Failure(click.ClickException):
-    """An expected failure: one clear line on stderr and the exit code DESIGN §2.1 gives."""
+    """An expected failure: one clear line on stderr and the exit code the module gives."""
 
     def __init__(self, message: str, exit_code: ExitCode) -> None:
         super().__init__(escape_lines(message))  # paths and server messages are data

@@ -1,6 +1,7 @@
 """Where things live: the config file, the state directory (and its database), the cache.
 
-The rules (DESIGN §2.1, §2.2), each a pure function of an environment mapping so tests
+The rules (docs/ARCHITECTURE.md §Configuration), each a pure function of an environment
+mapping so tests
 pass a plain dict instead of patching ``os.environ``:
 
 - config: ``--config``, else ``$IMGUR_SYNC_CONFIG``, else

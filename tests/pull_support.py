@@ -150,7 +150,9 @@ def _removed(store: Store, table: str, item_id: str) -> bool:
 
 def check_tree(root: Path, store: Store, world: World, username: str, *,
                links: str = "hardlink", skip: Iterable[str] = ()) -> list[str]:
-    """Return what is wrong with the mirror of ``username`` under ``root`` (DESIGN §2.3).
+    """Return what is wrong with the mirror of ``username`` under ``root``.
+
+    The tree it should be is docs/ARCHITECTURE.md §Folder tree.
 
     ``skip`` names images that may not have a file (media Imgur removed). Leftovers of
     items the store marks removed upstream are allowed: the mirror keeps them.

@@ -22,6 +22,7 @@ from imgur_sync.sandbox.media import render_tiny_png
 CALLS = 220
 
 
+@pytest.mark.slow
 def test_two_hundred_mixed_calls_survive_every_fault(
         start_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
     clock = FakeClock()

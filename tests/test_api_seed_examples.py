@@ -203,7 +203,7 @@ def test_mashape_api(demo: Sandbox) -> None:
     assert image.title == expected.title
     assert seen, "the client never reached the api_url it was given"
     headers = seen[-1]
-    # imgur-api.md §3.1: the Mashape/RapidAPI gateway wants X-Mashape-Key (RapidAPI also
+    # docs/IMGUR-API.md §Auth: the Mashape/RapidAPI gateway wants X-Mashape-Key (RapidAPI also
     # takes X-RapidAPI-Key) on top of the usual Authorization header.
     assert MASHAPE_KEY in (headers.get("x-mashape-key"), headers.get("x-rapidapi-key")), headers
     assert headers.get("authorization") == f"Client-ID {CLIENT_ID}"

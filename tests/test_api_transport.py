@@ -188,7 +188,7 @@ def test_pacer_keeps_a_reserve_and_refuses_long_waits(
 
 
 def test_media_is_asked_for_as_a_browser_would(start_sandbox: Callable[..., Sandbox]) -> None:
-    # i.imgur.com can refuse library User-Agents (imgur-api.md §7.1); the sandbox does here.
+    # i.imgur.com can refuse library User-Agents (docs/IMGUR-API.md §Media); the sandbox does here.
     sb = start_sandbox("demo", faults=FaultPlan(rates={"library_agent": 1.0}))
     t = transport(sb)
     image = sb.world.images_of(sb.username)[0]

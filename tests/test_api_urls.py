@@ -1,4 +1,4 @@
-"""Imgur URL recognition and thumbnail links (imgur-api.md §7): pure, table-driven."""
+"""Imgur URL recognition and thumbnail links (docs/IMGUR-API.md §Media): pure, table-driven."""
 
 from __future__ import annotations
 

@@ -77,6 +77,7 @@ def one_error(result: subprocess.CompletedProcess[str], code: int, account: Acco
 # ---- the database ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_locked_database_names_the_file_and_says_to_try_again(account: Account) -> None:
     account.pulled()
     holder = sqlite3.connect(account.db, isolation_level=None)

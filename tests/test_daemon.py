@@ -58,6 +58,7 @@ def notify(tmp_path: Path) -> Iterator[NotifySocket]:
     sock.sock.close()
 
 
+@pytest.mark.slow
 def test_run_under_a_fake_systemd(start_sandbox: Callable[..., Sandbox], tmp_path: Path,
                                   notify: NotifySocket) -> None:
     sb = start_sandbox("demo")
@@ -137,6 +138,7 @@ def _stop_within_ten_seconds(proc: subprocess.Popen[str]) -> str:
     return err
 
 
+@pytest.mark.slow
 def test_sigterm_is_answered_within_ten_seconds_mid_download(
         start_sandbox: Callable[..., Sandbox], tmp_path: Path, notify: NotifySocket) -> None:
     sb = start_sandbox("demo")
@@ -154,6 +156,7 @@ def test_sigterm_is_answered_within_ten_seconds_mid_download(
                 proc.communicate()
 
 
+@pytest.mark.slow
 def test_a_stuck_pull_stops_the_watchdog_pings(
         start_sandbox: Callable[..., Sandbox], tmp_path: Path, notify: NotifySocket) -> None:
     sb = start_sandbox("demo")

@@ -21,6 +21,7 @@ def notify(tmp_path: Path) -> Iterator[NotifySocket]:
     sock.sock.close()
 
 
+@pytest.mark.slow
 def test_run_recovers_from_spent_client_credits_without_a_restart(
         start_sandbox: Callable[..., Sandbox], tmp_path: Path, notify: NotifySocket) -> None:
     sb = start_sandbox("demo")

@@ -77,6 +77,7 @@ def quiet(r: Rig, drop: DropFolders, running: Watching) -> None:
 # -- watching: files written while the loop runs ------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_large_file_written_slowly_is_uploaded_once_and_complete(rig: RigFactory) -> None:
     r = rig([("big", "Big files", "remove_from_album")])
     # Only a close after writing, or `quiet` seconds of this clock without change, makes a
@@ -110,6 +111,7 @@ def test_a_large_file_written_slowly_is_uploaded_once_and_complete(rig: RigFacto
     assert image.title == "panorama"
 
 
+@pytest.mark.slow
 def test_a_burst_of_200_files_lands_in_the_album_exactly_once(rig: RigFactory) -> None:
     # 200 uploads cost 2000 credits: a whole hour of the user's budget, so raise it here
     # (waiting for the reset is test_a_small_post_budget_delays_uploads_and_loses_none's job).

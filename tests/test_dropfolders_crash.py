@@ -17,6 +17,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from drop_support import ROOT, Rig, make_rig, sha, wait_until
 
 from imgur_sync.mirror import Mirror
@@ -28,6 +29,7 @@ RUNS = 14  # restarts that end in SIGKILL (a push may finish first: at least 10 
 ALBUM = "Crash test"
 
 
+@pytest.mark.slow
 def test_sigkill_during_a_burst_loses_nothing_and_duplicates_nothing(
         start_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
     faults = FaultPlan(rates={"malformed_json": 0.2}, seed=5)

@@ -55,6 +55,7 @@ def bytes_path(folder: Path, name: bytes) -> Path:
 # -- finding 3: slowly written files ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_png_written_in_pieces_with_pauses_becomes_one_whole_image(rig: RigFactory) -> None:
     r = rig([("slow", "Slow", "remove_from_album")])
     mono = ManualClock()

@@ -118,6 +118,7 @@ def test_a_missing_keep_folder_is_not_recreated_either(rig: RigFactory) -> None:
     _all_kept(r, ids)
 
 
+@pytest.mark.slow
 def test_a_folder_unmounted_while_watching_deletes_nothing(rig: RigFactory) -> None:
     r = rig([("safe", ALBUM, "delete_image")])
     ids = _five(r)

@@ -1,6 +1,6 @@
 """The pull against a real sandbox over HTTP: the tree it builds, what it costs, what it keeps.
 
-DESIGN §2.3 (the folder tree) and §3.1 (pull). Every check compares the tree with the
+docs/ARCHITECTURE.md §Folder tree and §Pull. Every check compares the tree with the
 sandbox's world; the shared invariants live in ``pull_support``.
 """
 
@@ -149,6 +149,7 @@ def test_cold_pull_mirrors_the_whole_account(rig: Callable[..., Rig], scenario: 
     assert made.check() == []
 
 
+@pytest.mark.slow
 def test_cold_pull_mirrors_the_big_account(big: Rig) -> None:
     assert big.check() == []
     owned = big.sb.world.images_of(big.sb.username)
@@ -190,6 +191,7 @@ def test_links_made_but_not_recorded_are_made_again_cleanly(rig: Callable[..., R
 # -- 2, 4. what pulls cost ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_quick_pull_of_an_unchanged_account_costs_few_requests(big: Rig) -> None:
     before, media = big.sb.counters.requests, big.sb.counters.media_requests
     result = big.pull()
@@ -208,6 +210,7 @@ def _assert_full_pull_near_minimum(made: Rig) -> None:
     assert minimum <= result.requests <= 1.1 * minimum, (result.requests, minimum)
 
 
+@pytest.mark.slow
 def test_full_pull_of_the_big_account_costs_near_the_minimum(big: Rig) -> None:
     _assert_full_pull_near_minimum(big)
 
@@ -293,7 +296,8 @@ def test_favoriting_an_image_already_in_a_favorited_album_stores_it_once(
 # -- 5. faults -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("scenario", ["demo", "hostile", "big"])
+@pytest.mark.parametrize("scenario", ["demo", "hostile",
+                                      pytest.param("big", marks=pytest.mark.slow)])
 def test_cold_pull_under_every_fault_completes_the_tree(rig: Callable[..., Rig],
                                                         scenario: str) -> None:
     # The sleeps do not wait, so the 429s that say the credits are spent reset at once.
@@ -329,6 +333,7 @@ def test_imgur_not_answering_stops_the_pull_after_one_calls_retries(
         assert store.open_failures() == []  # no failure per section either
 
 
+@pytest.mark.slow
 def test_a_media_host_that_does_not_answer_stops_the_downloads_soon(
         rig: Callable[..., Rig], refusing_url: str) -> None:
     sleeps: list[float] = []

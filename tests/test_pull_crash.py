@@ -75,6 +75,7 @@ class Puller:
         return proc.returncode == -signal.SIGKILL
 
 
+@pytest.mark.slow
 def test_sigkill_at_ten_random_points_then_one_pull_completes_the_tree(tmp_path: Path) -> None:
     rng = random.Random(SEED)
     with Sandbox("big", scale=1, options=SandboxOptions(page_size=20)) as sb:

@@ -1,4 +1,4 @@
-"""Account, album and image endpoints of the sandbox over real HTTP (imgur-api.md §5)."""
+"""The sandbox's account, album and image endpoints over real HTTP (IMGUR-API.md §Endpoints)."""
 
 from __future__ import annotations
 

@@ -294,6 +294,7 @@ def imgur_sync(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[s
                           text=True, env=env, cwd=ROOT, timeout=90)
 
 
+@pytest.mark.slow
 def test_the_status_and_verify_commands(env: dict[str, str], tmp_path: Path) -> None:
     before = imgur_sync(env, "status")
     assert before.returncode == 0, before.stderr

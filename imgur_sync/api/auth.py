@@ -1,6 +1,6 @@
 """OAuth helpers that need no network: the authorization URL and reading what comes back.
 
-Imgur's authorize page answers in one of three ways (imgur-api.md §3.2): ``token`` puts the
+Imgur's authorize page answers in one of three ways (docs/IMGUR-API.md §Auth): ``token`` puts the
 tokens in the redirect URL's fragment, ``code`` puts a one-use code in its query, and ``pin``
 shows a PIN to the user. ``parse_redirect`` reads the first two from whatever the user
 pasted: the whole URL, or just its fragment or query.

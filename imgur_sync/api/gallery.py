@@ -1,7 +1,7 @@
 """The public gallery: ``Gallery_item``, ``Gallery_image``, ``Gallery_album`` and ``Comment``.
 
 A gallery listing mixes images and albums; ``gallery_item`` picks the class by the
-``is_album`` field (imgur-api.md §6.3).
+``is_album`` field (docs/IMGUR-API.md §Models).
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ GalleryItem = Gallery_item
 
 
 def _gallery_info_path(item: Basic_object, kind: str) -> str:
-    # A favorite need not be in the gallery (imgur-api.md §5.1 #14); Imgur says so with
+    # A favorite need not be in the gallery (docs/IMGUR-API.md §Endpoints); Imgur says so with
     # in_gallery=false, and such an item is only found by its plain route.
     if item.raw.get("in_gallery") is False:
         return f"3/{kind}/{quoted(item._ident())}"

@@ -217,7 +217,7 @@ class Image(Basic_object):
             self.link_large_square = self.__dict__["link_big_square"]
 
     def _edit_key(self) -> str:
-        """The deletehash when acting anonymously, else the id (imgur-api.md §5.2)."""
+        """The deletehash when acting anonymously, else the id (docs/IMGUR-API.md §Writes)."""
         deletehash = self.__dict__.get("deletehash")
         if deletehash and not self._imgur._transport.has_user:
             return deletehash

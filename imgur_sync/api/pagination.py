@@ -2,7 +2,7 @@
 
 Imgur pages are numbered from 0 and end with the first page that comes back empty; no
 listing says how many pages it has, and page sizes differ by route and over time
-(imgur-api.md §5.1), so nothing here assumes a size. The legacy conversation routes count
+(docs/IMGUR-API.md §Endpoints), so nothing here assumes a size. The legacy conversation routes count
 from 1: pass ``start=1``.
 """
 

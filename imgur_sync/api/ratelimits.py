@@ -3,7 +3,8 @@
 Imgur charges credits per call (uploads cost 10) against three budgets: the user's (or IP's)
 hourly credits, the application's daily credits, and an hourly allowance of POSTs. A client
 that runs out is answered 429, and an application that runs out five times in a month is
-blocked for the rest of it (imgur-api.md §4), so the client paces itself: it waits for a reset
+blocked for the rest of it (docs/IMGUR-API.md §Rate limits), so the client paces itself: it
+waits for a reset
 rather than spending its last credits, and refuses outright when a wait would be too long or
 the application's daily credits are spent (until they reset, not for good).
 

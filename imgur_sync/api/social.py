@@ -1,7 +1,7 @@
 """People: ``User`` and the legacy ``Message`` and ``Notification``.
 
 Imgur switched messaging off on 2016-12-01 and dropped the notification routes from its
-docs by 2017 (imgur-api.md §5.1): ``Message``, ``Notification`` and the user methods that
+docs by 2017 (docs/IMGUR-API.md §Endpoints): ``Message``, ``Notification`` and the user methods that
 return them work where those routes still answer (the sandbox serves them behind a flag)
 and raise ``NotFound`` where they do not.
 """

@@ -4,7 +4,7 @@ Every API call goes through :meth:`Transport.call`. It picks the ``Authorization
 refreshes the access token ahead of expiry (and once more when Imgur says it is invalid),
 waits as the pacer asks, and retries with backoff and jitter what is worth retrying:
 transport errors, 5xx, 429, "over capacity" and bodies that are not the JSON they should be
-(imgur-api.md §2.4 and §8 list the shapes met in the wild). Time is injected (``clock``,
+(docs/IMGUR-API.md §Errors lists the shapes met in the wild). Time is injected (``clock``,
 ``sleep``, ``random``) so tests never wait on the wall clock.
 
 Nothing secret is logged: log lines name the method, path and status only. Nothing secret
@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://api.imgur.com"
 RAPIDAPI_URL = "https://imgur-apiv3.p.rapidapi.com"
 USER_AGENT = "imgur-sync (+https://github.com/imgur-sync/imgur-sync)"
-# i.imgur.com answers 429 to library user agents (imgur-api.md §7.1).
+# i.imgur.com answers 429 to library user agents (docs/IMGUR-API.md §Media).
 MEDIA_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 REMOVED_SUFFIX = "/removed.png"
 # Longest path segment sent: ids are 5-7 characters, deletehashes 15, usernames and tags

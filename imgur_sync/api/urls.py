@@ -1,4 +1,4 @@
-"""Recognise Imgur links: direct media, thumbnails and imgur.com page URLs (imgur-api.md §7).
+"""Recognise Imgur links: direct media, thumbnails, imgur.com pages (docs/IMGUR-API.md §Media).
 
 Pure string work: no network, standard library only, nothing else of ``imgur_sync``.
 """
@@ -18,7 +18,7 @@ __all__ = [
     "thumbnail_link",
 ]
 
-# PyImgur's names for the thumbnail suffix letters (imgur-api.md §7.1).
+# PyImgur's names for the thumbnail suffix letters (docs/IMGUR-API.md §Media).
 THUMBNAIL_SIZES: dict[str, str] = {
     "small_square": "s",
     "big_square": "b",
@@ -80,7 +80,7 @@ _PAGE_FORMS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 )
 
 # Site pages whose names fit the 5–10 character id pattern; "removed" is where deleted
-# media redirects to (imgur-api.md §7.1), so "i.imgur.com/removed.png" is not an image.
+# media redirects to (docs/IMGUR-API.md §Media), so "i.imgur.com/removed.png" is not an image.
 _RESERVED = frozenset(
     {
         "about", "account", "advertise", "arcade", "download", "emerald", "gallery", "inbox",

@@ -48,7 +48,7 @@ __all__ = ["MAX_IMAGE_BYTES", "MAX_VIDEO_BYTES", "Batch", "Progress", "Uploader"
 
 log = logging.getLogger(__name__)
 
-MAX_IMAGE_BYTES = 20 * 1024 * 1024  # Imgur's documented limits vary (imgur-api.md §5.3):
+MAX_IMAGE_BYTES = 20 * 1024 * 1024  # Imgur's documented limits vary (docs/IMGUR-API.md §Uploads):
 MAX_VIDEO_BYTES = 200 * 1024 * 1024  # the server's own 400 is the final word
 _IGNORED_SUFFIXES = (".part", ".tmp", ".crdownload", ".download", ".partial", ".swp", "~")
 _MAGIC = [  # (offset, bytes, type): enough to refuse what Imgur would refuse

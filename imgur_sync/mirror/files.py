@@ -1,6 +1,7 @@
 """New files that appear under their final names whole, for as few system calls as can be.
 
-A crash must never leave part of a file under a final name (DESIGN §3.1). The classic way is
+A crash must never leave part of a file under a final name (docs/ARCHITECTURE.md §Pull). The
+classic way is
 a temporary file beside the target renamed over it, and that is what replaces an existing
 file here. A *new* name needs less, and a cold pull makes only new names, tens of thousands
 of them, where each folder change costs the kernel more than the download costs us:

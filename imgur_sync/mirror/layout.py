@@ -1,4 +1,4 @@
-"""Remote object → local relative path: the folder tree of DESIGN §2.3, and safe names.
+"""Remote object → local relative path (docs/ARCHITECTURE.md §Folder tree), and safe names.
 
 Pure: no I/O, standard library only. Every function takes plain values (rows from the
 store work as well as API objects) and returns names or relative ``PurePosixPath``s; and

@@ -39,7 +39,7 @@ CONTROL_PREFIX = "/__sandbox__"
 
 @dataclass
 class SandboxOptions:
-    """Knobs of the fake Imgur; defaults follow imgur-api.md."""
+    """Knobs of the fake Imgur; defaults follow docs/IMGUR-API.md."""
 
     page_size: int = 50
     favorites_page_size: int = 60
@@ -154,7 +154,7 @@ class RateLimits:
             if p is not None:
                 headers["X-Post-Rate-Limit-Limit"] = str(p.limit)
                 headers["X-Post-Rate-Limit-Remaining"] = str(p.remaining)
-                # Seconds until reset, not an epoch (imgur-api.md §4).
+                # Seconds until reset, not an epoch (docs/IMGUR-API.md §Rate limits).
                 headers["X-Post-Rate-Limit-Reset"] = str(max(0, int(p.reset_at - self.clock())))
             return headers, over
 
@@ -246,7 +246,7 @@ class SandboxApp:
     def dispatch(self, request: Request) -> Response:
         """Answer one request."""
         path = request.path
-        # ".json" on the route is the documented default format (imgur-api.md §2.2).
+        # ".json" on the route is the documented default format (docs/IMGUR-API.md §Formats).
         lookup = path[:-5] if path.endswith(".json") else path
         adapter = self.url_map.bind_to_environ(request.environ)
         try:

@@ -3,7 +3,7 @@
 Each kind has its own probability. Whether request number *n* (counted per category:
 API calls and media downloads separately) suffers a fault of a kind depends only on
 ``(seed, kind, n)``, so a run with the same seed and the same request order fails the
-same way. The wire shapes are the real ones from imgur-api.md §2.4 and §8.
+same way. The wire shapes are the real ones from docs/IMGUR-API.md §Errors.
 
 Most faults strike before the handler runs (the server never did the work), but
 ``malformed_json`` strikes after it: the server did the work and the answer was
@@ -34,7 +34,7 @@ KINDS: dict[str, str] = {
 }
 MEDIA_KINDS = frozenset({"truncated_media", "slow", "library_agent"})
 API_KINDS = frozenset(KINDS) - {"truncated_media", "library_agent"}
-# User-Agents of HTTP libraries, which i.imgur.com can refuse (imgur-api.md §7.1).
+# User-Agents of HTTP libraries, which i.imgur.com can refuse (docs/IMGUR-API.md §Media).
 LIBRARY_AGENTS = ("python-requests/", "python-urllib3/", "python-urllib/", "python-httpx/",
                   "aiohttp/", "curl/", "wget/", "go-http-client/")
 

@@ -15,7 +15,7 @@ PRIVACIES = frozenset({"public", "hidden", "secret"})
 
 
 def missing_image(image_id: str) -> ApiError:
-    """Imgur's 404 for an image id (text from a real answer, imgur-api.md §2.4)."""
+    """Imgur's 404 for an image id (text from a real answer, docs/IMGUR-API.md §Errors)."""
     return ApiError(404, f"Unable to find an image with the id, {image_id}")
 
 

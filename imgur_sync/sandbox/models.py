@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# Imgur's thumbnail letters (imgur-api.md §7.1).
+# Imgur's thumbnail letters (docs/IMGUR-API.md §Media).
 THUMB_SUFFIXES = "sbtmlh"
 
 

@@ -1,4 +1,4 @@
-"""World objects → the JSON shapes Imgur sends (imgur-api.md §6).
+"""World objects → the JSON shapes Imgur sends (docs/IMGUR-API.md §Models).
 
 ``media`` is the base URL media links point at (the sandbox's own host, standing in
 for i.imgur.com); ``viewer`` is the signed-in username or None. ``old`` asks for the

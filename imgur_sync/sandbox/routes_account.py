@@ -1,7 +1,7 @@
 """Account endpoints under ``/3/account/{u}``: content listings, favorites, comments, settings.
 
 ``{u}`` is a username or ``me`` (Bearer only, via ``Ctx.account``). Lists are newest
-first and paged from 0; a page past the end is ``[]`` (imgur-api.md §5.1).
+first and paged from 0; a page past the end is ``[]`` (docs/IMGUR-API.md §Endpoints).
 """
 
 from __future__ import annotations

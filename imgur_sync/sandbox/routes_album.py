@@ -1,7 +1,7 @@
 """Album endpoints: read, create, update/set images, add, remove_images, delete, favorite.
 
 Owned albums are managed by id with a Bearer token, anonymous ones by deletehash
-(imgur-api.md §5.2). Image lists arrive as ``ids[]``, comma-joined ``ids``, repeated
+(docs/IMGUR-API.md §Writes). Image lists arrive as ``ids[]``, comma-joined ``ids``, repeated
 ``ids`` parts or a JSON list; ``Ctx.id_list`` folds them all into one list.
 """
 
@@ -92,7 +92,7 @@ def get_album(ctx: Ctx, album_id: str) -> dict[str, Any]:
 
 @route("/3/album/<album_id>/images")
 def get_album_images(ctx: Ctx, album_id: str) -> list[dict[str, Any]]:
-    """Every image of an album; not paged (imgur-api.md §5.1 #11)."""
+    """Every image of an album; not paged (docs/IMGUR-API.md §Endpoints)."""
     album = live_album(ctx.world, album_id)
     return [image_json(ctx.world, i, ctx.media, ctx.viewer, in_album=True, old=ctx.old_shapes)
             for i in _images(ctx, album)]

@@ -1,6 +1,7 @@
 """Gallery endpoints: listings, gallery items, sharing, votes, comments and credits.
 
-Covers imgur-api.md §5.1 rows 25–34 and the gallery/comment rows of §5.2. Listings
+Covers the gallery routes of docs/IMGUR-API.md §Endpoints and their comment and vote writes.
+Listings
 (sections, ``/r/{sub}``, ``/t/{tag}``, the memes gallery, search) are paged from 0 with a
 fixed size (``options.gallery_page_size``; Imgur ignores ``perPage`` here) and end with
 ``[]``. Ordering is kept simple and deterministic: ``time``/``rising`` newest first,
@@ -26,7 +27,7 @@ SECTIONS = ("hot", "top", "user")
 SORTS = ("viral", "top", "time", "rising")
 WINDOWS = {"day": 86400, "week": 7 * 86400, "month": 31 * 86400, "year": 366 * 86400, "all": 0}
 VOTES = ("up", "down", "veto")
-# Size classes of q_size_px by the longer side in pixels (imgur-api.md §5.1 row 33).
+# Size classes of q_size_px by the longer side in pixels (docs/IMGUR-API.md §Endpoints).
 SIZE_CLASSES = {"small": (0, 500), "med": (500, 2000), "big": (2000, 5000),
                 "lrg": (5000, 10000), "huge": (10000, float("inf"))}
 ADVANCED = ("q_all", "q_any", "q_exactly", "q_not", "q_type", "q_size_px")

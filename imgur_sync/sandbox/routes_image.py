@@ -1,6 +1,6 @@
 """Image endpoints: read, upload (``/3/image`` and ``/3/upload``), update, delete, favorite.
 
-Uploads follow imgur-api.md §5.3: ``image`` or ``video`` as a multipart file, a base64
+Uploads follow docs/IMGUR-API.md §Uploads: ``image`` or ``video`` as a multipart file, a base64
 string or a URL. A URL that points back at this sandbox is resolved in-process: the
 handler runs under the world lock, so fetching our own media over HTTP would deadlock.
 """
@@ -207,7 +207,7 @@ def upload(ctx: Ctx) -> dict[str, Any]:
     with ctx.app.counters.lock:
         ctx.app.counters.uploads += 1
     answer = image_json(world, image, ctx.media, ctx.viewer, old=ctx.old_shapes)
-    # The uploader always learns the secrets, anonymous or not (imgur-api.md §5.3).
+    # The uploader always learns the secrets, anonymous or not (docs/IMGUR-API.md §Uploads).
     answer["deletehash"] = image.deletehash
     answer["name"] = image.name
     return answer

@@ -1,6 +1,6 @@
 """Endpoints Imgur has removed: conversations, notifications and the pre-2014 messages.
 
-imgur-api.md §5.1 "Legacy / removed endpoints": messaging left the API on 2016-12-01 and
+docs/IMGUR-API.md §Endpoints (legacy): messaging left the API on 2016-12-01 and
 ``/3/notification`` left the docs by 2017. Every route here is registered ``legacy=True``,
 so it answers 404 (an unknown route, as today's Imgur most likely does) once
 ``options.legacy_routes`` is off. All need a Bearer token and show only the caller's own

@@ -44,7 +44,7 @@ def media_file(ctx: Ctx, name: str) -> Response:
         return Response("Not found", status=404, mimetype="text/plain")
     image, suffix = _resolve(ctx, stem)
     if image is None:
-        # What i.imgur.com does for deleted and removed media (imgur-api.md §7.1).
+        # What i.imgur.com does for deleted and removed media (docs/IMGUR-API.md §Media).
         return redirect(f"{ctx.base}/removed.png", code=302)
     ext = ext.lower()
     if ext == "gifv":

@@ -1,7 +1,7 @@
 """OAuth 2: ``/oauth2/token`` (three grants) and an ``/oauth2/authorize`` page that approves.
 
 The token endpoint answers the bare token object, not the ``data`` envelope
-(imgur-api.md §3.3). The authorize page signs in as the sandbox's main account at once
+(docs/IMGUR-API.md §Auth). The authorize page signs in as the sandbox's main account at once
 and answers the way Imgur did for each ``response_type``: a redirect with a token
 fragment, a redirect with ``?code=``, or a page showing a PIN, so an auth flow can run
 end to end with no person clicking. ``deny=1`` on the URL plays the user refusing.

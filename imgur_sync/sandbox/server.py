@@ -17,7 +17,7 @@ from .state import World
 
 class _QuietHandler(WSGIRequestHandler):
     # One response is several small writes; without TCP_NODELAY each response stalls
-    # ~40 ms on Nagle + delayed ACK (imgur-api.md §10).
+    # ~40 ms on Nagle + delayed ACK (docs/IMGUR-API.md §Sandbox notes).
     disable_nagle_algorithm = True
 
     def log_request(self, *args: Any, **kwargs: Any) -> None:

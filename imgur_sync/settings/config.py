@@ -1,4 +1,4 @@
-"""The config file (DESIGN §2.2): TOML parsed once into frozen dataclasses.
+"""The config file (docs/ARCHITECTURE.md §Configuration): TOML parsed once into frozen dataclasses.
 
 Every problem is collected and raised together as one :class:`ConfigError`, each line
 naming the key (``upload[2].on_local_delete``; ``[[upload]]`` tables count from 1), the

@@ -207,7 +207,7 @@ def _stamped(obj: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def album_row(album: Mapping[str, Any]) -> dict[str, Any]:
-    """Map an Album (imgur-api.md §6.2) onto the columns of ``albums``."""
+    """Map an Album (docs/IMGUR-API.md §Models) onto the columns of ``albums``."""
     return {
         "id": album["id"], "title": album.get("title"), "description": album.get("description"),
         "privacy": album.get("privacy"), "cover": album.get("cover") or None,

@@ -1,4 +1,4 @@
-"""Unit tests of layout.py: names and paths of the folder tree (DESIGN §2.3)."""
+"""layout.py: names and paths of the folder tree (docs/ARCHITECTURE.md §Folder tree)."""
 
 from __future__ import annotations
 

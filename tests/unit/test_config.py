@@ -1,10 +1,8 @@
-"""The config file, the directory rules and ``imgur-sync config check`` (DESIGN §2.1, §2.2)."""
+"""The config file and the directory rules (docs/ARCHITECTURE.md §Configuration)."""
 
 from __future__ import annotations
 
 import dataclasses
-import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -27,7 +25,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cr3t-value-XYZ-123456"
 MINIMAL = '[imgur]\nclient_id = "abc123"\n'
 FULL = """
@@ -223,6 +221,21 @@ def test_masked_settings_are_toml_without_secrets(tmp_path: Path, env: dict[str,
 def test_parse_duration(text: str, seconds: int) -> None:
     assert parse_duration(text) == seconds
     assert parse_duration(format_duration(seconds)) == seconds
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (0, "0s"), (59, "59s"), (900, "15m"), (5400, "1h30m"), (86_400, "1d"), (93_784, "1d2h3m4s"),
+])
+def test_format_duration_gives_the_shortest_form(seconds: int, text: str) -> None:
+    assert format_duration(seconds) == text
+
+
+@pytest.mark.parametrize(("size", "text"), [
+    (0, "0 bytes"), (999, "999 bytes"), (1500, "1.5 KB"), (250_000_000, "250.0 MB"),
+    (3_000_000_000_000, "3000.0 GB"),
+])
+def test_format_size_uses_powers_of_1000(size: int, text: str) -> None:
+    assert format_size(size) == text
 
 
 @pytest.mark.parametrize("text", ["", "15", "m", "15 minutes", "30m1h", "1h1h", "-5m", "1.5h"])
@@ -443,64 +456,6 @@ def test_unreadable_or_binary_file_is_a_config_error(tmp_path: Path,
     assert "not UTF-8" in str(problems_of(binary, env))
 
 
-# --- imgur-sync config check -------------------------------------------------------------
-
-
-def run_check(*args: str, environ: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {key: value for key, value in os.environ.items()
-            if not key.startswith(("IMGUR_", "XDG_"))}
-    base["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), base.get("PYTHONPATH")]))
-    return subprocess.run([sys.executable, "-m", "imgur_sync", *args, "config", "check"],
-                          capture_output=True, text=True, cwd=ROOT, env={**base, **environ},
-                          timeout=60)
-
-
-def test_check_of_a_bad_config_exits_2_with_the_problems(tmp_path: Path,
-                                                         env: dict[str, str]) -> None:
-    path = write(tmp_path, '[imgur]\nclient_id = "abc"\n[mirror]\nconcurrency = 0\n'
-                           '[[upload]]\npath = "/srv/a"\nalbum = "A"\non_local_delete = "x"\n')
-    result = run_check("--config", str(path), environ=env)
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert f"{path}: mirror.concurrency: 0 is out of range" in result.stderr
-    assert f"{path}: upload[1].on_local_delete" in result.stderr
-    assert result.stdout == ""
-
-
-def test_check_of_a_missing_config_exits_2(tmp_path: Path, env: dict[str, str]) -> None:
-    result = run_check("--config", str(tmp_path / "nope.toml"), environ=env)
-    assert result.returncode == 2
-    assert "Traceback" not in result.stderr
-    assert "file not found" in result.stderr and "imgur-sync sandbox" in result.stderr
-
-
-def test_check_prints_settings_and_never_a_secret(tmp_path: Path, env: dict[str, str]) -> None:
-    path = write(tmp_path, MINIMAL + f'client_secret = "{SECRET}"\n')
-    result = run_check("--config", str(path),
-                       environ={**env, "IMGUR_REFRESH_TOKEN": "refresh-" + SECRET})
-    assert result.returncode == 0, result.stderr
-    assert SECRET not in result.stdout + result.stderr
-    shown = tomllib.loads(result.stdout)
-    assert shown["imgur"]["client_secret"] == "****3456"
-    assert shown["imgur"]["refresh_token"] == "****3456"
-    assert shown["mirror"]["root"] == str(Path(env["HOME"]) / "Imgur")
-
-
-def test_check_finds_the_config_through_the_environment(tmp_path: Path,
-                                                        env: dict[str, str]) -> None:
-    xdg = tmp_path / "xdg"
-    (xdg / "imgur-sync").mkdir(parents=True)
-    write(xdg / "imgur-sync", MINIMAL)
-    result = run_check(environ={**env, "XDG_CONFIG_HOME": str(xdg)})
-    assert result.returncode == 0, result.stderr
-    assert str(xdg / "imgur-sync" / "config.toml") in result.stdout
-
-    other = write(tmp_path, '[imgur]\nclient_id = "from-env-var"\n', "other.toml")
-    result = run_check(environ={**env, "IMGUR_SYNC_CONFIG": str(other)})
-    assert result.returncode == 0, result.stderr
-    assert 'client_id = "from-env-var"' in result.stdout
-
-
 # --- a config readable by others -------------------------------------------------------------
 
 
@@ -531,14 +486,3 @@ def test_no_warning_when_nothing_secret_is_readable(
         env = {**env, "IMGUR_CLIENT_SECRET": SECRET}
     load_config(path, env)
     assert not [r for r in caplog.records if r.levelname == "WARNING"]
-
-
-def test_check_warns_about_a_readable_config_without_the_secret(
-        tmp_path: Path, env: dict[str, str]) -> None:
-    path = write(tmp_path, MINIMAL + f'client_secret = "{SECRET}"\nrefresh_token = "r-{SECRET}"\n')
-    path.chmod(0o640)
-    result = run_check("--config", str(path), environ=env)
-    assert result.returncode == 0, result.stderr
-    assert result.stderr.count(f"`chmod 600 {path}`") == 1
-    assert "holds client_secret and refresh_token" in result.stderr
-    assert SECRET not in result.stdout + result.stderr

@@ -18,7 +18,7 @@ from imgur_sync.store.schema import MIGRATION_NAMES, MIGRATIONS
 
 
 def image(image_id: str, **fields: Any) -> dict[str, Any]:
-    """An Image as imgur-api.md §6.1 describes it."""
+    """An Image as docs/IMGUR-API.md §Models describes it."""
     return {
         "id": image_id, "title": None, "description": None, "datetime": 1406927327,
         "type": "image/jpeg", "animated": False, "width": 640, "height": 480, "size": 1234,
@@ -28,7 +28,7 @@ def image(image_id: str, **fields: Any) -> dict[str, Any]:
 
 
 def album(album_id: str, **fields: Any) -> dict[str, Any]:
-    """An Album as imgur-api.md §6.2 describes it."""
+    """An Album as docs/IMGUR-API.md §Models describes it."""
     return {
         "id": album_id, "title": "Holiday", "description": None, "datetime": 1406927327,
         "cover": "", "privacy": "hidden", "images_count": 0,
