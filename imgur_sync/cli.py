@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from . import __version__
+from . import sections as registry
 from .errors import ExitCode, ImgurSyncError, UsageError
 from .settings.sizes import format_size
 from .terminal import EscapingFormatter, escape, escape_lines, json_safe
@@ -254,8 +255,9 @@ def auth(ctx: click.Context, flow: str | None, refresh_token: str | None, status
                    "(confirmed one by one before anything is marked removed).")
 @click.option("--dry-run", is_flag=True, help="Print what would change; change nothing.")
 @click.option("--only", metavar="SECTIONS", default=None,
-              help="Comma-separated subset of: albums, images, favorites, gallery_favorites, "
-                   "messages (default: [mirror] include).")
+              help="Comma-separated subset of: " + "; ".join(
+                  f"{s.name} ({s.description})" for s in registry.sections())
+                   + " (default: [mirror] include).")
 @click.pass_context
 def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> None:
     """Mirror the account into the folder tree once, then exit.
@@ -264,18 +266,18 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> Non
     never deleted; items Imgur removed stay on disk and are marked removed. Exit code 3
     means the pull finished but some items failed (see `imgur-sync status`).
     """
-    from .mirror.pull import SECTIONS, Mirror
+    from .mirror.pull import Mirror
     from .workspace import Workspace
 
     config = _load_config(ctx)
     sections = None
     if only is not None:
         sections = frozenset(part.strip() for part in only.split(",") if part.strip())
-        unknown = sections - set(SECTIONS)
+        unknown = sections - set(registry.names())
         if unknown or not sections:
             bad = ", ".join(sorted(unknown)) or "nothing"
             raise click.BadParameter(f"unknown section(s) {bad}; use some of "
-                                     f"{', '.join(SECTIONS)}", param_hint="--only")
+                                     f"{', '.join(registry.names())}", param_hint="--only")
     with Workspace(config, purpose="pull") as ws, _Progress() as progress:
         mirror = Mirror(config, ws.store, ws.client.transport, progress=progress.update)
         result = mirror.pull(full=full, dry_run=dry_run, only=sections)

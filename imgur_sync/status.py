@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from . import sections
 from .account.tokens import TokenStore
 from .errors import ImgurSyncError
 from .paths import database_path
@@ -55,6 +56,10 @@ def collect_status(config: Config, state_dir: Path, *,
     with Store.open_readonly(db) as store:
         counts = store.counts()
         status["counts"] = {key: counts[key] for key in _COUNTS if key in counts}
+        by_role = store.files_by_role()
+        status["counts"]["files_by_section"] = {
+            section.name: sum(by_role.get(role, 0) for role in section.roles)
+            for section in sections.sections()}
         status["uploads"] = {
             "by_state": {key[len("uploads_"):]: value for key, value in counts.items()
                          if key.startswith("uploads_")},
@@ -154,7 +159,8 @@ def render_status(status: Mapping[str, Any]) -> str:
             ("Gallery favorites", str(counts["gallery_favorites"])),
             ("Conversations", str(counts["conversations"])),
             ("Messages", str(counts["messages"])),
-            ("Local files", f"{counts['files']} ({format_size(counts['file_bytes'])})"),
+            ("Local files", f"{counts['files']} ({format_size(counts['file_bytes'])})"
+                            + _by_section(counts.get("files_by_section", {}))),
             ("Removed items", f"{counts['albums_removed'] + counts['images_removed']} "
                               "(gone from Imgur, copies kept)"),
             ("Removed media", f"{counts['media_removed']} (Imgur serves removed.png)"),
@@ -181,6 +187,12 @@ def _block(title: str, rows: list[tuple[str, str]]) -> list[str]:
     width = max((len(label) for label, _ in rows), default=0)
     # Values hold paths, titles and server messages: data, escaped before a terminal sees it.
     return [title, *(f"  {label:<{width}}  {escape(value)}" for label, value in rows), ""]
+
+
+def _by_section(files: Mapping[str, int]) -> str:
+    """Return ": images 3, albums 5, ..." for the sections that have files, else ""."""
+    parts = [f"{name} {n}" for name, n in files.items() if n]
+    return ": " + ", ".join(parts) if parts else ""
 
 
 def _with(n: int, extra: int, what: str) -> str:

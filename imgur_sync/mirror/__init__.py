@@ -20,9 +20,9 @@ from .. import lazy_face
 
 if TYPE_CHECKING:
     from .apply import Interrupted
-    from .pull import SECTIONS, Mirror, PullResult
+    from .pull import STEPS, Mirror, PullResult, SectionSteps
 
-__all__ = ["SECTIONS", "Interrupted", "Mirror", "PullResult"]
+__all__ = ["STEPS", "Interrupted", "Mirror", "PullResult", "SectionSteps"]
 
-__getattr__ = lazy_face(__name__, {"SECTIONS": "pull", "Mirror": "pull", "PullResult": "pull",
-                                   "Interrupted": "apply"})
+__getattr__ = lazy_face(__name__, {"STEPS": "pull", "Mirror": "pull", "PullResult": "pull",
+                                   "SectionSteps": "pull", "Interrupted": "apply"})

@@ -1,8 +1,9 @@
 """Remote object → local relative path (docs/ARCHITECTURE.md §Folder tree), and safe names.
 
-Pure: no I/O, standard library only. Every function takes plain values (rows from the
-store work as well as API objects) and returns names or relative ``PurePosixPath``s; and
-``render_transcript`` writes what a conversation's file holds.
+Pure: no I/O; the standard library and ``imgur_sync.sections`` (the folders) only. Every
+function takes plain values (rows from the store work as well as API objects) and returns
+names or relative ``PurePosixPath``s; and ``render_transcript`` writes what a
+conversation's file holds.
 
 A name is ``"<title> [<id>].<ext>"`` (folders: no ``.<ext>``). Choices, so callers can
 rely on them:
@@ -37,11 +38,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from types import MappingProxyType
 from typing import Any
 from urllib.parse import urlsplit
+
+from .. import sections
 
 __all__ = [
     "ALBUMS_DIR", "FAVORITES_DIR", "GALLERY_FAVORITES_DIR", "IMAGES_DIR", "MAX_NAME_BYTES",
@@ -50,19 +53,36 @@ __all__ = [
     "message_path", "render_transcript", "safe_name", "trash_path",
 ]
 
-IMAGES_DIR = "images"
-ALBUMS_DIR = "albums"
-FAVORITES_DIR = "favorites"
-GALLERY_FAVORITES_DIR = "gallery-favorites"
-MESSAGES_DIR = "messages"
+IMAGES_DIR = sections.get("images").folder
+ALBUMS_DIR = sections.get("albums").folder
+FAVORITES_DIR = sections.get("favorites").folder
+GALLERY_FAVORITES_DIR = sections.get("gallery_favorites").folder
+MESSAGES_DIR = sections.get("messages").folder
 TRASH_DIR = ".trash"
 #: Default byte limit of a name: room under the common 255-byte limit for a temporary prefix.
 MAX_NAME_BYTES = 200
-#: Section (as named in the config's ``include``, plus ``trash``) → folder under the root.
-SECTION_DIRS = MappingProxyType({
-    "images": IMAGES_DIR, "albums": ALBUMS_DIR, "favorites": FAVORITES_DIR,
-    "gallery_favorites": GALLERY_FAVORITES_DIR, "messages": MESSAGES_DIR, "trash": TRASH_DIR,
-})
+
+
+class _SectionDirs(Mapping[str, str]):
+    """Section (as named in the config's ``include``, plus ``trash``) → folder under the root.
+
+    A live view of ``imgur_sync.sections``: a section registered later has its folder here.
+    """
+
+    def _dirs(self) -> dict[str, str]:
+        return {**sections.folders(), "trash": TRASH_DIR}
+
+    def __getitem__(self, name: str) -> str:
+        return self._dirs()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._dirs())
+
+    def __len__(self) -> int:
+        return len(self._dirs())
+
+
+SECTION_DIRS: Mapping[str, str] = _SectionDirs()
 
 _ZWNJ, _ZWJ = "\u200c", "\u200d"
 _EDGE_JUNK = " ." + _ZWNJ + _ZWJ

@@ -20,9 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
+from .. import sections
 from . import layout
 
-__all__ = ["Action", "Snapshot", "Want", "desired_tree", "plan_changes"]
+__all__ = ["Action", "Snapshot", "Want", "desired_tree", "place_order", "plan_changes"]
+
+# The roles of the places _collect_places fills, in the order it fills them.
+_PLACED = ("image", "album", "favorite", "gallery_favorite")
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,7 @@ class Snapshot:
     gallery_favorites: list[Mapping[str, Any]] = field(default_factory=list)
     favorite_members: Mapping[str, list[str]] = field(default_factory=dict)  # fav. albums
     transcripts: Mapping[str, tuple[str, str]] = field(default_factory=dict)  # conv -> (who, md)
-    sections: frozenset[str] = frozenset(layout.SECTION_DIRS)
+    sections: frozenset[str] = field(default_factory=lambda: frozenset(sections.names()))
     # image id -> paths of real (not symlinked) files already holding its bytes: when one of
     # them is still a wanted place, it stays the original, so nothing is downloaded twice.
     originals: Mapping[str, frozenset[str]] = field(default_factory=dict)
@@ -160,6 +164,11 @@ def _collect_places(snap: Snapshot,
                     place(layout.favorite_album_member_path(
                         _title_of(row), item_id, position, len(ids), image.get("title"),
                         image_id, _ext(image), gallery), role, image_id, item_id)
+
+
+def place_order() -> tuple[str, ...]:
+    """Return every file role, in the order an image's places compete for its real file."""
+    return _PLACED + tuple(role for role in sections.file_roles() if role not in _PLACED)
 
 
 def _title_of(row: Mapping[str, Any]) -> str | None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import sections as registry
 from ..account.checks import check_account, require_user
 from ..api import (
     AuthenticationError,
@@ -40,13 +41,12 @@ from . import validate
 from .apply import Applier, ApplyResult, Interrupted, prepare_root
 from .files import Placer, clone_into, sweep_partials
 from .layout import is_id, render_transcript
-from .plan import Action, Snapshot, desired_tree, plan_changes
+from .plan import Action, Snapshot, Want, desired_tree, plan_changes
 
-__all__ = ["SECTIONS", "Mirror", "PullResult"]
+__all__ = ["STEPS", "Mirror", "PullResult", "SectionSteps"]
 
 log = logging.getLogger(__name__)
 
-SECTIONS = ("albums", "images", "favorites", "gallery_favorites", "messages")
 MEMBERS_CURSOR = "favorite_album_members:"
 LISTING_CURSOR = "listing:"  # "complete" once a walk of that listing reached its end
 SEPARATED_SETTING = "uploads_separated"  # "yes" once no upload shares its dropped file's inode
@@ -98,7 +98,7 @@ class Mirror:
     def pull(self, *, full: bool = False, dry_run: bool = False,
              only: frozenset[str] | None = None) -> PullResult:
         """Run one pull; with ``dry_run`` nothing on disk or in the database changes."""
-        sections = frozenset(only or self.config.mirror.include) & frozenset(SECTIONS)
+        sections = frozenset(only or self.config.mirror.include) & frozenset(registry.names())
         kind = "full" if full else "quick"
         result = PullResult(run_id=None, kind=kind)
         sent_before = self.api.requests_sent
@@ -161,7 +161,7 @@ class Mirror:
         left out), so the next pull finds them recorded. Only a file edited since its
         upload makes a download: Imgur has the uploaded bytes.
         """
-        sections = frozenset(self.config.mirror.include) & frozenset(SECTIONS)
+        sections = frozenset(self.config.mirror.include) & frozenset(registry.names())
         try:
             prepare_root(self.root, self.store)
         except ImgurSyncError as exc:  # the uploads are done; the next pull brings them in
@@ -272,17 +272,11 @@ class Mirror:
 
     def _fetch_all(self, sections: frozenset[str], full: bool, result: PullResult) -> None:
         self._fetched_albums: set[str] = set()
-        steps: list[tuple[str, Callable[[bool, PullResult], None]]] = [
-            ("images", self._fetch_images), ("albums", self._fetch_albums),
-            ("favorites", self._fetch_favorites),
-            ("gallery_favorites", lambda full, result: self._fetch_favorites(
-                full, result, gallery=True)),
-            ("messages", self._fetch_messages)]
-        for name, step in steps:
+        for name, steps in STEPS.items():  # in this order: images before albums
             if name not in sections:
                 continue
             try:
-                step(full, result)
+                steps.fetch(self, full, result)
             except AuthenticationError:
                 raise  # not a section's problem: nothing can be listed until the user signs in
             except TransportError as exc:  # after a whole retry budget: the others would wait too
@@ -502,7 +496,12 @@ class Mirror:
         recorded = list(self.store.iter_files(columns=("path", "role", "album_id", "image_id",
                                                        "sha256")))
         snapshot.originals = self._originals(recorded)
-        return plan_changes(desired_tree(snapshot), recorded,
+        wants = desired_tree(snapshot)
+        for name, steps in STEPS.items():
+            if name in sections and steps.files is not None:
+                for want in steps.files(self):
+                    wants.setdefault(want.path, want)
+        return plan_changes(wants, recorded,
                             removed_images=removed_images, removed_albums=removed_albums,
                             trash=self.config.mirror.on_remote_delete == "trash")
 
@@ -527,6 +526,32 @@ class Mirror:
             messages = self.store.iter_messages(conversation["id"])
             out[str(conversation["id"])] = (who, render_transcript(who, messages))
         return out
+
+
+@dataclass(frozen=True)
+class SectionSteps:
+    """What the pull runs for a section of ``imgur_sync.sections``.
+
+    ``fetch(mirror, full, result)`` lists the section on Imgur and saves what it finds in
+    the store (an ``ImgurError`` it raises leaves the section as it was); ``files(mirror)``,
+    when set, returns the files the saved rows make, for a section whose files
+    ``plan.desired_tree`` does not place itself.
+    """
+
+    fetch: Callable[[Mirror, bool, PullResult], None]
+    files: Callable[[Mirror], Iterable[Want]] | None = None
+
+
+#: Each section's steps, by its name in ``imgur_sync.sections``, in the order they run: the
+#: account's own images first, so albums and favorites find them saved.
+STEPS: dict[str, SectionSteps] = {
+    "images": SectionSteps(Mirror._fetch_images),
+    "albums": SectionSteps(Mirror._fetch_albums),
+    "favorites": SectionSteps(Mirror._fetch_favorites),
+    "gallery_favorites": SectionSteps(
+        lambda mirror, full, result: mirror._fetch_favorites(full, result, gallery=True)),
+    "messages": SectionSteps(Mirror._fetch_messages),
+}
 
 
 def _signature(album: dict[str, Any]) -> str:

@@ -36,14 +36,12 @@ from ..store import RATE_LIMITS_SETTING, Store, rate_limits_setting
 from .apply import Applier, file_sha256, prepare_root
 from .files import TEMP_PREFIX, TEMP_SUFFIX, LinkedFolder, linked_folder
 from .layout import render_transcript
-from .plan import Action, Want
+from .plan import Action, Want, place_order
 
 __all__ = ["Problem", "VerifyReport", "verify"]
 
 log = logging.getLogger(__name__)
 
-# Which of an image's files is its canonical one, as plan.desired_tree places them.
-_ROLE_ORDER = {"image": 0, "album": 1, "favorite": 2, "gallery_favorite": 3}
 _Row = Mapping[str, Any]
 
 
@@ -243,8 +241,10 @@ class _Repair:
                 self.report.unrepaired.setdefault(path, f"still {problem.kind} after repair")
 
     def _rank(self, row: _Row) -> tuple[bool, int, str]:
-        return ((self.root / row["path"]).is_symlink(), _ROLE_ORDER.get(row["role"], 9),
-                row["path"])
+        # Which of an image's files is its canonical one, as plan.desired_tree places them.
+        roles = place_order()
+        order = roles.index(row["role"]) if row["role"] in roles else len(roles)
+        return (self.root / row["path"]).is_symlink(), order, row["path"]
 
     def _plan_download(self, row: _Row, downloads: list[Action]) -> None:
         image = self.store.get_image(row["image_id"])

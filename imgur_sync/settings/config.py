@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
+from .. import sections
 from ..errors import ImgurSyncError
 from .checks import Checker, describe
 from .durations import format_duration, parse_duration
@@ -37,14 +38,13 @@ __all__ = [
     "load_config", "mask_secret",
 ]
 
-Include = Literal["albums", "images", "favorites", "gallery_favorites", "messages"]
+Include = str  # a section's name: imgur_sync.sections lists them
 OnRemoteDelete = Literal["keep", "trash"]
 AlbumLinks = Literal["hardlink", "symlink", "copy"]
 OnLocalDelete = Literal["keep", "remove_from_album", "delete_image"]
 OnLocalChange = Literal["keep", "upload"]
 
 DEFAULT_API_URL = "https://api.imgur.com"
-INCLUDE_ALL: tuple[Include, ...] = get_args(Include)
 MIN_EVERY = 60  # seconds, for both intervals; see _schedule
 MAX_EVERY = 365 * 86_400
 DEFAULT_MAX_DOWNLOAD = "250MB"  # Imgur takes videos of up to 200 MB
@@ -99,7 +99,7 @@ class MirrorConfig:
     """The ``[mirror]`` section: where the copy lives and how it treats deletions."""
 
     root: Path
-    include: tuple[Include, ...] = INCLUDE_ALL
+    include: tuple[Include, ...] = field(default_factory=sections.defaults)
     on_remote_delete: OnRemoteDelete = "keep"
     album_links: AlbumLinks = "hardlink"
     concurrency: int = 8
@@ -259,7 +259,8 @@ def _mirror(check: Checker, table: dict[str, Any], base: Path,
     check.unknown_keys(table, SECTION_KEYS["mirror"], "mirror", SECTION_KEYS)
     root = check.path(table, "root", "mirror", base, env, default="~/Imgur",
                       sample='root = "~/Imgur"')
-    include = check.choices(table, "include", "mirror", INCLUDE_ALL, default=INCLUDE_ALL)
+    include = check.choices(table, "include", "mirror", sections.names(),
+                            default=sections.defaults())
     on_remote_delete = check.choice(table, "on_remote_delete", "mirror",
                                     get_args(OnRemoteDelete), default="keep")
     album_links = check.choice(table, "album_links", "mirror", get_args(AlbumLinks),

@@ -8,7 +8,6 @@ the tables and their migrations, ``ratelimits.py`` the credits a run saw.
 
 from .base import (
     FAVORITE_KINDS,
-    FILE_ROLES,
     RUN_KINDS,
     RUN_OUTCOMES,
     UPLOAD_STATES,
@@ -18,5 +17,5 @@ from .base import (
 from .database import Store
 from .ratelimits import RATE_LIMITS_SETTING, rate_limits_setting
 
-__all__ = ["FAVORITE_KINDS", "FILE_ROLES", "RATE_LIMITS_SETTING", "RUN_KINDS", "RUN_OUTCOMES",
+__all__ = ["FAVORITE_KINDS", "RATE_LIMITS_SETTING", "RUN_KINDS", "RUN_OUTCOMES",
            "UPLOAD_STATES", "Store", "StoreError", "printable", "rate_limits_setting"]

@@ -12,13 +12,12 @@ from typing import Any, TypeVar
 
 from ..errors import ImgurSyncError, UsageError
 
-__all__ = ["FAVORITE_KINDS", "FILE_ROLES", "RUN_KINDS", "RUN_OUTCOMES", "UPLOAD_STATES",
+__all__ = ["FAVORITE_KINDS", "RUN_KINDS", "RUN_OUTCOMES", "UPLOAD_STATES",
            "StoreError", "check", "database_error", "locked", "printable", "relpath",
            "translated"]
 
 RUN_KINDS = ("quick", "full", "push", "verify")
 RUN_OUTCOMES = ("ok", "failed", "partial", "interrupted")
-FILE_ROLES = ("image", "album", "favorite", "gallery_favorite", "message")
 FAVORITE_KINDS = ("image", "album")
 UPLOAD_STATES = ("pending", "uploading", "done", "failed", "bad", "removed")
 

@@ -26,10 +26,10 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from .. import sections
 from ..errors import UsageError
 from .base import (
     FAVORITE_KINDS,
-    FILE_ROLES,
     UPLOAD_STATES,
     StoreError,
     check,
@@ -360,10 +360,10 @@ class Store(Journal):
     def record_files(self, files: Iterable[Mapping[str, Any]], *,
                      now: float | None = None) -> None:
         """Record many files in one transaction (keys as ``record_file``'s arguments)."""
-        written_at = self._now(now)
+        written_at, roles = self._now(now), sections.file_roles()
         self._upsert_many("local_files", "path", [
             {"path": relpath(f["path"]), "image_id": f["image_id"],
-             "role": check(f["role"], FILE_ROLES, "file role"), "album_id": f.get("album_id"),
+             "role": check(f["role"], roles, "file role"), "album_id": f.get("album_id"),
              "size": f["size"], "sha256": f["sha256"], "mtime": f["mtime"],
              "written_at": written_at} for f in files])
 
@@ -391,7 +391,7 @@ class Store(Journal):
         clauses, args = [], []
         if role is not None:
             clauses.append("role = ?")
-            args.append(check(role, FILE_ROLES, "file role"))
+            args.append(check(role, sections.file_roles(), "file role"))
         if image_id is not None:
             clauses.append("image_id = ?")
             args.append(image_id)
@@ -471,6 +471,11 @@ class Store(Journal):
         by_state = dict(self.db.execute("SELECT state, count(*) FROM uploads GROUP BY state"))
         row.update({f"uploads_{state}": by_state.get(state, 0) for state in UPLOAD_STATES})
         return row
+
+    @locked
+    def files_by_role(self) -> dict[str, int]:
+        """Return how many files are recorded with each role (roles without files left out)."""
+        return dict(self.db.execute("SELECT role, count(*) FROM local_files GROUP BY role"))
 
     @locked
     def search(self, text: str, *, limit: int = 50) -> list[dict[str, Any]]:

@@ -8,12 +8,14 @@ import shutil
 import sys
 import unicodedata
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import imgur_sync.mirror.layout
+import imgur_sync.sections
 from imgur_sync.mirror.layout import (
     MAX_NAME_BYTES,
     SECTION_DIRS,
@@ -71,13 +73,23 @@ def assert_safe(name: str, ident: str, ext: str, max_bytes: int = MAX_NAME_BYTES
         assert safe_name(title, ident, ext, max_bytes=max_bytes) == name
 
 
-def test_layout_imports_only_the_standard_library() -> None:
-    tree = ast.parse(Path(imgur_sync.mirror.layout.__file__).read_text(encoding="utf-8"))
+def _imports(module: Any) -> set[str]:
+    """Return what ``module`` imports: top-level names, and ``..name`` for ours."""
+    tree = ast.parse(Path(module.__file__).read_text(encoding="utf-8"))
     modules = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import)
                for alias in node.names}
-    modules |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
-    tops = {name.split(".")[0] for name in modules}
-    assert tops <= set(sys.stdlib_module_names) | {"__future__"}, tops
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            modules |= ({"." * node.level + (node.module or alias.name) for alias in node.names}
+                        if node.level else {node.module or ""})
+    return {name if name.startswith(".") else name.split(".")[0] for name in modules}
+
+
+def test_layout_imports_only_the_standard_library() -> None:
+    # ... and the list of sections (its folders), itself standard library only.
+    stdlib = set(sys.stdlib_module_names) | {"__future__"}
+    assert _imports(imgur_sync.mirror.layout) <= stdlib | {"..sections"}
+    assert _imports(imgur_sync.sections) <= stdlib
 
 
 # --- examples ---------------------------------------------------------------------------------
