@@ -73,6 +73,7 @@ def test_every_section_has_its_fetch_step_in_the_pull() -> None:
     assert set(STEPS) == set(sections.names())
     with toy_section():
         assert set(STEPS) == set(sections.names())
+        assert TOY.name not in sections.defaults()  # off unless include names it
     assert TOY.name not in sections.names() and TOY.name not in STEPS
 
 

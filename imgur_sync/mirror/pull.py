@@ -272,7 +272,7 @@ class Mirror:
 
     def _fetch_all(self, sections: frozenset[str], full: bool, result: PullResult) -> None:
         self._fetched_albums: set[str] = set()
-        for name, steps in STEPS.items():  # in this order: images before albums
+        for name, steps in STEPS.items():  # in STEPS' order, not the list's
             if name not in sections:
                 continue
             try:
@@ -542,8 +542,8 @@ class SectionSteps:
     files: Callable[[Mirror], Iterable[Want]] | None = None
 
 
-#: Each section's steps, by its name in ``imgur_sync.sections``, in the order they run: the
-#: account's own images first, so albums and favorites find them saved.
+#: Each section's steps, by its name in ``imgur_sync.sections``, in the order they run (the
+#: account's own images first, as the pull always has).
 STEPS: dict[str, SectionSteps] = {
     "images": SectionSteps(Mirror._fetch_images),
     "albums": SectionSteps(Mirror._fetch_albums),
