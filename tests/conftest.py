@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import requests
+from daemon_support import NotifySocket
 
 from imgur_sync.sandbox import Sandbox
 
@@ -60,3 +61,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if UNIT not in item.path.parents:
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture
+def notify(tmp_path: Path) -> Iterator[NotifySocket]:
+    """The datagram socket a service under test sends its sd_notify messages to."""
+    sock = NotifySocket(tmp_path / "notify.sock")
+    yield sock
+    sock.sock.close()

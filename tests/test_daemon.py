@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,50 +11,11 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from daemon_support import DEADLINE, ROOT, NotifySocket, daemon_config, start_daemon
 from hostile_media import Drip, hostile_media
 
 from imgur_sync.sandbox import Sandbox
 from imgur_sync.sandbox.media import render_tiny_png
-
-ROOT = Path(__file__).resolve().parents[1]
-DEADLINE = 60.0
-
-
-class NotifySocket:
-    """The datagram socket systemd would listen on; collects what the service sends."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(str(path))
-        self.messages: list[str] = []
-
-    def wait_for(self, predicate: Callable[[str], bool], timeout: float = DEADLINE) -> str:
-        """Return the first message (already received or arriving) that matches."""
-        for message in self.messages:
-            if predicate(message):
-                return message
-        end = time.monotonic() + timeout
-        while (left := end - time.monotonic()) > 0:
-            self.sock.settimeout(left)
-            try:
-                message = self.sock.recv(4096).decode()
-            except TimeoutError:
-                break
-            self.messages.append(message)
-            if predicate(message):
-                return message
-        raise AssertionError(f"no matching notification in {timeout} s; got {self.messages}")
-
-    def count(self, line: str) -> int:
-        return sum(line in m.split("\n") for m in self.messages)
-
-
-@pytest.fixture
-def notify(tmp_path: Path) -> Iterator[NotifySocket]:
-    sock = NotifySocket(tmp_path / "notify.sock")
-    yield sock
-    sock.sock.close()
 
 
 @pytest.mark.slow
@@ -63,7 +23,7 @@ def test_run_under_a_fake_systemd(start_sandbox: Callable[..., Sandbox], tmp_pat
                                   notify: NotifySocket) -> None:
     sb = start_sandbox("demo")
     drop = tmp_path / "drop"
-    config = _daemon_config(tmp_path, sb, pull_every="2s",
+    config = daemon_config(tmp_path, sb, pull_every="2s",
                             more=f'[[upload]]\npath = "{drop}"\nalbum = "From the daemon"\n')
     proc, env = start_daemon(config, tmp_path, notify)
     try:
@@ -105,30 +65,6 @@ def _media_only(path: str) -> bool:
     return not path.startswith(("/3/", "/oauth2/", "/__sandbox__"))
 
 
-def _daemon_config(tmp_path: Path, sb: Sandbox, *, api_url: str | None = None,
-                   pull_every: str = "1h", more: str = "") -> Path:
-    """Write a config for ``sb`` (reached at ``api_url``, else its own URL; ``more`` goes
-    after the [schedule] keys) and return its path."""
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[imgur]\nclient_id = "{sb.client_id}"\nclient_secret = "{sb.client_secret}"\n'
-        f'refresh_token = "{sb.refresh_token}"\napi_url = "{api_url or sb.url}"\n'
-        f'[mirror]\nroot = "{tmp_path / "mirror"}"\n'
-        f'[schedule]\npull_every = "{pull_every}"\nfull_every = "1h"\n{more}')
-    return config
-
-
-def start_daemon(config: Path, tmp_path: Path, notify: NotifySocket,
-                 ) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    """Start `imgur-sync run` on ``config`` as systemd would; return it and its environment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_"))}
-    env.update(IMGUR_SYNC_CONFIG=str(config), XDG_STATE_HOME=str(tmp_path / "state"),
-               PYTHONPATH=str(ROOT), NOTIFY_SOCKET=str(notify.path), WATCHDOG_USEC="1000000")
-    proc = subprocess.Popen([sys.executable, "-m", "imgur_sync", "run"], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return proc, env
-
-
 def _stop_within_ten_seconds(proc: subprocess.Popen[str]) -> str:
     """SIGTERM ``proc``; it must exit 0 within 10 s. Return its stderr."""
     proc.send_signal(signal.SIGTERM)
@@ -138,46 +74,45 @@ def _stop_within_ten_seconds(proc: subprocess.Popen[str]) -> str:
     return err
 
 
-@pytest.mark.slow
-def test_sigterm_is_answered_within_ten_seconds_mid_download(
-        start_sandbox: Callable[..., Sandbox], tmp_path: Path, notify: NotifySocket) -> None:
-    sb = start_sandbox("demo")
-    # Every media file drips, a byte every 0.2 s: each would take minutes to arrive.
+@contextlib.contextmanager
+def _daemon_behind_a_dripping_host(sb: Sandbox, tmp_path: Path, notify: NotifySocket,
+                                   more: str = "") -> Iterator[subprocess.Popen[str]]:
+    """Run the daemon on ``sb`` with every media file dripping, a byte every 0.2 s."""
     with hostile_media(lambda path: Drip(5000, every=0.2, at_most=60) if _media_only(path)
                        else None, upstream=sb.url) as host:
-        proc, _ = start_daemon(_daemon_config(tmp_path, sb, api_url=host.url), tmp_path, notify)
+        proc, _ = start_daemon(daemon_config(tmp_path, sb, api_url=host.url, more=more),
+                               tmp_path, notify)
         try:
             notify.wait_for(lambda m: "READY=1" in m.split("\n"))
             notify.wait_for(lambda m: host.sent > 0)  # downloads under way
-            _stop_within_ten_seconds(proc)
+            yield proc
         finally:
             if proc.poll() is None:
                 proc.kill()
                 proc.communicate()
+
+
+@pytest.mark.slow
+def test_sigterm_is_answered_within_ten_seconds_mid_download(
+        start_sandbox: Callable[..., Sandbox], tmp_path: Path, notify: NotifySocket) -> None:
+    # Each media file would take minutes to arrive.
+    with _daemon_behind_a_dripping_host(start_sandbox("demo"), tmp_path, notify) as proc:
+        _stop_within_ten_seconds(proc)
 
 
 @pytest.mark.slow
 def test_a_stuck_pull_stops_the_watchdog_pings(
         start_sandbox: Callable[..., Sandbox], tmp_path: Path, notify: NotifySocket) -> None:
-    sb = start_sandbox("demo")
-    with hostile_media(lambda path: Drip(5000, every=0.2, at_most=60) if _media_only(path)
-                       else None, upstream=sb.url) as host:
-        proc, _ = start_daemon(_daemon_config(tmp_path, sb, api_url=host.url,
-                                              more='stuck_after = "2s"\n'), tmp_path, notify)
-        try:
-            notify.wait_for(lambda m: notify.count("WATCHDOG=1") >= 1)
-            notify.wait_for(lambda m: m.startswith("STATUS=Pull stuck for"))
-            pings = notify.count("WATCHDOG=1")
-            # Four more status lines (one a tick), and not one ping among them.
-            stuck = len(notify.messages)
-            notify.wait_for(lambda m: sum(x.startswith("STATUS=")
-                                          for x in notify.messages[stuck:]) >= 4)
-            assert notify.count("WATCHDOG=1") == pings
-            err = _stop_within_ten_seconds(proc)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.communicate()
+    with _daemon_behind_a_dripping_host(start_sandbox("demo"), tmp_path, notify,
+                                        more='stuck_after = "2s"\n') as proc:
+        notify.wait_for(lambda m: m.startswith("STATUS=Pull stuck for"))
+        pings = notify.count("WATCHDOG=1")
+        # Four more status lines (one a tick), and not one ping among them.
+        stuck = len(notify.messages)
+        notify.wait_for(lambda m: sum(x.startswith("STATUS=")
+                                      for x in notify.messages[stuck:]) >= 4)
+        assert notify.count("WATCHDOG=1") == pings
+        err = _stop_within_ten_seconds(proc)
     assert "has not moved for" in err and "systemd restarts imgur-sync" in err
 
 

@@ -3,25 +3,16 @@
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 import requests
+from daemon_support import NotifySocket, start_daemon
 from support import sandbox_config
-from test_daemon import NotifySocket, start_daemon
 
 from imgur_sync.sandbox import Sandbox
 
 
-@pytest.fixture
-def notify(tmp_path: Path) -> Iterator[NotifySocket]:
-    sock = NotifySocket(tmp_path / "notify.sock")
-    yield sock
-    sock.sock.close()
-
-
-@pytest.mark.slow
 def test_run_recovers_from_spent_client_credits_without_a_restart(
         start_sandbox: Callable[..., Sandbox], tmp_path: Path, notify: NotifySocket) -> None:
     sb = start_sandbox("demo")
