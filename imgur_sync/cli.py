@@ -313,6 +313,49 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> Non
         ctx.exit(ExitCode.PARTIAL)
 
 
+@cli.command("import")
+@click.argument("zip_path", metavar="ZIP", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True,
+              help="Read the listing and the zip and say what would be placed; change nothing.")
+@click.pass_context
+def import_command(ctx: click.Context, zip_path: Path, dry_run: bool) -> None:
+    """Place the files of Imgur's official export (ZIP) into the mirror, as if pulled.
+
+    ZIP is what "Download account images" in Imgur's account settings gives: one flat zip
+    of files named like "1 - TzIN9Qm.png". The account's listing is fetched first (as a
+    quick pull does); then each file goes where a pull would download it, with its album
+    links, records and upload time, so the next pull downloads none of them. A file whose
+    size differs from Imgur's is left for the pull to download; an image the account no
+    longer has is kept in images/ and marked removed; members not named like the export
+    are skipped and listed. Exit code 3 when some files could not be placed.
+    """
+    from .mirror.importing import import_export
+    from .mirror.pull import Mirror
+    from .workspace import Workspace
+
+    config = _load_config(ctx)
+    with Workspace(config, purpose="import") as ws, _Progress() as progress:
+        mirror = Mirror(config, ws.store, ws.client.transport, progress=progress.update)
+        result = import_export(mirror, zip_path, dry_run=dry_run)
+    for name, reason in result.skipped:
+        click.echo(escape(f"  skipped {name!r}: {reason}"), err=True)
+    verb = "would place" if dry_run else "placed"
+    click.echo(escape(
+        f"Import of {zip_path} into {config.mirror.root}: {verb} {len(result.placed)} "
+        f"image(s) where the pull puts them ({result.applied.done.get('link', 0)} album "
+        f"links); {len(result.kept)} no longer on the account, kept in images/ and marked "
+        f"removed; {len(result.wrong_size)} of another size than Imgur's, left for the next "
+        f"pull; {len(result.present)} already mirrored; {len(result.skipped)} skipped; "
+        f"{result.requests} API requests."))
+    if dry_run:
+        click.echo("Dry run: nothing was changed.")
+    failures = result.applied.failures
+    for path, reason in failures[:10]:
+        click.echo(f"  failed: {escape(path)}: {escape(reason)}", err=True)
+    if failures or result.skipped:
+        ctx.exit(ExitCode.PARTIAL)
+
+
 @cli.command()
 @click.option("--confirm-deletions", is_flag=True,
               help="Apply on_local_delete also to a folder that is missing or lost all its "

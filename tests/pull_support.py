@@ -11,6 +11,8 @@ import hashlib
 import os
 import re
 import sqlite3
+import subprocess
+import sys
 import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
@@ -41,6 +43,21 @@ _POSITION = re.compile(r"(\d{3,}) ")
 def write_config(folder: Path, sb: Sandbox, **mirror: str | int) -> Path:
     """Write a config for ``sb`` with the mirror under ``folder``; return its path."""
     return sandbox_config(folder / "config.toml", sb, folder / "mirror", **mirror)
+
+
+def cli_env(folder: Path, config: Path) -> dict[str, str]:
+    """Return an environment for running ``python -m imgur_sync`` with ``config``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_"))}
+    env.pop("STATE_DIRECTORY", None)
+    env.update(XDG_STATE_HOME=str(folder / "state"), IMGUR_SYNC_CONFIG=str(config),
+               PYTHONPATH=str(ROOT))
+    return env
+
+
+def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``imgur-sync args`` in ``env``; return what it did."""
+    return subprocess.run([sys.executable, "-m", "imgur_sync", *args], capture_output=True,
+                          text=True, env=env, cwd=ROOT, timeout=90)
 
 
 def id_of(name: str) -> str | None:

@@ -57,7 +57,7 @@ INSIDE = {
     "store": [{"schema", "base"}, {"journal", "ratelimits"}, {"database"}, {"__init__"}],
     "account": [{"tokens", "checks"}, {"__init__"}],
     "mirror": [{"layout", "files"}, {"plan", "validate"}, {"apply"}, {"pull", "verify"},
-               {"__init__"}],
+               {"importing"}, {"__init__"}],
     "dropfolders": [{"watcher", "uploader"}, {"folders"}, {"__init__"}],
 }
 

@@ -17,7 +17,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -102,11 +102,7 @@ class Mirror:
         kind = "full" if full else "quick"
         result = PullResult(run_id=None, kind=kind)
         sent_before = self.api.requests_sent
-        require_user(self.api)
-        try:
-            self._check_account()
-        except TransportError as exc:
-            raise _no_answer(exc, self.api) from exc
+        self._sign_in_checked()
         if dry_run:
             with suppress(_DryRun), self.store.transaction():
                 self._fetch_all(sections, full, result)
@@ -175,6 +171,40 @@ class Mirror:
                           concurrency=self.config.mirror.concurrency, local_sources=sources)
         return applier.apply([*copies, *(a for a in actions if a.kind == "link"
                                          and a.want is not None and a.want.image_id in linked)])
+
+    def list_account(self) -> PullResult:
+        """Fetch and save the listings as a quick pull does; place and download nothing."""
+        sections = frozenset(self.config.mirror.include) & frozenset(registry.names())
+        result = PullResult(run_id=None, kind="quick")
+        sent_before = self.api.requests_sent
+        self._sign_in_checked()
+        self._fetch_all(sections, False, result)
+        self._remember_account()
+        result.requests = self.api.requests_sent - sent_before
+        return result
+
+    def planned_copies(self, sizes: Mapping[str, int]) -> tuple[list[Action], set[str]]:
+        """Return the downloads (with their links) the plan wants for the images in ``sizes``
+        whose size agrees with Imgur's, and the ids whose size does not."""
+        sections = frozenset(self.config.mirror.include) & frozenset(registry.names())
+        actions = self._plan(sections)
+        downloads = {a.want.image_id: a for a in actions if a.kind == "download"
+                     and a.want is not None and a.want.image_id in sizes}
+        wrong = {image_id for image_id, a in downloads.items()
+                 if a.want is not None and a.want.size is not None
+                 and a.want.size != sizes[image_id]}
+        ids = set(downloads) - wrong
+        return [*(a for image_id, a in downloads.items() if image_id in ids),
+                *(a for a in actions if a.kind == "link" and a.want is not None
+                  and a.want.image_id in ids)], wrong
+
+    def take_in_files(self, actions: list[Action],
+                      sources: Mapping[str, tuple[Path, str]]) -> ApplyResult:
+        """Apply ``actions`` copying each image from ``sources`` (id -> file, its sha256)."""
+        applier = Applier(self.root, self.store, self.api, links=self.config.mirror.album_links,
+                          concurrency=self.config.mirror.concurrency, local_sources=sources,
+                          progress=self.progress, should_stop=self.should_stop)
+        return applier.apply(actions)
 
     def separate_uploads(self) -> int:
         """Give uploads still hard-linked to their dropped files a copy of their own, once.
@@ -251,6 +281,14 @@ class Mirror:
             if skipped is not None and problem.ident is not None:
                 skipped.append(problem.ident)
         return good
+
+    def _sign_in_checked(self) -> None:
+        """Stop before anything is fetched without a sign-in, or with one for another account."""
+        require_user(self.api)
+        try:
+            self._check_account()
+        except TransportError as exc:
+            raise _no_answer(exc, self.api) from exc
 
     def _check_account(self) -> None:
         """Stop before saving anything if the sign-in is for another account than the mirror."""
