@@ -15,7 +15,7 @@ from pull_support import check_tree, cli_env, id_of, run_cli, write_config
 from test_pull import Rig, make_rig
 
 from imgur_sync.mirror import Mirror
-from imgur_sync.mirror.importing import ImportResult, import_export
+from imgur_sync.mirror.importing import STAGE_BYTES, ImportResult, import_export
 from imgur_sync.mirror.verify import verify
 from imgur_sync.sandbox import Sandbox
 from imgur_sync.sandbox.media import image_bytes
@@ -57,10 +57,12 @@ def export_zip(sb: Sandbox, path: Path, *, wrong: str | None = None,
     return files
 
 
-def test_import_then_pull_downloads_none_of_the_imported(rig: Rig, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stage_bytes", [STAGE_BYTES, 1], ids=["one batch", "one by one"])
+def test_import_then_pull_downloads_none_of_the_imported(rig: Rig, tmp_path: Path,
+                                                         stage_bytes: int) -> None:
     export_zip(rig.sb, tmp_path / "export.zip")
     mine = {i.id: i for i in rig.sb.world.images_of(rig.sb.username)}
-    result = import_zip(rig, tmp_path / "export.zip")
+    result = import_export(mirror(rig), tmp_path / "export.zip", stage_bytes=stage_bytes)
     assert sorted(result.placed) == sorted(mine) and not result.skipped
     assert media(rig) == {}  # copied from the zip, not downloaded
     assert result.applied.done.get("link", 0) > 0 and not result.applied.failures
@@ -121,6 +123,15 @@ def test_a_member_larger_than_the_cap_is_skipped(rig: Rig, tmp_path: Path) -> No
     assert any(f"{big.id}." in name and "max_download_size" in why
                for name, why in result.skipped)
     assert big.id not in result.placed
+
+
+def test_a_second_import_finds_everything_mirrored(rig: Rig, tmp_path: Path) -> None:
+    export_zip(rig.sb, tmp_path / "export.zip")
+    first = import_zip(rig, tmp_path / "export.zip")
+    files = rig.store.count_files()
+    again = import_zip(rig, tmp_path / "export.zip")
+    assert sorted(again.present) == sorted(first.placed) and not again.placed
+    assert rig.store.count_files() == files
 
 
 def test_a_dry_run_changes_nothing(rig: Rig, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -32,6 +33,7 @@ from .pull import Mirror
 __all__ = ["ImportResult", "import_export"]
 
 CHUNK = 256 * 1024
+STAGE_BYTES = 256 * 1024 * 1024  # how much of the export is copied out before it is placed
 # "<n> - <id>.<ext>": nothing else, so no folder, ".." or absolute path can pass.
 EXPORT_NAME = re.compile(r"\d{1,9} - ([A-Za-z0-9]{1,64})\.([A-Za-z0-9]{1,10})")
 
@@ -109,7 +111,8 @@ def _extract(archive: zipfile.ZipFile, member: _Member, folder: Path) -> tuple[P
     return target, digest.hexdigest()
 
 
-def import_export(mirror: Mirror, path: Path, *, dry_run: bool = False) -> ImportResult:
+def import_export(mirror: Mirror, path: Path, *, dry_run: bool = False,
+                  stage_bytes: int = STAGE_BYTES) -> ImportResult:
     """Place the export's files into the mirror; with ``dry_run`` change nothing."""
     result = ImportResult()
     store = mirror.store
@@ -129,24 +132,58 @@ def import_export(mirror: Mirror, path: Path, *, dry_run: bool = False) -> Impor
         sweep_partials(mirror.root)
         result.requests = mirror.list_account().requests
         actions = _sort(mirror, found, sizes, result)
+        keep = set(result.kept)
+        unread: set[str] = set()
         staging = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=mirror.root))
         try:
-            sources: dict[str, tuple[Path, str]] = {}
-            for image_id in [*result.placed, *result.kept]:
-                try:
-                    sources[image_id] = _extract(archive, found[image_id], staging)
-                except (zipfile.BadZipFile, zlib.error, ValueError, EOFError) as exc:
-                    result.skipped.append((found[image_id].info.filename, f"unreadable: {exc}"))
-            result.placed = [i for i in result.placed if i in sources]
-            result.kept = [i for i in result.kept if i in sources]
-            result.applied = mirror.take_in_files(
-                [a for a in actions if a.want is not None and a.want.image_id in sources],
-                sources)
-            for image_id in result.kept:
-                _keep(mirror, found[image_id], *sources[image_id])
+            # A batch at a time: the export is copied out before it is placed, and a big
+            # account's export would otherwise take its whole size again on the disk.
+            for batch in _batches(found, [*result.placed, *result.kept], stage_bytes):
+                sources: dict[str, tuple[Path, str]] = {}
+                for image_id in batch:
+                    try:
+                        sources[image_id] = _extract(archive, found[image_id], staging)
+                    except (zipfile.BadZipFile, zlib.error, ValueError, EOFError) as exc:
+                        unread.add(image_id)
+                        result.skipped.append((found[image_id].info.filename,
+                                               f"it cannot be read: {exc}"))
+                _merge(result.applied, mirror.take_in_files(
+                    [a for a in actions if a.want is not None and a.want.image_id in sources
+                     and a.want.image_id not in keep], sources))
+                for image_id in keep.intersection(sources):
+                    _keep(mirror, found[image_id], *sources[image_id])
+                for staged, _sha256 in sources.values():
+                    staged.unlink(missing_ok=True)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+        result.placed = [i for i in result.placed if i not in unread]
+        result.kept = [i for i in result.kept if i not in unread]
     return result
+
+
+def _batches(found: dict[str, _Member], ids: list[str], budget: int) -> Iterator[list[str]]:
+    """Split ``ids`` into runs whose declared sizes add up to at most ``budget`` (or one)."""
+    batch: list[str] = []
+    size = 0
+    for image_id in ids:
+        declared = found[image_id].info.file_size
+        if batch and size + declared > budget:
+            yield batch
+            batch, size = [], 0
+        batch.append(image_id)
+        size += declared
+    if batch:
+        yield batch
+
+
+def _merge(into: ApplyResult, more: ApplyResult) -> None:
+    """Add what one batch's apply did to the import's total."""
+    for kind, n in more.done.items():
+        into.done[kind] = into.done.get(kind, 0) + n
+    into.downloaded_bytes += more.downloaded_bytes
+    into.media_removed += more.media_removed
+    into.failures += more.failures
+    into.refused |= more.refused
 
 
 def _sort(mirror: Mirror, found: dict[str, _Member], sizes: dict[str, int],
