@@ -380,6 +380,8 @@ class SandboxApp:
                 response = route.handler(ctx, **args)
         except ApiError as exc:
             response = web_error(exc.status, exc.message)
+        except WorldNotFound:
+            response = web_error(404, "Unable to find the requested resource")
         if self.strikes("malformed_json", n):
             response = fault_shapes.garble(response)
         return self._finish(response)
