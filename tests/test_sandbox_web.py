@@ -207,10 +207,11 @@ def test_write_cookies_makes_a_cookies_txt(demo: Sandbox, tmp_path: Path,
     assert _web(demo, http, "all_posts", cookie=_cookie(path)).status_code == 200
 
 
-def test_cli_write_cookies(tmp_path: Path) -> None:
+def test_cli_write_cookies_and_2026_modes(tmp_path: Path, http: requests.Session) -> None:
     path = tmp_path / "cookies.txt"
     command = [sys.executable, "-m", "imgur_sync", "sandbox", "--port", "0",
-               "--write-cookies", str(path)]
+               "--write-cookies", str(path), "--oauth-authorize", "broken",
+               "--cookie-bearer", "accept"]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                           text=True, env=os.environ.copy()) as proc:
         try:
@@ -220,6 +221,13 @@ def test_cli_write_cookies(tmp_path: Path) -> None:
                 lines.append(line)
                 if line.startswith("Account:"):
                     break
+            url = re.search(r"listening on (\S+)", "".join(lines))
+            assert url is not None, lines
+            page = http.get(f"{url[1]}/oauth2/authorize", params={"response_type": "pin"})
+            assert "Error (1024)" in page.text
+            me = http.get(f"{url[1]}/3/account/me",
+                          headers={"Authorization": f"Bearer {_cookie(path)}"})
+            assert me.status_code == 200
         finally:
             proc.terminate()
             proc.wait(timeout=30)
