@@ -132,9 +132,19 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool) 
 @click.option("--old-shapes", is_flag=True,
               help="Answer in the tidier shapes of the old docs instead of those recorded "
                    "from the real Imgur.")
+@click.option("--oauth-authorize", type=click.Choice(["works", "broken"]), default="works",
+              show_default=True,
+              help="broken: the OAuth authorize page shows Imgur's \"Error (1024)\", as "
+                   "since 2025.")
+@click.option("--cookie-bearer", type=click.Choice(["refuse", "accept"]), default="refuse",
+              show_default=True,
+              help="Whether /3/ takes the browser's cookie token as a Bearer token.")
+@click.option("--write-cookies", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE", help="Write a browser cookies.txt for the account to FILE.")
 def sandbox(host: str, port: int, scenario: str, scale: int, seed: int, faults: str,
             token_lifetime: int, no_legacy: bool, enforce_rate_limits: bool,
-            old_shapes: bool) -> None:
+            old_shapes: bool, oauth_authorize: str, cookie_bearer: str,
+            write_cookies: Path | None) -> None:
     """Run the local Imgur-compatible server and print the settings to use it.
 
     Point a config's [imgur] section at the printed api_url and credentials to try
@@ -148,7 +158,8 @@ def sandbox(host: str, port: int, scenario: str, scale: int, seed: int, faults: 
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--faults") from None
     options = SandboxOptions(token_lifetime=token_lifetime, legacy_routes=not no_legacy,
-                             enforce_rate_limits=enforce_rate_limits, old_shapes=old_shapes)
+                             enforce_rate_limits=enforce_rate_limits, old_shapes=old_shapes,
+                             oauth_authorize=oauth_authorize, cookie_bearer=cookie_bearer)
     server = Sandbox(scenario, seed=seed, scale=scale, host=host, port=port, options=options,
                      faults=plan)
     try:
@@ -164,6 +175,15 @@ def sandbox(host: str, port: int, scenario: str, scale: int, seed: int, faults: 
     click.echo(f'client_id = "{server.client_id}"')
     click.echo(f'client_secret = "{server.client_secret}"')
     click.echo(f'refresh_token = "{server.refresh_token}"')
+    if write_cookies is not None:
+        try:
+            server.write_cookies(write_cookies)
+        except OSError as exc:
+            raise click.ClickException(
+                f"cannot write the cookies file {write_cookies} ({exc.strerror}); "
+                "pick a writable path with --write-cookies") from None
+        click.echo(f"\nBrowser cookies for {server.username} written to {write_cookies} "
+                   f"(web client id {server.web_client_id}).")
     click.echo(f"\nAccount: {server.username}. Test control: {server.url}/__sandbox__/state")
     click.echo("Press Ctrl-C to stop.", err=True)
     try:

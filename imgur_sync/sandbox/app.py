@@ -28,7 +28,7 @@ from werkzeug.wrappers import Request, Response
 
 from . import faults as fault_shapes
 from .faults import FaultPlan
-from .routing import REGISTRY, ApiError, Ctx, Route, json_response
+from .routing import REGISTRY, ApiError, Ctx, Route, json_response, web_error
 from .state import NotFound as WorldNotFound
 from .state import World
 
@@ -63,6 +63,21 @@ class SandboxOptions:
     # Where media links point: None for this server itself; another address stands in for
     # i.imgur.com as a host of its own (one that is down, say).
     media_url: str | None = None
+    # The web API (/post/v1): the client id imgur.com's own pages send, its page size, and
+    # which list routes answer ``{"data": [...]}`` instead of a bare list (flipped: the other).
+    web_client_id: str = "546c25a59c58ad7"
+    web_page_size: int = 60
+    web_flip_bodies: bool = False
+    # "broken": /oauth2/authorize shows Imgur's "Error (1024)" page, as it has since 2025-07.
+    oauth_authorize: str = "works"
+    # Whether /3/ takes the browser's cookie token as ``Authorization: Bearer`` (unknown live).
+    cookie_bearer: str = "refuse"
+
+    def __post_init__(self) -> None:
+        if self.oauth_authorize not in ("works", "broken"):
+            raise ValueError("oauth_authorize must be 'works' or 'broken'")
+        if self.cookie_bearer not in ("refuse", "accept"):
+            raise ValueError("cookie_bearer must be 'refuse' or 'accept'")
 
 
 @dataclass
@@ -197,6 +212,7 @@ class SandboxApp:
             routes_legacy,
             routes_media,
             routes_oauth,
+            routes_web,
         )
 
         self.world = world
@@ -263,6 +279,8 @@ class SandboxApp:
         ctx = Ctx(request=request, app=self, base=request.host_url.rstrip("/"))
         if route.kind == "api":
             return self._api(route, ctx, args)
+        if route.kind == "web":
+            return self._web(route, ctx, args)
         with self.counters.lock:
             self.counters.by_route[f"{request.method} {route.rule}"] += 1
         return self._call(route, ctx, args)
@@ -288,16 +306,20 @@ class SandboxApp:
             return result
         return json_response(envelope(result))
 
-    def _api(self, route: Route, ctx: Ctx, args: dict[str, Any]) -> Response:
-        request = ctx.request
-        path, method = request.path, request.method
+    def _begin(self, route: Route, request: Request) -> int:
+        """Number and count an API request, and play a slow network if it is due one."""
         n = self.fault_number("api")
         with self.counters.lock:
             self.counters.requests += 1
-            self.counters.by_route[f"{method} {route.rule}"] += 1
-
+            self.counters.by_route[f"{request.method} {route.rule}"] += 1
         if self.strikes("slow", n):
             self.sleep(self.faults.slow_seconds)
+        return n
+
+    def _api(self, route: Route, ctx: Ctx, args: dict[str, Any]) -> Response:
+        request = ctx.request
+        path, method = request.path, request.method
+        n = self._begin(route, request)
         denied = self._authenticate(ctx, route, n)
         if denied is not None:
             return self._finish(denied)
@@ -308,16 +330,9 @@ class SandboxApp:
                                            method == "POST")
         if over:
             return self._finish(fault_shapes.rate_limited(self.faults.retry_after), headers)
-        for kind, make in (
-            ("server_error", lambda: fault_shapes.server_error(path, method)),
-            ("rate_limit", lambda: fault_shapes.rate_limited(self.faults.retry_after)),
-            ("over_capacity", fault_shapes.over_capacity),
-            ("html_503", fault_shapes.html_503),
-        ):
-            if self.strikes(kind, n):
-                if kind == "rate_limit" and self.faults.exhausts(n):
-                    headers = {**headers, **fault_shapes.client_spent(self.faults.client_reset)}
-                return self._finish(make(), headers)
+        faulted = self._fault(n, path, method, headers)
+        if faulted is not None:
+            return faulted
 
         planted = path.removesuffix(".json")
         if method == "GET" and planted in self.world.raw_answers:
@@ -332,6 +347,66 @@ class SandboxApp:
             if etag in request.headers.get("If-None-Match", ""):
                 response = Response(status=304, headers={"ETag": etag})
         return self._finish(response, headers)
+
+    def _fault(self, n: int, path: str, method: str, headers: dict[str, str],
+               *, web: bool = False) -> Response | None:
+        """Return the injected failure request ``n`` suffers, if any."""
+        throttled = fault_shapes.web_throttled if web else (
+            lambda: fault_shapes.rate_limited(self.faults.retry_after))
+        for kind, make in (
+            ("server_error", lambda: fault_shapes.server_error(path, method)),
+            ("rate_limit", throttled),
+            ("over_capacity", fault_shapes.over_capacity),
+            ("html_503", fault_shapes.html_503),
+        ):
+            if self.strikes(kind, n):
+                if kind == "rate_limit" and self.faults.exhausts(n) and not web:
+                    headers = {**headers, **fault_shapes.client_spent(self.faults.client_reset)}
+                return self._finish(make(), headers)
+        return None
+
+    def _web(self, route: Route, ctx: Ctx, args: dict[str, Any]) -> Response:
+        """The web API (/post/v1): cookie or Client-ID, bare bodies, no credit headers."""
+        request = ctx.request
+        n = self._begin(route, request)
+        denied = self._web_authenticate(ctx, route)
+        if denied is not None:
+            return self._finish(denied)
+        faulted = self._fault(n, request.path, request.method, {}, web=True)
+        if faulted is not None:
+            return faulted
+        try:
+            with self.world.lock:
+                response = route.handler(ctx, **args)
+        except ApiError as exc:
+            response = web_error(exc.status, exc.message)
+        except WorldNotFound:
+            response = web_error(404, "Unable to find the requested resource")
+        if self.strikes("malformed_json", n):
+            response = fault_shapes.garble(response)
+        return self._finish(response)
+
+    def _web_authenticate(self, ctx: Ctx, route: Route) -> Response | None:
+        """Fill ``ctx`` from the ``accesstoken`` cookie or a Client-ID, or refuse."""
+        request = ctx.request
+        web_id = self.options.web_client_id
+        if route.auth == "cookie":
+            if request.args.get("client_id") != web_id:
+                return web_error(403, "Invalid client_id")
+            session = self.world.cookie_for(request.cookies.get("accesstoken", ""))
+            if session is None:
+                return web_error(401, "Unauthorized: the accesstoken cookie is missing or "
+                                      "no longer valid")
+            ctx.token, ctx.client_id = session, web_id
+            return None
+        scheme, _, credential = request.headers.get("Authorization", "").strip().partition(" ")
+        credential = credential.strip() or request.args.get("client_id", "")
+        if scheme.lower() not in ("client-id", "") or not credential:
+            return web_error(401, "Authentication required")
+        if credential != web_id and credential not in self.world.clients:
+            return web_error(403, "Invalid client_id")
+        ctx.client_id = credential
+        return None
 
     def _finish(self, response: Response, headers: dict[str, str] | None = None) -> Response:
         with self.counters.lock:
@@ -354,6 +429,8 @@ class SandboxApp:
             if token is not None and self.strikes("token_expiry", n):
                 token.expires_at = min(token.expires_at, self.world.clock() - 1)
             live = self.world.token_for(credential)
+            if live is None and self.options.cookie_bearer == "accept":
+                live = self.world.cookie_for(credential)
             if live is None:
                 return error_response(403, "The access token provided is invalid.", path, method)
             ctx.token, ctx.client_id = live, live.client_id

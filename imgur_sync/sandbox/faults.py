@@ -120,6 +120,13 @@ def rate_limited(retry_after: int) -> Response:
     return _json(body, 429, {"Retry-After": str(retry_after)})
 
 
+def web_throttled() -> Response:
+    """429 from the web API while it sheds load: the body speaks of capacity."""
+    body = {"errors": [{"code": "429", "status": "Too Many Requests",
+                        "detail": "Imgur is temporarily over capacity. Please try again later."}]}
+    return _json(body, 429)
+
+
 def client_spent(reset: int) -> dict[str, str]:
     """The headers of a 429 sent when the application's daily credits are spent."""
     return {"X-RateLimit-ClientRemaining": "0", "X-RateLimit-ClientReset": str(reset)}

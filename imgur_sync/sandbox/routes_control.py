@@ -8,8 +8,12 @@ test, a shell script) use them. Control calls are never faulted, charged or coun
 from __future__ import annotations
 
 import dataclasses
+import io
 from typing import Any
 
+from werkzeug.wrappers import Response
+
+from .exports import write_export
 from .faults import FaultPlan
 from .routing import ApiError, Ctx, route
 from .state import NotFound
@@ -21,7 +25,7 @@ MUTATIONS = frozenset({
     "add_account", "add_image", "delete_image", "retitle_image", "remove_media",
     "add_album", "delete_album", "retitle_album", "set_album_images", "add_album_images",
     "remove_album_images", "move_image", "favorite", "toggle_favorite", "share", "unshare",
-    "add_comment", "add_message", "expire_tokens", "raw_answer", "set_image_link",
+    "add_comment", "add_message", "expire_tokens", "expire_cookies", "raw_answer", "set_image_link",
 })
 
 
@@ -91,3 +95,17 @@ def options(ctx: Ctx) -> dict[str, Any]:
             setattr(ctx.app.options, key, value)
         ctx.world.token_lifetime = ctx.app.options.token_lifetime
     return dataclasses.asdict(ctx.app.options)
+
+
+@route(PREFIX + "/export.zip", auth="none", kind="control")
+def export_zip(ctx: Ctx) -> Response:
+    """The main account's "Download account images" zip (``?account=`` for another)."""
+    username = ctx.param("account") or ctx.world.main_user
+    try:
+        ctx.world.account(username)
+    except NotFound:
+        raise ApiError(404, f"not found: account {username}") from None
+    out = io.BytesIO()
+    write_export(ctx.world, username, out)
+    return Response(out.getvalue(), mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{username}-images.zip"'})

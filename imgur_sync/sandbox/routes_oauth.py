@@ -66,6 +66,11 @@ def token(ctx: Ctx) -> Response:
 @route("/oauth2/authorize", "GET", auth="none", cost=0, kind="oauth")
 def authorize(ctx: Ctx) -> Response:
     """Approve at once as the main account and answer per ``response_type``."""
+    if ctx.app.options.oauth_authorize == "broken":
+        # What Imgur has answered for every response_type since 2025-07; the status is a
+        # guess (reports quote only the page), so clients must read the body, not the code.
+        return _page("Error (1024)", "Oops! We couldn't process your request. Error (1024)",
+                     status=400)
     try:
         client_id = _client(ctx, check_secret=False)
     except ApiError as exc:

@@ -22,8 +22,8 @@ if TYPE_CHECKING:
     from .app import SandboxApp
 
 # Who may call a route: "none" (no Authorization needed), "client" (Client-ID or
-# Bearer), "user" (Bearer only).
-AUTH_LEVELS = ("none", "client", "user")
+# Bearer), "user" (Bearer only), "cookie" (the web API's ``accesstoken`` cookie).
+AUTH_LEVELS = ("none", "client", "user", "cookie")
 
 
 class ApiError(Exception):
@@ -49,7 +49,7 @@ class Route:
     handler: Callable[..., Any]
     auth: str = "client"
     cost: int = 1  # rate-limit credits; uploads cost 10, OAuth is free
-    kind: str = "api"  # api | oauth | media | control
+    kind: str = "api"  # api | web (/post/v1) | oauth | media | control
     legacy: bool = False  # answered only while legacy routes are switched on
 
 
@@ -177,3 +177,9 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     """Serialise ``body`` as an application/json answer."""
     return Response(json.dumps(body, separators=(",", ":")), status=status,
                     mimetype="application/json", headers=headers)
+
+
+def web_error(status: int, message: str) -> Response:
+    """The web API's error answer, in the JSON:API style: ``{"errors": [...]}``."""
+    return json_response({"errors": [{"code": str(status), "status": str(status),
+                                      "detail": message}]}, status)

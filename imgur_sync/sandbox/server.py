@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from .app import SandboxApp, SandboxOptions
+from .exports import write_cookies, write_export
 from .faults import FaultPlan
 from .seeds import SCENARIOS, Credentials, seed_world
 from .state import World
@@ -150,3 +152,24 @@ class Sandbox:
     def access_token(self) -> str:
         """Issue a fresh access token for the main account (handy in tests)."""
         return self.world.issue_token(self.username, self.client_id).access_token
+
+    @property
+    def cookie_token(self) -> str:
+        """The main account's browser-session ``accesstoken`` cookie value."""
+        return self.world.cookie_token(self.username)
+
+    @property
+    def web_client_id(self) -> str:
+        """The client id imgur.com's own pages send to the web API."""
+        return self.options.web_client_id
+
+    def write_cookies(self, path: str | Path) -> Path:
+        """Write a cookies.txt for the main account, as a browser exports it; return its path."""
+        write_cookies(path, self.cookie_token, int(self.world.clock()) + 365 * 86400)
+        return Path(path)
+
+    def export_zip(self, path: str | Path) -> Path:
+        """Write the main account's "Download account images" zip; return its path."""
+        with open(path, "wb") as out:
+            write_export(self.world, self.username, out)
+        return Path(path)

@@ -59,6 +59,7 @@ class World(SocialMixin):
         self.notifications: dict[int, Notification] = {}
         self.tokens: dict[str, Token] = {}  # by access token
         self.refresh_tokens: dict[str, Token] = {}  # by refresh token
+        self.cookies: dict[str, Token] = {}  # browser-session ``accesstoken`` cookies, by value
         self.grants: dict[str, tuple[str, str]] = {}  # pin/code -> (username, client_id)
         self.clients: dict[str, str] = {}  # client_id -> client_secret
         self.token_lifetime = 3600
@@ -162,6 +163,35 @@ class World(SocialMixin):
         if token is None or token.revoked or token.expires_at <= self.clock():
             return None
         return token
+
+    def cookie_token(self, username: str) -> str:
+        """Return the account's live ``accesstoken`` cookie value, made on first use."""
+        with self.lock:
+            name = self.account(username).url
+            for value, session in self.cookies.items():
+                if session.username == name and not session.revoked:
+                    return value
+            # Its own generator: asking for a cookie must not shift the world's later ids.
+            rng = random.Random(f"cookie:{self.seed}:{name}:{len(self.cookies)}")
+            value = f"{rng.getrandbits(160):040x}"
+            self.cookies[value] = Token(value, "", name, "", float("inf"))
+            return value
+
+    def cookie_for(self, value: str) -> Token | None:
+        """Return the live browser session of cookie ``value``, or None."""
+        session = self.cookies.get(value)
+        return None if session is None or session.revoked else session
+
+    def expire_cookies(self, username: str | None = None) -> int:
+        """Sign every browser session out (of ``username`` if given); returns how many."""
+        with self.lock:
+            count = 0
+            for session in self.cookies.values():
+                if not session.revoked and (
+                        username is None or session.username.lower() == username.lower()):
+                    session.revoked = True
+                    count += 1
+            return count
 
     def expire_tokens(self, username: str | None = None) -> int:
         """Expire every access token (of ``username`` if given); returns how many."""
