@@ -80,6 +80,22 @@ def test_import_then_pull_downloads_none_of_the_imported(rig: Rig, tmp_path: Pat
     assert verify(rig.root, rig.store, repair=False).ok
 
 
+def test_the_sandboxs_own_export_then_a_pull_downloads_none_of_it(rig: Rig,
+                                                                  tmp_path: Path) -> None:
+    # The zip as the sandbox's "Download account images" serves it, not as this file writes it.
+    path = rig.sb.export_zip(tmp_path / "account.zip")
+    with zipfile.ZipFile(path) as archive:
+        # Imgur's naming: "<n> - <id>.<ext>"
+        exported = {name.split(" - ", 1)[1].rsplit(".", 1)[0] for name in archive.namelist()}
+    assert exported == {i.id for i in rig.sb.world.images_of(rig.sb.username)}
+    result = import_zip(rig, path)
+    assert set(result.placed) == exported and not result.skipped and media(rig) == {}
+    pulled = mirror(rig).pull()
+    assert pulled.outcome == "ok", pulled.problems
+    assert not set(media(rig)) & exported
+    assert verify(rig.root, rig.store, repair=False).ok
+
+
 def test_a_file_of_another_size_is_downloaded_by_the_pull(rig: Rig, tmp_path: Path) -> None:
     wrong = rig.sb.world.images_of(rig.sb.username)[0].id
     export_zip(rig.sb, tmp_path / "export.zip", wrong=wrong)
