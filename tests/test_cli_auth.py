@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import stat
 import subprocess
@@ -12,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from pull_support import cli_env
 
 from imgur_sync.sandbox import Sandbox
 
@@ -30,11 +30,7 @@ def home(tmp_path: Path, sb: Sandbox) -> dict[str, str]:
     config.write_text(f'[imgur]\nclient_id = "{sb.client_id}"\n'
                       f'client_secret = "{sb.client_secret}"\napi_url = "{sb.url}"\n'
                       f'[mirror]\nroot = "{tmp_path / "mirror"}"\n')
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_"))}
-    env.pop("STATE_DIRECTORY", None)
-    env.update(XDG_STATE_HOME=str(tmp_path / "state"), IMGUR_SYNC_CONFIG=str(config),
-               PYTHONPATH=str(ROOT))
-    return env
+    return cli_env(tmp_path, config)
 
 
 def start_auth(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
