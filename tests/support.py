@@ -43,3 +43,12 @@ def sandbox_config(path: Path, sb: Sandbox, root: Path, *,
                   f'on_local_delete = "{on_delete}"']
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def web_post_ids(sb: Sandbox) -> list[str]:
+    """Ids of the account's web-API posts, newest first: every album and each image in none."""
+    world = sb.world
+    albums = world.albums_of(sb.username)
+    in_albums = {i for album in albums for i in album.image_ids}
+    posts = [*albums, *(i for i in world.images_of(sb.username) if i.id not in in_albums)]
+    return [p.id for p in sorted(posts, key=lambda p: (p.datetime, p.seq), reverse=True)]

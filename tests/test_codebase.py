@@ -47,7 +47,8 @@ LAYERS = {
 # tiers, never from its own (so, for one, no route module of the sandbox imports another).
 INSIDE = {
     "api": [{"errors", "urls", "pagination"}, {"auth", "download", "media", "ratelimits"},
-            {"models", "transport"}, {"gallery"}, {"social"}, {"client"}, {"__init__"}],
+            {"models", "transport"}, {"gallery", "webshapes"}, {"social", "web"}, {"client"},
+            {"__init__"}],
     "sandbox": [{"models", "faults", "media"}, {"social"}, {"state"},
                 {"render", "routing", "exports"},
                 {"lookups"},

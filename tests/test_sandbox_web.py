@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import requests
+from support import web_post_ids
 
 from imgur_sync.sandbox import FaultPlan, Sandbox, SandboxOptions
 
@@ -61,15 +62,6 @@ def paged(start_sandbox: Callable[..., Sandbox]) -> Sandbox:
     return start_sandbox("demo", options=SandboxOptions(web_page_size=2))
 
 
-def _expected_posts(sb: Sandbox) -> list[str]:
-    """Ids of the account's posts, newest first: every album and each image in none."""
-    world = sb.world
-    albums = world.albums_of(sb.username)
-    in_albums = {i for album in albums for i in album.image_ids}
-    posts = [*albums, *(i for i in world.images_of(sb.username) if i.id not in in_albums)]
-    return [p.id for p in sorted(posts, key=lambda p: (p.datetime, p.seq), reverse=True)]
-
-
 def test_all_posts_pages_from_one_to_an_empty_page(paged: Sandbox,
                                                    http: requests.Session) -> None:
     r = _web(paged, http, "all_posts", 1)
@@ -77,7 +69,7 @@ def test_all_posts_pages_from_one_to_an_empty_page(paged: Sandbox,
     pages = _read_all(paged, http, "all_posts")
     assert pages[-1] == [] and all(len(p) == 2 for p in pages[:-2])
     ids = [post["id"] for page in pages for post in page]
-    assert ids == _expected_posts(paged) and len(ids) > 4
+    assert ids == web_post_ids(paged) and len(ids) > 4
     created = [post["created_at"] for page in pages for post in page]
     assert created == sorted(created, reverse=True)
     assert _web(paged, http, "all_posts", 0).status_code == 400  # pages start at 1
