@@ -150,3 +150,12 @@ def test_a_redirect_is_not_followed_and_the_cookie_goes_nowhere_else() -> None:
                 ApiError, match="redirect to another host") as refused:
             next(WebApi("c" * 40, "webid", api_url=url).iter_posts())
     assert received == [] and len(seen) == 1 and "c" * 40 not in str(refused.value)
+
+
+def test_a_plain_429_waits_as_retry_after_says() -> None:
+    answers = iter([(429, {"Retry-After": "7"}, {"errors": [{"detail": "Too Many Requests"}]}),
+                    (200, {}, [])])
+    sleeps: list[float] = []
+    with scripted_server(lambda seen: next(answers)) as (url, seen):
+        assert list(WebApi("c" * 40, "webid", api_url=url, sleep=sleeps.append).iter_posts()) == []
+    assert sleeps == [7.0] and len(seen) == 2

@@ -36,6 +36,7 @@ from .transport import (
     _checked_path,
     _failure,
     _redirect_message,
+    _retry_after,
 )
 
 __all__ = ["DEFAULT_WEB_CLIENT_ID", "POST_KINDS", "WebApi"]
@@ -155,7 +156,7 @@ class WebApi:
                     attempt += 1
                     if attempt >= self.retry.attempts:
                         raise
-                    retry_after = getattr(error, "retry_after", None)
+                    retry_after = error.retry_after if isinstance(error, ApiError) else None
                     wait = retry_after if retry_after is not None else \
                         self.retry.backoff(attempt - 1, self.random())
                 log.info("%s; retrying in %.0f s", error, wait)
@@ -187,7 +188,9 @@ class WebApi:
             if status < 400:
                 raise MalformedResponse(f"Imgur answered {status} with a body that is not "
                                         "JSON", status=status, body=text, **where)
-            error = error_for(status, message or f"HTTP {status}", body=body, **where)
+            error = error_for(status, message or f"HTTP {status}", body=body, **where,
+                              retry_after=_retry_after(status, response.headers, None,
+                                                       self.clock()))
             if isinstance(error, ApiError) and "capacity" not in message.lower() and (
                     cookie and status in (401, 403)):
                 raise AuthenticationError(EXPIRED, status=status, **where)

@@ -196,6 +196,7 @@ def convert_posts(posts: Iterable[object]) -> Converted:
                 out.skipped.extend(skipped)
                 members = album["images"]
             else:
+                _id(post.get("id"))  # the post of a lone image bears the image's id
                 media = post.get("media")
                 if not isinstance(media, list) or not media:
                     raise _Bad("its media is not a list holding the image")
