@@ -217,21 +217,38 @@ def config_check(ctx: click.Context) -> None:
 @click.option("--refresh-token", metavar="TOKEN", default=None,
               help="Sign in with a refresh token you already have (no browser); "
                    "'-' reads it from standard input.")
+@click.option("--cookies", "cookies", metavar="FILE", default=None,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Sign in with the accesstoken cookie of a browser signed in to imgur.com, "
+                   "from a Netscape cookies.txt export.")
+@click.option("--access-token", metavar="-", default=None,
+              help="Sign in with the accesstoken cookie's value, read from standard input "
+                   "(give '-').")
 @click.option("--status", is_flag=True, help="Show who is signed in and when the token expires.")
 @click.option("--no-browser", is_flag=True, help="Print the address instead of opening it.")
 @click.pass_context
-def auth(ctx: click.Context, flow: str | None, refresh_token: str | None, status: bool,
-         no_browser: bool) -> None:
+def auth(ctx: click.Context, flow: str | None, refresh_token: str | None, cookies: Path | None,
+         access_token: str | None, status: bool, no_browser: bool) -> None:
     """Sign in to Imgur and store the tokens (mode 0600) in the state directory.
 
     By default prints (and opens) Imgur's authorization page; after you allow access,
     paste the address your browser lands on. --pin and --code use Imgur's older flows;
     --refresh-token skips the browser. Other commands then refresh the access token
-    by themselves. --status shows the stored sign-in without printing any token.
+    by themselves. --cookies FILE (or --access-token - on standard input) signs in with
+    the browser's session cookie instead, the road that works since Imgur's OAuth page
+    broke in 2025. --status shows the stored sign-in without printing any token.
     """
     import time
 
-    from .account.signin import describe_tokens, new_state, sign_in, sign_in_url
+    from .account.signin import (
+        OAUTH_BROKEN,
+        describe_tokens,
+        new_state,
+        oauth_page_broken,
+        sign_in,
+        sign_in_cookie,
+        sign_in_url,
+    )
     from .account.tokens import TokenStore
     from .paths import state_dir
 
@@ -241,6 +258,11 @@ def auth(ctx: click.Context, flow: str | None, refresh_token: str | None, status
             click.echo(escape(line))
         return
     config = _load_config(ctx)
+    if cookies is not None or access_token is not None:
+        tokens = sign_in_cookie(config, store, *_cookie_token(cookies, access_token))
+        click.echo(escape(f"Signed in with the browser's cookie as "
+                          f"{tokens.account_username or 'the account'}; saved to {store.path}"))
+        return
     if not config.imgur.client_secret:  # say so now, not after the user has clicked through
         raise UsageError(f"Signing in needs the application's client_secret: add it to the "
                          f"[imgur] section of {config.path} or set IMGUR_CLIENT_SECRET")
@@ -252,6 +274,8 @@ def auth(ctx: click.Context, flow: str | None, refresh_token: str | None, status
         flow = flow or "token"
         state = new_state() if flow != "pin" else ""
         url = sign_in_url(config, flow, state)
+        if oauth_page_broken(url):  # no use sending the user to a page that cannot work
+            raise UsageError(OAUTH_BROKEN)
         click.echo("Open this address, sign in to Imgur and allow access:\n")
         click.echo(f"  {url}\n")
         if not no_browser and sys.stdin.isatty():
@@ -267,6 +291,23 @@ def auth(ctx: click.Context, flow: str | None, refresh_token: str | None, status
         tokens = sign_in(config, store, flow, answer, state=state)
     click.echo(escape(f"Signed in as {tokens.account_username or 'the account'}; "
                       f"tokens saved to {store.path}"))
+
+
+def _cookie_token(cookies: Path | None, access_token: str | None) -> tuple[str, str]:
+    """Return the cookie's value and where it came from, from the file or standard input."""
+    from .account.cookies import FRESH_COOKIES, check_token_text, read_cookie_file
+
+    if cookies is not None and access_token is not None:
+        raise UsageError("Give --cookies FILE or --access-token -, not both")
+    if cookies is not None:
+        return read_cookie_file(cookies), str(cookies)
+    if access_token != "-":  # a value in argv shows in `ps` and the shell history
+        raise UsageError("Give --access-token - and type or pipe the cookie's value on "
+                         "standard input, so it never shows in the process list")
+    value = click.prompt("accesstoken cookie", hide_input=sys.stdin.isatty(), default="",
+                         show_default=False)
+    return check_token_text(value, "That is not an accesstoken cookie value; copy the "
+                                   f"accesstoken cookie again ({FRESH_COOKIES})"), "stdin"
 
 
 @cli.command()

@@ -46,7 +46,8 @@ LAYERS = {
 # Inside a package, its modules in tiers, lowest first: a module imports only from lower
 # tiers, never from its own (so, for one, no route module of the sandbox imports another).
 INSIDE = {
-    "api": [{"errors", "urls", "pagination"}, {"auth", "download", "media", "ratelimits"},
+    "api": [{"errors", "urls", "pagination"},
+            {"auth", "download", "media", "probes", "ratelimits"},
             {"models", "transport"}, {"gallery", "webshapes"}, {"social", "web"}, {"client"},
             {"__init__"}],
     "sandbox": [{"models", "faults", "media"}, {"social"}, {"state"},
@@ -58,7 +59,7 @@ INSIDE = {
                 {"app", "seeds"}, {"server"}, {"__init__"}],
     "settings": [{"durations", "sizes", "checks"}, {"config"}, {"__init__"}],
     "store": [{"schema", "base"}, {"journal", "ratelimits"}, {"database"}, {"__init__"}],
-    "account": [{"tokens", "checks"}, {"__init__"}],
+    "account": [{"tokens", "checks", "cookies"}, {"__init__"}],
     "mirror": [{"layout", "files"}, {"plan", "validate"}, {"apply"}, {"pull", "verify"},
                {"importing"}, {"__init__"}],
     "dropfolders": [{"watcher", "uploader"}, {"folders"}, {"__init__"}],

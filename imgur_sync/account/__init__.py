@@ -1,6 +1,8 @@
 """One Imgur account: its tokens, signing in, and the checks that keep accounts apart.
 
-- ``tokens.py``: :class:`TokenStore`, the OAuth tokens in the state directory;
+- ``tokens.py``: :class:`TokenStore`, the OAuth tokens (or the browser's cookie) in the
+  state directory;
+- ``cookies.py``: the ``accesstoken`` cookie read out of a browser's cookies.txt;
 - ``checks.py``: signed in at all, and one account per state directory (below the pull
   and the uploads, which ask it before they touch anything);
 - ``signin.py``: the config and the token store to a ready client, and the OAuth flows.

@@ -3,11 +3,13 @@
 ``open_client`` is how every command gets its :class:`~imgur_sync.api.Imgur`: stored tokens
 first (they are the newest, rewritten on every refresh), else the config's refresh token,
 else anonymous (Client-ID) access. ``sign_in`` runs one of the OAuth flows and stores what
-it gets. Nothing here prints or prompts: the CLI does that.
+it gets; ``sign_in_cookie`` stores the browser's session cookie once Imgur has taken it.
+Nothing here prints or prompts: the CLI does that.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -15,13 +17,39 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..api import Imgur, MediaLimits, Tokens, authorization_url, parse_redirect
+from ..api import (
+    AuthenticationError,
+    Imgur,
+    ImgurError,
+    MediaLimits,
+    Tokens,
+    authorization_url,
+    parse_redirect,
+)
+from ..api.probes import check_cookie, oauth_page_broken
 from ..errors import UsageError
 from ..settings.config import Config
 from .checks import check_account, mirrored_account
+from .cookies import FRESH_COOKIES
 from .tokens import TokenStore, tokens_from_fields
 
-__all__ = ["FLOWS", "describe_tokens", "new_state", "open_client", "sign_in", "sign_in_url"]
+__all__ = [
+    "FLOWS",
+    "OAUTH_BROKEN",
+    "describe_tokens",
+    "new_state",
+    "oauth_page_broken",
+    "open_client",
+    "sign_in",
+    "sign_in_cookie",
+    "sign_in_url",
+]
+
+OAUTH_BROKEN = ("Imgur's authorization page answers \"Error (1024)\": it has been broken for "
+                "everyone since mid-2025, so sign in with your browser's cookies instead: "
+                "`imgur-sync auth --cookies FILE` (see the README)")
+
+log = logging.getLogger(__name__)
 
 FLOWS = ("token", "pin", "code")
 
@@ -30,6 +58,8 @@ def open_client(config: Config, store: TokenStore, **options: Any) -> Imgur:
     """Return a client for the configured account; refreshed tokens are saved as they come."""
     imgur = config.imgur
     stored = store.load()
+    if stored is not None and stored.kind != "oauth":
+        stored = None  # the browser's cookie is no API token; the /3/ client goes without it
     tokens = stored or Tokens(refresh_token=imgur.refresh_token)
     if "transport" not in options:  # a transport passed in comes with its own limits
         options.setdefault("media_limits",
@@ -91,11 +121,35 @@ def sign_in(config: Config, store: TokenStore, flow: str, answer: str, *, state:
     return tokens
 
 
+def sign_in_cookie(config: Config, store: TokenStore, token: str, source: str) -> Tokens:
+    """Store the browser's ``accesstoken`` cookie once Imgur's web API has taken it.
+
+    ``source`` names where the cookie came from, for the message when Imgur refuses it.
+    When Imgur cannot be asked (no answer, over capacity) the cookie is stored unchecked:
+    the first pull that uses it says so if it does not work.
+    """
+    try:
+        username = check_cookie(config.imgur.api_url, config.imgur.web_client_id, token)
+    except AuthenticationError as exc:
+        raise UsageError(f"Imgur refused the cookie from {source} (HTTP {exc.status}); "
+                         f"{FRESH_COOKIES} and sign in again") from None
+    except ImgurError as exc:
+        log.warning("Could not check the cookie with Imgur (%s); storing it unchecked", exc)
+        username = None
+    if username:
+        check_account(mirrored_account(store.path.parent), username, store.path.parent)
+    tokens = Tokens(access_token=token, account_username=username, kind="cookie")
+    store.save(tokens)
+    return tokens
+
+
 def describe_tokens(tokens: Tokens | None, store: TokenStore, now: float) -> list[str]:
     """Return the lines ``auth --status`` prints: who, until when, where (never the tokens)."""
     if tokens is None:
         return ["Not signed in: run `imgur-sync auth` to sign in.",
                 f"Token file (none yet): {store.path}"]
+    if tokens.kind == "cookie":
+        return _describe_cookie(tokens, store)
     who = tokens.account_username or "an unknown account"
     lines = [f"Signed in as {who}" + (f" (account id {tokens.account_id})"
                                       if tokens.account_id else "")]
@@ -111,6 +165,19 @@ def describe_tokens(tokens: Tokens | None, store: TokenStore, now: float) -> lis
                  "Refresh token: none (sign in again when the access token expires)")
     lines.append(f"Token file: {store.path}")
     return lines
+
+
+def _describe_cookie(tokens: Tokens, store: TokenStore) -> list[str]:
+    """What a sign-in with the browser's cookie can and cannot do (never the cookie)."""
+    who = tokens.account_username or "an account Imgur did not name"
+    return [f"Signed in with the browser's accesstoken cookie as {who}",
+            "Own posts, hidden ones included: readable through Imgur's web API (not yet "
+            "used by `pull` in this version)",
+            "Hidden favorites and uploads: need an OAuth token (the cookie as Bearer is "
+            "untried)",
+            "When Imgur stops taking the cookie: " + FRESH_COOKIES + " and run "
+            "`imgur-sync auth --cookies FILE` again",
+            f"Token file: {store.path}"]
 
 
 def _span(seconds: float) -> str:

@@ -21,13 +21,14 @@ from typing import Any
 from ..api import Tokens
 from ..errors import ImgurSyncError
 
-__all__ = ["TOKEN_FILE", "TokenStore", "TokenStoreError", "tokens_from_fields"]
+__all__ = ["KINDS", "TOKEN_FILE", "TokenStore", "TokenStoreError", "tokens_from_fields"]
 
 log = logging.getLogger(__name__)
 
 TOKEN_FILE = "tokens.json"
 _LAST_TIME = 253_402_300_800  # 10000-01-01T00:00:00Z; NaN fails the comparison too
 _FIELDS = ("access_token", "refresh_token", "expires_at", "account_username", "account_id")
+KINDS = ("oauth", "cookie")  # files written before there were cookie sign-ins hold no kind
 
 
 class TokenStoreError(ImgurSyncError):
@@ -95,7 +96,11 @@ class TokenStore:
             fields["expires_at"] = None
         if not isinstance(fields["account_id"], int) or isinstance(fields["account_id"], bool):
             fields["account_id"] = None  # only shown, never used to decide anything
-        return Tokens(**fields)
+        kind = raw.get("kind", "oauth")
+        if kind not in KINDS:
+            raise TokenStoreError(f"The token file {self.path} is damaged (kind {kind!r} is "
+                                  "unknown); sign in again with `imgur-sync auth`")
+        return Tokens(**fields, kind=kind)
 
     def save(self, tokens: Tokens) -> None:
         """Write the tokens atomically, readable by the owner only."""

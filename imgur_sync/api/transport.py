@@ -87,9 +87,11 @@ class Tokens:
     expires_at: float | None = None
     account_username: str | None = None
     account_id: int | None = None
+    #: "oauth" (Imgur's API tokens) or "cookie" (the browser's ``accesstoken`` session cookie).
+    kind: str = "oauth"
 
     def __repr__(self) -> str:  # tokens are secrets: never print them
-        return (f"Tokens(account_username={self.account_username!r}, "
+        return (f"Tokens(kind={self.kind!r}, account_username={self.account_username!r}, "
                 f"expires_at={self.expires_at!r}, has_refresh_token={bool(self.refresh_token)})")
 
 

@@ -47,13 +47,14 @@ OnLocalChange = Literal["keep", "upload"]
 DEFAULT_API_URL = "https://api.imgur.com"
 MIN_EVERY = 60  # seconds, for both intervals; see _schedule
 MAX_EVERY = 365 * 86_400
+DEFAULT_WEB_CLIENT_ID = "546c25a59c58ad7"
 DEFAULT_MAX_DOWNLOAD = "250MB"  # Imgur takes videos of up to 200 MB
 MIN_DOWNLOAD, MAX_DOWNLOAD = 1000, 100 * 1000**3
 SECRET_ENV = {"client_secret": "IMGUR_CLIENT_SECRET", "refresh_token": "IMGUR_REFRESH_TOKEN",
               "rapidapi_key": "IMGUR_RAPIDAPI_KEY"}
 SECTION_KEYS = {
     "imgur": ("client_id", "client_secret", "refresh_token", "api_url", "rapidapi_key",
-              "mashape_key"),
+              "mashape_key", "web_client_id"),
     "mirror": ("root", "include", "on_remote_delete", "album_links", "concurrency",
                "max_download_size"),
     "schedule": ("pull_every", "full_every", "stuck_after"),
@@ -92,6 +93,8 @@ class ImgurConfig:
     rapidapi_key: str | None = field(default=None, repr=False)
     #: Names of the secrets above that came from the environment rather than the file.
     from_env: frozenset[str] = frozenset()
+    #: The client id imgur.com's own pages send to the web API (not a secret; Imgur may change it).
+    web_client_id: str = DEFAULT_WEB_CLIENT_ID
 
 
 @dataclass(frozen=True)
@@ -250,8 +253,11 @@ def _imgur(check: Checker, table: dict[str, Any], env: Mapping[str, str]) -> Img
         check.add("imgur.api_url", f"{json.dumps(api_url)} is not an http(s) URL",
                   f'use "{DEFAULT_API_URL}", the commercial endpoint, or the URL '
                   "`imgur-sync sandbox` prints")
+    web_client_id = check.string(table, "web_client_id", "imgur",
+                                 sample=f'web_client_id = "{DEFAULT_WEB_CLIENT_ID}"')
     return ImgurConfig(client_id or "", secrets["client_secret"], secrets["refresh_token"],
-                       api_url, secrets["rapidapi_key"], frozenset(from_env))
+                       api_url, secrets["rapidapi_key"], frozenset(from_env),
+                       web_client_id or DEFAULT_WEB_CLIENT_ID)
 
 
 def _mirror(check: Checker, table: dict[str, Any], base: Path,
@@ -382,7 +388,8 @@ def _within(inner: Path, outer: Path) -> bool:
 def _render(config: Config) -> str:
     imgur, mirror, schedule = config.imgur, config.mirror, config.schedule
     lines = [f"# imgur-sync settings from {config.path}", "# defaults filled in, secrets masked",
-             "", "[imgur]", f"client_id = {_toml(imgur.client_id)}"]
+             "", "[imgur]", f"client_id = {_toml(imgur.client_id)}",
+             f"web_client_id = {_toml(imgur.web_client_id)}"]
     for name in ("client_secret", "refresh_token", "api_url", "rapidapi_key"):
         value = getattr(imgur, name)
         if value is None:
