@@ -91,7 +91,7 @@ def _token_status(state_dir: Path, now: float) -> dict[str, Any]:
     if tokens is None:
         return info
     expires = tokens.expires_at
-    return {**info, "signed_in": True, "username": tokens.account_username,
+    return {**info, "signed_in": True, "sign_in": tokens.kind, "username": tokens.account_username,
             "account_id": tokens.account_id, "expires_at": expires,
             "expires_at_iso": iso(expires), "expired": None if expires is None else expires <= now,
             "refresh_token_stored": bool(tokens.refresh_token)}

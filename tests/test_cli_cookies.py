@@ -67,7 +67,11 @@ def check_cookie_sign_in(sb: Sandbox, env: dict[str, str],
     assert status.returncode == 0
     assert f"cookie as {sb.username}" in status.stdout
     assert "not yet used by `pull`" in status.stdout and "need an OAuth token" in status.stdout
-    for text in (result.stdout, result.stderr, status.stdout, status.stderr):
+    overall = run_cli(env, "status", "--json")
+    assert overall.returncode == 0, overall.stderr
+    assert json.loads(overall.stdout)["token"]["sign_in"] == "cookie"
+    for text in (result.stdout, result.stderr, status.stdout, status.stderr, overall.stdout,
+                 overall.stderr):
         assert sb.cookie_token not in text
 
 
@@ -155,3 +159,14 @@ def test_oauth_page_error_1024_points_to_cookies(start_sandbox: Callable[..., Sa
     assert "broken for everyone since mid-2025" in result.stderr
     assert "--cookies" in result.stderr
     assert not token_file(env).exists()
+
+
+def test_pull_after_a_cookie_sign_in_keeps_the_config_token(sb: Sandbox, home: dict[str, str],
+                                                            tmp_path: Path) -> None:
+    """The cookie is no API v3 token: the pull must not send it as Bearer (Imgur refuses it)."""
+    cookies = sb.write_cookies(tmp_path / "cookies.txt")
+    assert run_cli(home, "auth", "--cookies", str(cookies)).returncode == 0
+    pulled = run_cli(home, "pull")
+    assert pulled.returncode == 0, pulled.stderr
+    assert "does not use for Imgur's API v3 yet" in pulled.stderr
+    assert sb.cookie_token not in pulled.stdout + pulled.stderr

@@ -59,7 +59,11 @@ def open_client(config: Config, store: TokenStore, **options: Any) -> Imgur:
     imgur = config.imgur
     stored = store.load()
     if stored is not None and stored.kind != "oauth":
-        stored = None  # the browser's cookie is no API token; the /3/ client goes without it
+        # The browser's cookie is no API v3 token (as Bearer it is untried): go without it.
+        log.warning("The stored sign-in is the browser's cookie, which this version does not "
+                    "use for Imgur's API v3 yet; calls go without it (a refresh_token in the "
+                    "config still works)")
+        stored = None
     tokens = stored or Tokens(refresh_token=imgur.refresh_token)
     if "transport" not in options:  # a transport passed in comes with its own limits
         options.setdefault("media_limits",
