@@ -35,8 +35,8 @@ def read_cookie_file(path: Path, now: float | None = None) -> str:
         raise UsageError(f"Cannot read the cookies file {path} ({exc.strerror or exc}); "
                          f"{FRESH_COOKIES} and {again}") from None
     jar = MozillaCookieJar()
-    if text is not None and not jar.magic_re.search(text.split("\n", 1)[0]):
-        text = "# Netscape HTTP Cookie File\n" + text  # an export without the header line
+    if text is not None:
+        text = _mend(text, jar)
     try:
         if text is None:
             raise LoadError("not text")
@@ -53,7 +53,8 @@ def read_cookie_file(path: Path, now: float | None = None) -> str:
         raise UsageError(f"{path} holds no {COOKIE_NAME} cookie for imgur.com; {FRESH_COOKIES} "
                          f"(signed in, not in a private window) and {again}")
     now = time.time() if now is None else now
-    live = [c for c in found if not c.is_expired(now)]
+    # Exports write 0 for a session cookie (no expiry), which the jar would read as 1970.
+    live = [c for c in found if not c.expires or not c.is_expired(now)]
     if not live:
         last = max(c.expires or 0 for c in found)
         when = datetime.fromtimestamp(last, timezone.utc).date().isoformat()
@@ -62,6 +63,20 @@ def read_cookie_file(path: Path, now: float | None = None) -> str:
     value = max(live, key=lambda c: c.expires or float("inf")).value or ""
     return check_token_text(value, f"The {COOKIE_NAME} cookie in {path} is not a cookie "
                                    f"value; {FRESH_COOKIES} and {again}")
+
+
+def _mend(text: str, jar: MozillaCookieJar) -> str:
+    """Mend two slips of browser exports the jar would refuse: no header line, and a
+    "subdomains" flag that disagrees with the domain's leading dot."""
+    lines = text.splitlines()
+    for n, line in enumerate(lines):
+        fields = line.split("\t")
+        if len(fields) == 7 and not line.startswith("#"):
+            fields[1] = "TRUE" if fields[0].startswith(".") else "FALSE"
+            lines[n] = "\t".join(fields)
+    if not lines or not jar.magic_re.search(lines[0]):
+        lines.insert(0, "# Netscape HTTP Cookie File")
+    return "\n".join(lines) + "\n"
 
 
 def check_token_text(value: str, problem: str) -> str:
