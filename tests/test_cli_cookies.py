@@ -170,3 +170,15 @@ def test_pull_after_a_cookie_sign_in_keeps_the_config_token(sb: Sandbox, home: d
     assert pulled.returncode == 0, pulled.stderr
     assert "does not use for Imgur's API v3 yet" in pulled.stderr
     assert sb.cookie_token not in pulled.stdout + pulled.stderr
+
+
+def test_a_wrong_web_client_id_is_named(sb: Sandbox, home: dict[str, str],
+                                        tmp_path: Path) -> None:
+    config = Path(home["IMGUR_SYNC_CONFIG"])
+    config.write_text(config.read_text().replace("[imgur]\n",
+                                                 '[imgur]\nweb_client_id = "0000000"\n'))
+    cookies = sb.write_cookies(tmp_path / "cookies.txt")
+    result = run_cli(home, "auth", "--cookies", str(cookies))
+    assert result.returncode == 2 and "web_client_id" in result.stderr
+    assert "Traceback" not in result.stderr and sb.cookie_token not in result.stderr
+    assert not token_file(home).exists()

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..api import (
     AuthenticationError,
+    Forbidden,
     Imgur,
     ImgurError,
     MediaLimits,
@@ -137,6 +138,10 @@ def sign_in_cookie(config: Config, store: TokenStore, token: str, source: str) -
     except AuthenticationError as exc:
         raise UsageError(f"Imgur refused the cookie from {source} (HTTP {exc.status}); "
                          f"{FRESH_COOKIES} and sign in again") from None
+    except Forbidden:
+        raise UsageError(f"Imgur's web API refused the web client id "
+                         f"{config.imgur.web_client_id!r}; set [imgur] web_client_id in "
+                         f"{config.path} to the one imgur.com uses now") from None
     except ImgurError as exc:
         log.warning("Could not check the cookie with Imgur (%s); storing it unchecked", exc)
         username = None

@@ -27,7 +27,8 @@ def check_cookie(api_url: str, web_client_id: str, token: str, *,
     """Return the account's name if the first page shows it; raise when Imgur refuses the cookie.
 
     Raises :class:`AuthenticationError` for 401 or a plain 403 (the cookie is refused),
-    another :class:`ImgurError` when no usable answer came (nothing is known then).
+    :class:`Forbidden` when the web client id is refused, another :class:`ImgurError` when
+    no usable answer came (nothing is known then).
     """
     url = api_url.rstrip("/") + _PROBE
     params = {"client_id": web_client_id, "include": "account", "page": "1",
@@ -41,7 +42,8 @@ def check_cookie(api_url: str, web_client_id: str, token: str, *,
         raise TransportError(why_no_answer(exc), method="GET", path=_PROBE) from None
     if response.status_code != 200:
         error = error_for(response.status_code, response.text[:200], method="GET", path=_PROBE)
-        if response.status_code == 403 and not error.retryable:
+        if response.status_code == 403 and not error.retryable \
+                and "client_id" not in response.text[:200].lower():
             # The web API answers a refused session with a bare 403 too.
             raise AuthenticationError(error.message, status=403, method="GET",
                                       path=_PROBE) from None
