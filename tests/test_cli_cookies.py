@@ -179,6 +179,6 @@ def test_a_wrong_web_client_id_is_named(sb: Sandbox, home: dict[str, str],
                                                  '[imgur]\nweb_client_id = "0000000"\n'))
     cookies = sb.write_cookies(tmp_path / "cookies.txt")
     result = run_cli(home, "auth", "--cookies", str(cookies))
-    assert result.returncode == 2 and "web_client_id" in result.stderr
+    assert result.returncode == 2 and "refused the web client id" in result.stderr
     assert "Traceback" not in result.stderr and sb.cookie_token not in result.stderr
     assert not token_file(home).exists()
