@@ -13,13 +13,18 @@ import requests
 
 from .errors import AuthenticationError, MalformedResponse, TransportError, error_for, why_no_answer
 
-__all__ = ["COOKIE_NAME", "WEB_ORIGIN", "check_cookie", "oauth_page_broken"]
+__all__ = ["COOKIE_NAME", "WEB_ORIGIN", "check_cookie", "cookie_headers", "oauth_page_broken"]
 
 COOKIE_NAME = "accesstoken"
 WEB_ORIGIN = "https://imgur.com"
 _PROBE = "/post/v1/accounts/me/all_posts"
 # What Imgur's authorize page has shown every application since mid-2025.
 _OAUTH_BROKEN = "Error (1024)"
+
+
+def cookie_headers(token: str) -> dict[str, str]:
+    """Return the headers imgur.com's own pages send to the web API: the cookie and the origin."""
+    return {"Cookie": f"{COOKIE_NAME}={token}", "Origin": WEB_ORIGIN}
 
 
 def check_cookie(api_url: str, web_client_id: str, token: str, *,
@@ -33,8 +38,7 @@ def check_cookie(api_url: str, web_client_id: str, token: str, *,
     url = api_url.rstrip("/") + _PROBE
     params = {"client_id": web_client_id, "include": "account", "page": "1",
               "sort": "-created_at"}
-    headers = {"Cookie": f"{COOKIE_NAME}={token}", "Origin": WEB_ORIGIN,
-               "Accept": "application/json"}
+    headers = {**cookie_headers(token), "Accept": "application/json"}
     try:
         response = requests.get(url, params=params, headers=headers, timeout=timeout,
                                 allow_redirects=False)

@@ -29,6 +29,7 @@ from .errors import (
     error_for,
     why_no_answer,
 )
+from .probes import cookie_headers
 from .transport import (
     DEFAULT_API_URL,
     USER_AGENT,
@@ -136,7 +137,7 @@ class WebApi:
         """GET ``path``, retrying what is worth retrying; return the decoded JSON body."""
         path = _checked_path("GET", path)
         if cookie:
-            headers = {"Cookie": f"accesstoken={self._cookie}", "Origin": "https://imgur.com"}
+            headers = cookie_headers(self._cookie)
         else:
             headers = {"Authorization": f"Client-ID {self.web_client_id}"}
         headers["User-Agent"] = USER_AGENT
