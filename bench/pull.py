@@ -24,7 +24,12 @@ the quick pull's request count and the absolute peak RSS. The user's hourly cred
 of the sandbox is raised (``/__sandbox__/options``) so the walk and three pulls in one
 hour never make the client wait for a reset. MB are 10^6 bytes.
 
-    python bench/pull.py [--scale 10] [--concurrency 8] [--check] [--profile DIR]
+    python bench/pull.py [--scale 10] [--concurrency 8] [--road oauth|cookie] [--check]
+                         [--profile DIR]
+
+``--road cookie`` signs in as a new user must since 2025 (Imgur's OAuth page broken): with
+the browser's cookies, so own posts come through the web API; its minimum walk is then that
+API's pages plus the public gallery favorites.
 
 It prints figures and exits 0 whatever they are; ``--check`` exits 1 when a target is
 missed. ``--profile DIR`` runs each pull under cProfile (main thread only) and writes
@@ -34,6 +39,7 @@ missed. ``--profile DIR`` runs each pull under cProfile (main thread only) and w
 from __future__ import annotations
 
 import argparse
+import http.cookiejar
 import json
 import os
 import queue
@@ -106,9 +112,11 @@ class BenchError(Exception):
 class SandboxProcess:
     """``imgur-sync sandbox --scenario big --scale N --port 0`` in a child process."""
 
-    def __init__(self, scale: int, workdir: Path) -> None:
-        self.scale = scale
+    def __init__(self, scale: int, workdir: Path, road: str = "oauth") -> None:
+        self.scale, self.road = scale, road
         self.stderr_path = workdir / f"sandbox-{scale}.err"
+        # The 2026 road: Imgur's OAuth page broken, the browser's cookie the way in.
+        self.cookies = workdir / f"cookies-{scale}.txt" if road == "cookie" else None
         self.proc: subprocess.Popen[str] | None = None
         self.settings: dict[str, str] = {}
         self.http = requests.Session()
@@ -117,7 +125,9 @@ class SandboxProcess:
         with self.stderr_path.open("w") as err:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "imgur_sync", "sandbox", "--scenario", "big",
-                 "--scale", str(self.scale), "--port", "0"],
+                 "--scale", str(self.scale), "--port", "0",
+                 *(["--oauth-authorize", "broken", "--write-cookies", str(self.cookies)]
+                   if self.cookies else [])],
                 cwd=REPO, stdout=subprocess.PIPE, stderr=err, text=True,
                 env={**os.environ, "PYTHONUNBUFFERED": "1"})
         try:
@@ -310,6 +320,57 @@ def walk_account(sandbox: SandboxProcess) -> Walk:
     return walk
 
 
+def walk_web(sandbox: SandboxProcess) -> Walk:
+    """List what a pull signed in by cookie lists, with the fewest requests: every page of
+    posts and hidden albums, then the public gallery favorites (and their albums)."""
+    assert sandbox.cookies is not None
+    jar = http.cookiejar.MozillaCookieJar(str(sandbox.cookies))
+    jar.load()
+    token = next(c.value for c in jar if c.name == "accesstoken")
+    web_id = "546c25a59c58ad7"  # the sandbox's, as imgur.com's
+    http_session = requests.Session()
+
+    def get(path: str, **headers: str) -> Any:
+        answer = http_session.get(sandbox.url(path), timeout=60, headers=headers)
+        answer.raise_for_status()
+        body = answer.json()
+        return body["data"] if isinstance(body, dict) else body
+
+    def posts(kind: str) -> list[dict[str, Any]]:
+        items, page = [], 1
+        while batch := get(f"post/v1/accounts/me/{kind}?client_id={web_id}&page={page}"
+                           "&include=media,account&sort=-created_at",
+                           Cookie=f"accesstoken={token}", Origin="https://imgur.com"):
+            items.extend(batch)
+            page += 1
+        return items
+
+    walk = Walk()
+    client = {"Authorization": f"Client-ID {sandbox.settings['client_id']}"}
+    start = time.perf_counter()
+    with Window(sandbox) as window:
+        own = {p["id"]: p for p in posts("all_posts") + posts("hidden_albums")}
+        for post in own.values():
+            for media in post["media"]:
+                walk.media.setdefault(media["id"], media["url"])
+        name = next(p["account"]["username"] for p in own.values() if p.get("account"))
+        gallery, page = [], 0
+        while batch := get(f"3/account/{name}/gallery_favorites/{page}/newest", **client):
+            gallery.extend(batch)
+            page += 1
+        for item in gallery:
+            if item.get("is_album"):
+                for image in get(f"3/album/{item['id']}/images", **client):
+                    walk.media.setdefault(image["id"], image["link"])
+            else:
+                walk.media.setdefault(item["id"], item["link"])
+    walk.seconds = time.perf_counter() - start
+    walk.delta = window.delta
+    walk.counts = {"posts": len(own), "gallery favorites": len(gallery)}
+    http_session.close()
+    return walk
+
+
 @dataclass
 class Figures:
     """One measured phase: a baseline download or a pull."""
@@ -398,14 +459,21 @@ class Account:
         home.mkdir(parents=True)
         s = sandbox.settings
         self.config = home / "config.toml"
+        keys = ("client_id", "client_secret", "api_url") + (
+            () if sandbox.cookies else ("refresh_token",))
         self.config.write_text(
-            "[imgur]\n" + "".join(f'{key} = {json.dumps(s[key])}\n' for key in (
-                "client_id", "client_secret", "refresh_token", "api_url")) +
+            "[imgur]\n" + "".join(f'{key} = {json.dumps(s[key])}\n' for key in keys) +
             f"[mirror]\nroot = {json.dumps(str(home / 'mirror'))}\n"
             f"concurrency = {concurrency}\n")
         self.env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
         self.env.update(IMGUR_SYNC_CONFIG=str(self.config), XDG_STATE_HOME=str(home / "state"),
                         XDG_CACHE_HOME=str(home / "cache"))
+        if sandbox.cookies:  # sign in as the README says: with the browser's cookies
+            signed = subprocess.run([sys.executable, "-m", "imgur_sync", "auth", "--cookies",
+                                     str(sandbox.cookies)], cwd=REPO, env=self.env,
+                                    capture_output=True, text=True, timeout=120)
+            if signed.returncode != 0:
+                raise BenchError(f"auth --cookies failed: {signed.stderr.strip()}")
 
     def pull(self, label: str, full: bool, profile_dir: Path | None) -> Figures:
         """Run one pull in a child process; read its peak RSS and CPU from ``wait4``."""
@@ -448,13 +516,14 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     if profile:
         profile.mkdir(parents=True, exist_ok=True)
     if args.scale != 1:
-        with SandboxProcess(1, work) as small:
+        with SandboxProcess(1, work, args.road) as small:
             prepare(small)
             out["cold1"] = Account(small, work / "scale1", args.concurrency).pull(
                 "cold pull scale 1", False, profile)
-    with SandboxProcess(args.scale, work) as sandbox:
+    with SandboxProcess(args.scale, work, args.road) as sandbox:
         prepare(sandbox)
-        walk = out["walk"] = walk_account(sandbox)
+        walk = out["walk"] = walk_web(sandbox) if args.road == "cookie" else \
+            walk_account(sandbox)
         urls = sorted(walk.media.values())
         account = Account(sandbox, work / f"scale{args.scale}", args.concurrency)
         out["base1"] = baseline(sandbox, urls, work / "baseline", args.concurrency,
@@ -476,7 +545,8 @@ def report(args: argparse.Namespace, m: dict[str, Any]) -> bool:
     walk: Walk = m["walk"]
     assert walk.delta is not None
     counts = ", ".join(f"{v} {k}" for k, v in walk.counts.items())
-    print(f"pull bench: big --scale {args.scale} ({counts}), concurrency {args.concurrency}, "
+    print(f"pull bench: big --scale {args.scale} ({counts}), signed in by {args.road}, "
+          f"concurrency {args.concurrency}, "
           f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     print(f"minimum walk: {walk.delta.api} API requests in {walk.seconds:.2f} s; "
           f"{len(walk.media)} distinct media to download")
@@ -520,7 +590,8 @@ def report(args: argparse.Namespace, m: dict[str, Any]) -> bool:
     rss, rss1 = cold.rss_bytes or 0, cold1.rss_bytes or 0
     growth = rss / rss1 if rss1 else float("inf")
     extra = {k: v - walk.delta.by_route.get(k, 0) for k, v in full.delta.by_route.items()
-             if v != walk.delta.by_route.get(k, 0) and k.startswith(("GET /3", "POST /3"))}
+             if v != walk.delta.by_route.get(k, 0)
+             and k.startswith(("GET /3", "POST /3", "GET /post"))}
     print(f"cold pull / faster baseline ({best.label}): {throughput:.2f} x images/s, "
           f"{cold.mb_per_s / best.mb_per_s if best.mb_per_s else 0:.2f} x MB/s")
     plain = m["base3"]
@@ -561,6 +632,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=10)
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--road", choices=("oauth", "cookie"), default="oauth",
+                        help="sign in with an OAuth token (API v3), or as a new user must "
+                             "since 2025: with the browser's cookie (the web API)")
     parser.add_argument("--check", action="store_true",
                         help="exit 1 when a target is missed (default: always exit 0)")
     parser.add_argument("--profile", metavar="DIR", default=None,

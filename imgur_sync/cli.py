@@ -364,6 +364,8 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> Non
                    "they could be saved (Imgur serves removed.png for them).")
     if result.messages_available is False:
         click.echo("Messages: Imgur no longer serves its messaging API; skipped.")
+    for reason in result.unavailable.values():
+        click.echo(escape(reason) + ".")
     if result.problems:
         for problem in result.problems[:10]:
             click.echo(f"  failed: {escape(problem)}", err=True)

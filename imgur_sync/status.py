@@ -23,7 +23,7 @@ from .errors import ImgurSyncError
 from .paths import database_path
 from .settings.config import Config
 from .settings.sizes import format_size
-from .store import RATE_LIMITS_SETTING, Store, printable
+from .store import RATE_LIMITS_SETTING, UNAVAILABLE_SETTING, Store, printable
 from .store.schema import iso
 from .terminal import escape
 
@@ -49,6 +49,7 @@ def collect_status(config: Config, state_dir: Path, *,
         "database": str(db), "pulled": False, "last_pull": None, "counts": None,
         "last_runs": [], "uploads": {"by_state": {}, "problems": []}, "failures": [],
         "messages": "not checked yet", "rate_limits": "unknown", "token": token,
+        "not_mirrored": {},
     }
     if not Store.exists(db):  # an empty file is a database not yet written
         status["never_pulled"] = "never pulled: run `imgur-sync pull` to make the first copy"
@@ -74,6 +75,9 @@ def collect_status(config: Config, state_dir: Path, *,
              "occurrences": f["occurrences"]} for f in store.open_failures()]
         status["messages"] = _MESSAGES.get(store.get_setting("messages_available") or "",
                                            "not checked yet")
+        status["not_mirrored"] = {
+            name: reason for name in sections.names()
+            if (reason := store.get_setting(UNAVAILABLE_SETTING + name))}
         status["account"] = status["account"] or store.get_setting("account_username")
         status["rate_limits"] = _rate_limits(store.get_setting(RATE_LIMITS_SETTING))
     if not status["pulled"]:
@@ -148,6 +152,8 @@ def render_status(status: Mapping[str, Any]) -> str:
         ("Last pull", _run_line(status["last_pull"]) if status["last_pull"]
          else status.get("never_pulled", "never pulled")),
     ])
+    if status.get("not_mirrored"):
+        lines += _block("Not mirrored", list(status["not_mirrored"].items()))
     counts = status.get("counts")
     if counts:
         lines += _block("Counts", [

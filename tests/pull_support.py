@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-from support import sandbox_config
+from support import sandbox_config, web_post_ids
 
 from imgur_sync.mirror.files import TEMP_PREFIX, TEMP_SUFFIX
 from imgur_sync.mirror.layout import (
@@ -166,13 +166,15 @@ def _removed(store: Store, table: str, item_id: str) -> bool:
 
 
 def check_tree(root: Path, store: Store, world: World, username: str, *,
-               links: str = "hardlink", skip: Iterable[str] = ()) -> list[str]:
+               links: str = "hardlink", skip: Iterable[str] = (),
+               unmirrored: Iterable[str] = ()) -> list[str]:
     """Return what is wrong with the mirror of ``username`` under ``root``.
 
     The tree it should be is docs/ARCHITECTURE.md §Folder tree.
 
-    ``skip`` names images that may not have a file (media Imgur removed). Leftovers of
-    items the store marks removed upstream are allowed: the mirror keeps them.
+    ``skip`` names images that may not have a file (media Imgur removed); ``unmirrored``
+    names sections the sign-in cannot read, which must then have no files at all. Leftovers
+    of items the store marks removed upstream are allowed: the mirror keeps them.
     """
     skip = frozenset(skip)
     problems = check_safety(root) + check_records(root, store)
@@ -200,8 +202,12 @@ def check_tree(root: Path, store: Store, world: World, username: str, *,
     problems += [f"{path} is not an album of the account" for album_id, path in folders.items()
                  if not _removed(store, "albums", album_id)]
     # favorites/ and gallery-favorites/: image favorites as files, album favorites as folders.
+    unmirrored = frozenset(unmirrored)
     for section, gallery in ((FAVORITES_DIR, False), (GALLERY_FAVORITES_DIR, True)):
         entries = _entries(root / section, problems)
+        if ("gallery_favorites" if gallery else "favorites") in unmirrored:
+            problems += [f"{path} is in a section not mirrored" for path in entries.values()]
+            continue
         for item in world.favorites_of(username, gallery_only=gallery):
             entry = entries.pop(item.id, None)
             if hasattr(item, "image_ids"):
@@ -216,7 +222,11 @@ def check_tree(root: Path, store: Store, world: World, username: str, *,
                 if row["removed_at"] is not None}
         problems += [f"{path} is not a favorite" for item_id, path in entries.items()
                      if item_id not in gone and not _removed(store, "images", item_id)]
-    problems += check_transcripts(root, world, username)
+    if "messages" in unmirrored:
+        problems += [f"{path} is in a section not mirrored"
+                     for path in _entries(root / MESSAGES_DIR, problems).values()]
+    else:
+        problems += check_transcripts(root, world, username)
     return problems
 
 
@@ -280,3 +290,21 @@ def minimum_requests(sb: Sandbox, *, full: bool = True) -> int:
             + pages(len(favorites), options.favorites_page_size)
             + pages(len(gallery), options.favorites_page_size) + len(favorite_albums)
             + 1 + sum(-(-len(c.messages) // LEGACY_PAGE) for c in conversations))
+
+
+def minimum_web_requests(sb: Sandbox) -> int:
+    """The fewest calls a full pull signed in by cookie can make, where Imgur refuses the
+    cookie as a Bearer token: every page of posts and hidden albums (albums carry their
+    images), then the public gallery favorites and their albums. A process tries the cookie
+    as Bearer once, so its first pull makes one call more."""
+    world, options, me = sb.world, sb.options, sb.username
+
+    def pages(count: int, size: int) -> int:  # pages with items, plus the empty last one
+        return -(-count // size) + 1
+
+    gallery = world.favorites_of(me, gallery_only=True)
+    hidden = [album for album in world.albums_of(me) if album.privacy in ("hidden", "secret")]
+    return (pages(len(web_post_ids(sb)), options.web_page_size)
+            + pages(len(hidden), options.web_page_size)
+            + pages(len(gallery), options.favorites_page_size)
+            + sum(hasattr(item, "image_ids") for item in gallery))

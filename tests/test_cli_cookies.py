@@ -15,9 +15,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from pull_support import ROOT, cli_env, run_cli, write_config
+from pull_support import ROOT, check_tree, cli_env, run_cli, snapshot_tree, write_config
+from support import sandbox_config
 
+from imgur_sync.paths import database_path
 from imgur_sync.sandbox import Sandbox, SandboxOptions
+from imgur_sync.sandbox.media import render_tiny_png
+from imgur_sync.store import Store
 
 
 def _home(tmp_path: Path, sb: Sandbox) -> dict[str, str]:
@@ -66,7 +70,8 @@ def check_cookie_sign_in(sb: Sandbox, env: dict[str, str],
     status = run_cli(env, "auth", "--status")
     assert status.returncode == 0
     assert f"cookie as {sb.username}" in status.stdout
-    assert "not yet used by `pull`" in status.stdout and "need an OAuth token" in status.stdout
+    assert "mirrored through Imgur's web API" in status.stdout
+    assert "an OAuth refresh token is the way" in status.stdout
     overall = run_cli(env, "status", "--json")
     assert overall.returncode == 0, overall.stderr
     assert json.loads(overall.stdout)["token"]["sign_in"] == "cookie"
@@ -161,14 +166,18 @@ def test_oauth_page_error_1024_points_to_cookies(start_sandbox: Callable[..., Sa
     assert not token_file(env).exists()
 
 
-def test_pull_after_a_cookie_sign_in_keeps_the_config_token(sb: Sandbox, home: dict[str, str],
-                                                            tmp_path: Path) -> None:
-    """The cookie is no API v3 token: the pull must not send it as Bearer (Imgur refuses it)."""
+def test_pull_after_a_cookie_sign_in_reads_the_web_api(sb: Sandbox, home: dict[str, str],
+                                                       tmp_path: Path) -> None:
+    """The cookie reads the account's posts; what /3/ refuses it is said once, not failed."""
     cookies = sb.write_cookies(tmp_path / "cookies.txt")
     assert run_cli(home, "auth", "--cookies", str(cookies)).returncode == 0
+    before = sb.counters.by_route.copy()
     pulled = run_cli(home, "pull")
     assert pulled.returncode == 0, pulled.stderr
-    assert "does not use for Imgur's API v3 yet" in pulled.stderr
+    assert any("/post/v1/accounts/me/all_posts" in route and n > before.get(route, 0)
+               for route, n in sb.counters.by_route.items()), sb.counters.by_route
+    assert "Hidden favorites are not mirrored" in pulled.stdout
+    assert "Messages are not mirrored" in pulled.stdout
     assert sb.cookie_token not in pulled.stdout + pulled.stderr
 
 
@@ -182,3 +191,76 @@ def test_a_wrong_web_client_id_is_named(sb: Sandbox, home: dict[str, str],
     assert result.returncode == 2 and "refused the web client id" in result.stderr
     assert "Traceback" not in result.stderr and sb.cookie_token not in result.stderr
     assert not token_file(home).exists()
+
+
+def _the_2026_home(start_sandbox: Callable[..., Sandbox], tmp_path: Path,
+                   ) -> tuple[Sandbox, dict[str, str], Path]:
+    """The sandbox as Imgur is since 2025 (OAuth page broken, the cookie no Bearer token),
+    a config with no refresh token, and the browser's cookies.txt."""
+    sb = start_sandbox("demo", options=SandboxOptions(oauth_authorize="broken",
+                                                      cookie_bearer="refuse"))
+    config = sandbox_config(tmp_path / "config.toml", sb, tmp_path / "mirror",
+                            refresh_token=False)
+    return sb, cli_env(tmp_path, config), sb.write_cookies(tmp_path / "cookies.txt")
+
+
+def test_a_new_user_following_the_readme_gets_every_post(
+        start_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sb, env, cookies = _the_2026_home(start_sandbox, tmp_path)
+    outputs = [run_cli(env, "auth", "--cookies", str(cookies)), run_cli(env, "pull"),
+               run_cli(env, "status"), run_cli(env, "verify")]
+    status = outputs[2]
+    for result in outputs:
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+        assert sb.cookie_token not in result.stdout + result.stderr
+    root = tmp_path / "mirror"
+    with Store.open_readonly(database_path(Path(env["XDG_STATE_HOME"]) / "imgur-sync")) as store:
+        assert check_tree(root, store, sb.world, sb.username,
+                          unmirrored=("favorites", "messages")) == []
+        for image in sb.world.images_of(sb.username):  # titles and descriptions too
+            row = store.get_image(image.id)
+            assert (row["title"], row["description"]) == (image.title, image.description)
+    hidden = [a for a in sb.world.albums_of(sb.username) if a.privacy == "hidden"]
+    assert hidden and all(list((root / "albums").glob(f"*[[]{a.id}[]]")) for a in hidden)
+    assert "Not mirrored" in status.stdout and "need an OAuth token" in status.stdout
+    for log in (Path(env["XDG_STATE_HOME"]) / "imgur-sync").rglob("*.log"):
+        assert sb.cookie_token not in log.read_text(errors="replace")
+
+
+def test_a_cookie_that_dies_is_said_in_one_sentence_and_nothing_is_lost(
+        start_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sb, env, cookies = _the_2026_home(start_sandbox, tmp_path)
+    assert run_cli(env, "auth", "--cookies", str(cookies)).returncode == 0
+    assert run_cli(env, "pull").returncode == 0
+    before = snapshot_tree(tmp_path / "mirror")
+    old = sb.cookie_token
+    requests.post(f"{sb.url}/__sandbox__/mutate/expire_cookies", json={}, timeout=10)
+    for args in (("pull",), ("pull", "--full")):
+        result = run_cli(env, *args)
+        assert result.returncode == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        lines = [line for line in result.stderr.splitlines() if line.strip()]
+        assert len(lines) == 1 and "export fresh cookies" in lines[0], result.stderr
+        assert old not in result.stdout + result.stderr
+    assert snapshot_tree(tmp_path / "mirror") == before
+
+
+def test_uploads_refused_for_the_cookie_say_so_and_the_files_wait(
+        start_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sb, env, cookies = _the_2026_home(start_sandbox, tmp_path)
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    config = Path(env["IMGUR_SYNC_CONFIG"])
+    config.write_text(config.read_text() + f'\n[[upload]]\npath = "{drop}"\n'
+                      'album = "Dropped"\n')
+    (drop / "cat.png").write_bytes(render_tiny_png(777))
+    assert run_cli(env, "auth", "--cookies", str(cookies)).returncode == 0
+    uploads = sb.counters.uploads
+    pushed = run_cli(env, "push")
+    assert pushed.returncode != 0
+    assert "Traceback" not in pushed.stderr and sb.cookie_token not in pushed.stderr
+    assert "does not take the browser's sign-in cookie" in pushed.stdout + pushed.stderr
+    assert sb.counters.uploads == uploads  # never sent anonymously instead
+    assert (drop / "cat.png").read_bytes() == render_tiny_png(777)  # it waits in its folder
+    assert len([line for line in pushed.stderr.splitlines() if line.strip()]) == 1

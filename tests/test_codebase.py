@@ -48,7 +48,8 @@ LAYERS = {
 INSIDE = {
     "api": [{"errors", "urls", "pagination"},
             {"auth", "download", "media", "probes", "ratelimits"},
-            {"models", "transport"}, {"gallery", "webshapes"}, {"social", "web"}, {"client"},
+            {"models", "transport"}, {"gallery", "webshapes"}, {"social", "web"},
+            {"client", "listings"},
             {"__init__"}],
     "sandbox": [{"models", "faults", "media"}, {"social"}, {"state"},
                 {"render", "routing", "exports"},

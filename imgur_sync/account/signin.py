@@ -59,19 +59,18 @@ def open_client(config: Config, store: TokenStore, **options: Any) -> Imgur:
     """Return a client for the configured account; refreshed tokens are saved as they come."""
     imgur = config.imgur
     stored = store.load()
-    if stored is not None and stored.kind != "oauth":
-        # The browser's cookie is no API v3 token (as Bearer it is untried): go without it.
-        log.warning("The stored sign-in is the browser's cookie, which this version does not "
-                    "use for Imgur's API v3 yet; calls go without it (a refresh_token in the "
-                    "config still works)")
-        stored = None
     tokens = stored or Tokens(refresh_token=imgur.refresh_token)
     if "transport" not in options:  # a transport passed in comes with its own limits
         options.setdefault("media_limits",
                            MediaLimits(max_size=config.mirror.max_download_size))
-    return Imgur(imgur.client_id, imgur.client_secret, tokens.access_token, tokens.refresh_token,
-                 rapidapi_key=imgur.rapidapi_key, api_url=imgur.api_url,
-                 expires_at=tokens.expires_at, on_token=store.save, **options)
+    client = Imgur(imgur.client_id, imgur.client_secret, tokens.access_token,
+                   tokens.refresh_token, rapidapi_key=imgur.rapidapi_key, api_url=imgur.api_url,
+                   expires_at=tokens.expires_at, on_token=store.save, **options)
+    if tokens.kind == "cookie":
+        # The browser's cookie: the web API reads with it (api.listings), and /3/ is tried
+        # with it as a Bearer token once; it is never refreshed.
+        client.transport.set_tokens(tokens, notify=False)
+    return client
 
 
 def new_state() -> str:
@@ -180,10 +179,10 @@ def _describe_cookie(tokens: Tokens, store: TokenStore) -> list[str]:
     """What a sign-in with the browser's cookie can and cannot do (never the cookie)."""
     who = tokens.account_username or "an account Imgur did not name"
     return [f"Signed in with the browser's accesstoken cookie as {who}",
-            "Own posts, hidden ones included: readable through Imgur's web API (not yet "
-            "used by `pull` in this version)",
-            "Hidden favorites and uploads: need an OAuth token (the cookie as Bearer is "
-            "untried)",
+            "Own posts, hidden ones included: mirrored through Imgur's web API",
+            "Gallery favorites: mirrored (they are public)",
+            "Hidden favorites, messages and uploads: need Imgur to take the cookie as an API "
+            "token; where it does not, `status` says so and an OAuth refresh token is the way",
             "When Imgur stops taking the cookie: " + FRESH_COOKIES + " and run "
             "`imgur-sync auth --cookies FILE` again",
             f"Token file: {store.path}"]

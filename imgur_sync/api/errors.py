@@ -41,6 +41,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequest",
     "BrokenDownload",
+    "CookieRefused",
     "Forbidden",
     "ImgurError",
     "ImgurSyncError",
@@ -52,6 +53,7 @@ __all__ = [
     "RateLimited",
     "ServerError",
     "TransportError",
+    "Unavailable",
     "UnsafePath",
     "UsageError",
     "error_for",
@@ -133,6 +135,10 @@ class AuthenticationError(ApiError):
     """The request needs a user, or the access token is invalid or expired."""
 
 
+class CookieRefused(AuthenticationError):
+    """Imgur's API v3 did not take the browser's cookie token as a Bearer token."""
+
+
 class Forbidden(ApiError):
     """403: the signed-in user may not do this."""
 
@@ -155,6 +161,13 @@ class OverCapacity(ApiError):
     """Imgur says it is over capacity; it usually clears within minutes to an hour."""
 
     retryable = True
+
+
+class Unavailable(ImgurError):
+    """This part of the account cannot be read with this sign-in (or at all, any more).
+
+    Not a failure of the run: nothing is removed for it, and it is said once, with the fix.
+    """
 
 
 class ServerError(ApiError):

@@ -32,6 +32,7 @@ import requests
 from .errors import (
     ApiError,
     AuthenticationError,
+    CookieRefused,
     ImgurError,
     MalformedResponse,
     MediaRemoved,
@@ -55,6 +56,9 @@ USER_AGENT = "imgur-sync (+https://github.com/imgur-sync/imgur-sync)"
 # i.imgur.com answers 429 to library user agents (docs/IMGUR-API.md §Media).
 MEDIA_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 REMOVED_SUFFIX = "/removed.png"
+COOKIE_REFUSED = ("Imgur's API v3 does not take the browser's sign-in cookie as a token, and "
+                  "this needs one: sign in with `imgur-sync auth --refresh-token` if you hold an "
+                  "OAuth refresh token (hidden favorites, messages and uploads need it)")
 # Longest path segment sent: ids are 5-7 characters, deletehashes 15, usernames and tags
 # short; a 5,000-character "id" is not Imgur's.
 MAX_SEGMENT = 256
@@ -107,6 +111,12 @@ class ApiResponse:
     def not_modified(self) -> bool:
         """True for a 304 answer to ``If-None-Match``."""
         return self.status == 304
+
+
+def _public_read(auth: str, method: str, path: str) -> bool:
+    """True for a call that may go with the Client-ID when the user's token is refused: a
+    read ("auto") of something not the signed-in account's own ("me")."""
+    return auth == "auto" and method == "GET" and "me" not in path.split("/")
 
 
 class _Retry(Exception):
@@ -172,6 +182,7 @@ class Transport:
         self._refresh_lock = threading.Lock()
         self._count_lock = threading.Lock()
         self.requests_sent = 0  # API requests put on the wire, retries included (not media)
+        self.bearer_refused = False  # Imgur refused the browser's cookie as a Bearer token
 
     # -- credentials ------------------------------------------------------------------------
 
@@ -245,7 +256,8 @@ class Transport:
         return (tokens.refresh_token is not None and tokens.expires_at is not None
                 and tokens.expires_at - self.clock() < self.refresh_margin)
 
-    def _auth_header(self, auth: str) -> tuple[dict[str, str], str | None]:
+    def _auth_header(self, auth: str, method: str = "GET",
+                     path: str = "") -> tuple[dict[str, str], str | None]:
         """Return the headers for ``auth`` and the access token they carry, if any."""
         headers = {"X-Mashape-Key": self.rapidapi_key} if self.rapidapi_key else {}
         if auth == "none":
@@ -254,6 +266,10 @@ class Transport:
             if not self.has_user:
                 raise UsageError("This call needs a signed-in Imgur user; run `imgur-sync auth` "
                                  "or pass access_token/refresh_token")
+            if self.bearer_refused:  # asked once: the cookie is no API token here
+                if _public_read(auth, method, path):
+                    return {**headers, "Authorization": f"Client-ID {self.client_id}"}, None
+                raise CookieRefused(COOKIE_REFUSED, status=403)
             if self._needs_refresh():
                 self.refresh(self.tokens.access_token)
             token = self.tokens.access_token
@@ -292,7 +308,7 @@ class Transport:
         refreshed = False
         attempt = 0
         while True:
-            headers, token = self._auth_header(auth)
+            headers, token = self._auth_header(auth, method, path)
             if etag:
                 headers["If-None-Match"] = etag
             try:
@@ -300,7 +316,15 @@ class Transport:
                 return self._attempt(method, path, headers, params, data, files, envelope)
             except _Retry as r:
                 error, wait = r.error, r.wait
-            except AuthenticationError:
+            except AuthenticationError as exc:
+                if token is not None and self.tokens.kind == "cookie":
+                    # The browser's cookie as a Bearer token is tried once; a refusal is
+                    # remembered, so reads fall back to Client-ID and writes fail at once.
+                    self.bearer_refused = True
+                    if _public_read(auth, method, path):
+                        continue
+                    raise CookieRefused(COOKIE_REFUSED, status=exc.status, method=method,
+                                        path="/" + path) from None
                 if token is None or not self.tokens.refresh_token:
                     raise
                 # The first refusal costs nothing; a fresh token refused again (tokens can

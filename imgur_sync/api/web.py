@@ -88,15 +88,15 @@ class WebApi:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def iter_pages(self, kind: str = "all_posts") -> Iterator[list[Any]]:
-        """Yield the pages of the account's posts, newest first, from 1 to the last full one.
+    def iter_pages(self, kind: str = "all_posts", start: int = 1) -> Iterator[list[Any]]:
+        """Yield the pages of the account's posts, newest first, from ``start`` to the last.
 
         Lazy: each page is fetched when the caller asks for it, so a caller that stops
         (``break``) sends no further request.
         """
         if kind not in POST_KINDS:
             raise ValueError(f"kind must be one of {', '.join(POST_KINDS)}, not {kind!r}")
-        page = 1
+        page = start
         while True:
             body = self._get(f"post/v1/accounts/me/{kind}", cookie=True, params={
                 "client_id": self.web_client_id, "include": INCLUDE, "page": page,

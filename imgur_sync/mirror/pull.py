@@ -33,10 +33,12 @@ from ..api import (
     NotFound,
     Transport,
     TransportError,
+    Unavailable,
 )
+from ..api.listings import Page, listings_for
 from ..errors import ImgurSyncError
 from ..settings.config import Config
-from ..store import RATE_LIMITS_SETTING, Store, rate_limits_setting
+from ..store import RATE_LIMITS_SETTING, UNAVAILABLE_SETTING, Store, rate_limits_setting
 from . import validate
 from .apply import Applier, ApplyResult, Interrupted, prepare_root
 from .files import Placer, clone_into, sweep_partials
@@ -67,6 +69,7 @@ class PullResult:
     removed: int = 0
     messages_available: bool | None = None
     failed_kinds: set[str] = field(default_factory=set)  # kinds of failure this run recorded
+    unavailable: dict[str, str] = field(default_factory=dict)  # section -> why it was not read
 
 
 class _DryRun(Exception):
@@ -88,6 +91,8 @@ class Mirror:
                  progress: Callable[[str, int], None] | None = None,
                  should_stop: Callable[[], bool] = lambda: False) -> None:
         self.config, self.store, self.api = config, store, transport
+        # Which API lists the account follows from its sign-in; the mirror reads either.
+        self.listings = listings_for(transport, config.imgur.web_client_id)
         self.should_stop = should_stop
         self.root = config.mirror.root
         self.clock = clock
@@ -101,14 +106,14 @@ class Mirror:
         sections = frozenset(only or self.config.mirror.include) & frozenset(registry.names())
         kind = "full" if full else "quick"
         result = PullResult(run_id=None, kind=kind)
-        sent_before = self.api.requests_sent
+        sent_before = self.listings.requests_sent
         self._sign_in_checked()
         if dry_run:
             with suppress(_DryRun), self.store.transaction():
                 self._fetch_all(sections, full, result)
                 result.actions = self._plan(sections)
                 raise _DryRun
-            result.requests = self.api.requests_sent - sent_before
+            result.requests = self.listings.requests_sent - sent_before
             return result
         self.store.mark_interrupted_runs()
         result.run_id = self.store.start_run(kind)
@@ -131,11 +136,11 @@ class Mirror:
             interrupted = isinstance(exc, Interrupted | KeyboardInterrupt)
             self.store.finish_run(result.run_id, "interrupted" if interrupted else "failed",
                                   error=str(exc)[:500],
-                                  requests=self.api.requests_sent - sent_before)
+                                  requests=self.listings.requests_sent - sent_before)
             raise
         for path, reason in result.applied.failures:
             self._fail(result, "download", path, reason)
-        result.requests = self.api.requests_sent - sent_before
+        result.requests = self.listings.requests_sent - sent_before
         result.outcome = "partial" if result.problems else "ok"
         # What this run tried again and did not fail at is fixed; verify's failures are not.
         # An item skipped once may not be listed by a quick pull: only a full one clears them.
@@ -176,11 +181,11 @@ class Mirror:
         """Fetch and save the listings as a quick pull does; place and download nothing."""
         sections = frozenset(self.config.mirror.include) & frozenset(registry.names())
         result = PullResult(run_id=None, kind="quick")
-        sent_before = self.api.requests_sent
+        sent_before = self.listings.requests_sent
         self._sign_in_checked()
         self._fetch_all(sections, False, result)
         self._remember_account()
-        result.requests = self.api.requests_sent - sent_before
+        result.requests = self.listings.requests_sent - sent_before
         return result
 
     def planned_copies(self, sizes: Mapping[str, int]) -> tuple[list[Action], set[str]]:
@@ -295,7 +300,7 @@ class Mirror:
         mirrored = self.store.get_setting("account_username")
         if mirrored is None or not self.api.has_user:
             return
-        if self.api.tokens.account_username is None:
+        if self.api.tokens.account_username is None and self.api.tokens.kind == "oauth":
             self.api.refresh()  # the token answer names the account (an OAuth call: free)
         check_account(mirrored, self.api.tokens.account_username, self.store.path.parent
                       if self.store.path else self.root)
@@ -310,11 +315,17 @@ class Mirror:
 
     def _fetch_all(self, sections: frozenset[str], full: bool, result: PullResult) -> None:
         self._fetched_albums: set[str] = set()
+        self.listings.begin()
         for name, steps in STEPS.items():  # in STEPS' order, not the list's
             if name not in sections:
                 continue
             try:
                 steps.fetch(self, full, result)
+                self.store.set_setting(UNAVAILABLE_SETTING + name, "")
+            except Unavailable as exc:  # this sign-in cannot read it: said, kept, not a failure
+                log.info("%s", exc)
+                self.store.set_setting(UNAVAILABLE_SETTING + name, str(exc))
+                result.unavailable[name] = str(exc)
             except AuthenticationError:
                 raise  # not a section's problem: nothing can be listed until the user signs in
             except TransportError as exc:  # after a whole retry budget: the others would wait too
@@ -327,18 +338,20 @@ class Mirror:
 
     # -- fetching ---------------------------------------------------------------------------
 
-    def _pages(self, path: str) -> Iterator[list[dict[str, Any]]]:
-        """Yield the pages of a 0-based listing, ending at the first empty page."""
-        page = 0
+    def _walk(self, pages: Iterator[Page], where: str,
+              result: PullResult) -> Iterator[Page]:
+        """Hand over a listing's pages, recording what Imgur sent that could not be read, and
+        stopping before the next request when asked to."""
         while True:
             if self.should_stop():
                 raise Interrupted("stopped on request; the next run carries on from here")
-            items = validate.listing(self.api.request("GET", path.format(page=page)),
-                                     path.format(page=page))
-            if not items:
+            page = next(pages, None)
+            if page is None:
                 return
-            yield items
-            page += 1
+            for skipped in page.skipped:
+                log.warning("skipped %s in %s: %s", skipped.id, where, skipped.reason)
+                self._fail(result, "item", f"{where}: {skipped.id}", skipped.reason)
+            yield page
 
     def _listing_started(self, name: str, full: bool) -> bool:
         """Note that a listing starts; return True if it may stop at the first known item.
@@ -356,41 +369,54 @@ class Mirror:
     def _fetch_images(self, full: bool, result: PullResult) -> None:
         seen: set[str] = set()
         may_stop = self._listing_started("images", full)
-        for page in self._pages("3/account/me/images/{page}"):
+
+        def known(page: list[Any]) -> bool:  # newest first: everything older is known already
+            return may_stop and any(self._is_known_image(i.get("id")) for i in page
+                                    if isinstance(i, dict))
+
+        for page in self._walk(self.listings.images(known), "images", result):
             items = self._sorted_out(page, validate.image, "images", result)
-            known = {i["id"] for i in items if self._is_known_image(i["id"])}
             self.store.save_images(items, owned=True)
             seen.update(i["id"] for i in items)
-            if may_stop and known:
-                break  # newest first: everything older is known already
         self._listing_done("images")
         if full:
             result.removed += self._confirm_gone(
                 (row["id"] for row in self.store.iter_images(owned=True) if row["id"] not in seen),
-                "images", "3/image/{id}")
+                "images", "image")
 
-    def _is_known_image(self, image_id: str) -> bool:
+    def _is_known_image(self, image_id: Any) -> bool:
+        if not is_id(image_id):
+            return False
         row = self.store.get_image(image_id)
         return row is not None and bool(row["owned"]) and row["removed_at"] is None
 
     def _fetch_albums(self, full: bool, result: PullResult) -> None:
         seen: set[str] = set()
+        may_stop = self._listing_started("albums", full)
+
+        def changed(album: dict[str, Any]) -> bool:
+            stored = self.store.get_album(album["id"])
+            return (full or stored is None or stored["removed_at"] is not None
+                    or stored["list_signature"] != _signature(album))
+
+        def known(page: list[Any]) -> bool:  # a page of known posts, where newest first
+            return may_stop and all(
+                not changed(post) if post.get("is_album") else self._is_known_image(post["id"])
+                for post in page if isinstance(post, dict) and is_id(post.get("id")))
+
         with ThreadPoolExecutor(max_workers=min(4, self.config.mirror.concurrency)) as pool:
-            for page in self._pages("3/account/me/albums/{page}"):
-                changed = []
+            for page in self._walk(self.listings.albums(known), "albums", result):
+                fresh = []
                 for album in self._sorted_out(page, validate.album, "albums", result):
+                    if album["id"] not in seen and changed(album):
+                        fresh.append(album)
                     seen.add(album["id"])
-                    stored = self.store.get_album(album["id"])
-                    if (full or stored is None or stored["removed_at"] is not None
-                            or stored["list_signature"] != _signature(album)):
-                        changed.append(album)
                 # The albums' image lists come a few at a time; each is saved in order.
-                fetched = pool.map(lambda a: self.api.request(
-                    "GET", f"3/album/{a['id']}/images"), changed)
+                fetched = pool.map(lambda a: self.listings.album_images(a["id"]), fresh)
                 # A page of albums commits at once: each album's members and signature
                 # together, and one disk sync per page instead of one per album.
                 with self.store.transaction():
-                    for album, answer in zip(changed, fetched, strict=True):
+                    for album, answer in zip(fresh, fetched, strict=True):
                         images = self._album_images(album["id"], answer, "albums", result)
                         if images is None:
                             continue  # kept as it was; fetched again next time
@@ -400,10 +426,11 @@ class Mirror:
                         self.store.save_album(
                             album, list_signature=_signature(album) if complete else "")
                         self.store.set_album_images(album["id"], [i["id"] for i in images])
+        self._listing_done("albums")
         if full:
             result.removed += self._confirm_gone(
                 (row["id"] for row in self.store.iter_albums() if row["id"] not in seen),
-                "albums", "3/album/{id}")
+                "albums", "album")
 
     def _album_images(self, album_id: str, answer: Any, where: str,
                       result: PullResult) -> list[dict[str, Any]] | None:
@@ -417,14 +444,16 @@ class Mirror:
         return self._sorted_out(listed, validate.image, f"{where}: album {album_id!r}", result)
 
     def _fetch_favorites(self, full: bool, result: PullResult, gallery: bool = False) -> None:
-        path = ("3/account/me/gallery_favorites/{page}/newest" if gallery
-                else "3/account/me/favorites/{page}/newest")
         known = {row["item_id"] for row in self.store.iter_favorites(gallery)}
         listing = "gallery_favorites" if gallery else "favorites"
         may_stop = self._listing_started(listing, full)
         seen: list[str] = []
         kept: list[str] = []  # favorites skipped as malformed: not removed for that
-        for page in self._pages(path):
+
+        def stop(page: list[Any]) -> bool:
+            return may_stop and any(isinstance(i, dict) and i.get("id") in known for i in page)
+
+        for page in self._walk(self.listings.favorites(gallery, stop), listing, result):
             entries = self._sorted_out(page, validate.favorite, listing, result, skipped=kept)
             for item_id, kind, _ in entries:
                 if kind == "album" and (full or item_id not in known):
@@ -433,8 +462,6 @@ class Mirror:
                 self.store.save_images([i for _, k, i in entries if k == "image"], owned=False)
                 self.store.save_favorites(entries, gallery, start=len(seen))
             seen.extend(item_id for item_id, _, _ in entries)
-            if may_stop and known.intersection(item_id for item_id, _, _ in entries):
-                break
         self._listing_done(listing)
         if full:
             self.store.mark_favorites_removed(seen + kept, gallery)
@@ -443,7 +470,7 @@ class Mirror:
         if album_id in self._fetched_albums:
             return  # favorited and gallery-favorited: one fetch per pull is enough
         self._fetched_albums.add(album_id)
-        answer = self.api.request("GET", f"3/album/{album_id}/images")
+        answer = self.listings.album_images(album_id)
         images = self._album_images(album_id, answer, where, result)
         if images is None:
             return
@@ -454,7 +481,7 @@ class Mirror:
 
     def _fetch_messages(self, full: bool, result: PullResult) -> None:
         try:
-            answer = self.api.request("GET", "3/conversations")
+            answer = self.listings.conversations()
         except NotFound:  # Imgur switched messaging off in 2016; the pull goes on without it
             self.store.set_setting("messages_available", "no")
             result.messages_available = False
@@ -483,7 +510,7 @@ class Mirror:
         messages: list[dict[str, Any]] = []
         page = 1  # the legacy conversation pages start at 1
         while True:
-            data = self.api.request("GET", f"3/conversations/{conversation_id}/{page}/0")
+            data = self.listings.conversation_page(conversation_id, page)
             if not isinstance(data, dict) or not isinstance(data.get("messages"), list | None):
                 self._fail(result, "item", where, f"Imgur's answer for its page {page} is not "
                            "a conversation; it is kept as it was")
@@ -494,13 +521,11 @@ class Mirror:
                 return messages
             page += 1
 
-    def _confirm_gone(self, candidates: Iterator[str], table: str, path: str) -> int:
+    def _confirm_gone(self, candidates: Iterator[str], table: str, kind: str) -> int:
         """Mark removed what a direct GET confirms is gone (404); return how many."""
         removed = 0
         for item_id in list(candidates):
-            try:
-                self.api.request("GET", path.format(id=item_id))
-            except NotFound:
+            if self.listings.gone(kind, item_id):
                 removed += self.store.mark_removed(table, item_id)
         return removed
 

@@ -18,4 +18,8 @@ from .database import Store
 from .ratelimits import RATE_LIMITS_SETTING, rate_limits_setting
 
 __all__ = ["FAVORITE_KINDS", "RATE_LIMITS_SETTING", "RUN_KINDS", "RUN_OUTCOMES",
-           "UPLOAD_STATES", "Store", "StoreError", "printable", "rate_limits_setting"]
+           "UNAVAILABLE_SETTING", "UPLOAD_STATES", "Store", "StoreError", "printable",
+           "rate_limits_setting"]
+
+#: + a section's name: why the sign-in cannot read that section ("" once it could).
+UNAVAILABLE_SETTING = "unavailable:"
