@@ -264,8 +264,10 @@ def auth(ctx: click.Context, flow: str | None, refresh_token: str | None, cookie
                           f"{tokens.account_username or 'the account'}; saved to {store.path}"))
         return
     if not config.imgur.client_secret:  # say so now, not after the user has clicked through
-        raise UsageError(f"Signing in needs the application's client_secret: add it to the "
-                         f"[imgur] section of {config.path} or set IMGUR_CLIENT_SECRET")
+        raise UsageError(f"Signing in with OAuth needs your application's client_secret (add "
+                         f"it to the [imgur] section of {config.path} or set "
+                         "IMGUR_CLIENT_SECRET); without an application, sign in with your "
+                         "browser's cookies: `imgur-sync auth --cookies FILE`")
     if refresh_token is not None:
         if refresh_token == "-":  # keeps the token out of `ps` and the shell history
             refresh_token = click.prompt("Refresh token", hide_input=sys.stdin.isatty())

@@ -1,8 +1,11 @@
 """`imgur-sync demo`: the whole product on the built-in sandbox, with no Imgur account.
 
-It starts the sandbox's demo account in-process, writes a config into the demo folder,
-pulls the account into a mirror, drops a picture into a mapped folder, waits until Imgur
-(the sandbox) has it in its album, and says where to look. Nothing here prints: the CLI
+It starts the sandbox's demo account in-process, as Imgur is since 2025 (its OAuth page
+broken), writes a config into the demo folder, signs in the way a new user must (with the
+browser's cookies.txt, which the sandbox writes), pulls the account into a mirror through
+the web API, drops a picture into a mapped folder, waits until Imgur (the sandbox) has it in
+its album, and says where to look. The sandbox takes the cookie as an API token for that
+upload; whether real Imgur does is not known (see the README). Nothing here prints: the CLI
 reports the ``DemoReport`` this returns.
 """
 
@@ -15,11 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .account.cookies import read_cookie_file
+from .account.signin import sign_in_cookie
+from .account.tokens import TokenStore
 from .dropfolders.folders import DropFolders
 from .dropfolders.uploader import Batch
 from .errors import UsageError
 from .mirror.pull import Mirror, PullResult
-from .sandbox import Sandbox
+from .sandbox import Sandbox, SandboxOptions
 from .sandbox.media import render_png
 from .settings.config import Config, load_config
 from .workspace import Workspace
@@ -59,10 +65,15 @@ def run_demo(folder: Path, *, progress: Callable[[str, int], None] | None = None
     """Run the tour in ``folder`` and return what happened."""
     folder = folder.absolute()
     prepare_folder(folder)
-    with Sandbox("demo") as sandbox:
+    options = SandboxOptions(oauth_authorize="broken", cookie_bearer="accept")
+    with Sandbox("demo", options=options) as sandbox:
         step(f"Started a local Imgur sandbox at {sandbox.url} (account {sandbox.username})")
         config = load_config(_write_config(folder, sandbox))
         step(f"Wrote {config.path}")
+        cookies = sandbox.write_cookies(folder / "cookies.txt")
+        sign_in_cookie(config, TokenStore(folder / "state"), read_cookie_file(cookies),
+                       str(cookies))
+        step(f"Signed in with the browser's cookies: `imgur-sync auth --cookies {cookies}`")
         with Workspace(config, purpose="demo", state_dir=folder / "state") as ws:
             mirror = Mirror(config, ws.store, ws.client.transport, progress=progress)
             step("Pulling the account into the mirror …")
@@ -85,8 +96,7 @@ def _write_config(folder: Path, sandbox: Sandbox) -> Path:
         "[imgur]\n"
         f'api_url = "{sandbox.url}"\n'
         f'client_id = "{sandbox.client_id}"\n'
-        f'client_secret = "{sandbox.client_secret}"\n'
-        f'refresh_token = "{sandbox.refresh_token}"\n\n'
+        f'client_secret = "{sandbox.client_secret}"\n\n'
         "[mirror]\n"
         f'root = "{folder / "mirror"}"\n\n'
         "[[upload]]\n"

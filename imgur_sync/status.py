@@ -210,6 +210,9 @@ def _token_line(token: Mapping[str, Any]) -> str:
         return token["error"]
     if not token["signed_in"]:
         return "not signed in (`imgur-sync auth`); the config's refresh token is used if set"
+    if token.get("sign_in") == "cookie":
+        return ("the browser's accesstoken cookie (it lasts until Imgur stops taking it; "
+                "then export fresh cookies and run `imgur-sync auth --cookies FILE`)")
     refresh = "refresh token stored" if token["refresh_token_stored"] else "no refresh token"
     if token["expires_at_iso"] is None:
         return f"expiry unknown; {refresh}"

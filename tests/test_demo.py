@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -30,6 +31,11 @@ def test_demo_runs_the_whole_tour(tmp_path: Path) -> None:
     assert list((folder / "mirror" / "messages").glob("*.md"))
     assert "is on Imgur as" in result.stdout and "Where to look" in result.stdout
     assert "Traceback" not in result.stderr
+    # Signed in as a new user must since 2025: with the browser's cookies, no refresh token.
+    assert "Signed in with the browser's cookies" in result.stdout
+    assert "refresh_token" not in (folder / "config.toml").read_text()
+    tokens = json.loads((folder / "state" / "tokens.json").read_text())
+    assert tokens["kind"] == "cookie" and tokens["access_token"] not in result.stdout
     again = run_demo(cwd=tmp_path)  # a second run replaces the first
     assert again.returncode == 0, again.stderr
 

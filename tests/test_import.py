@@ -17,16 +17,19 @@ from test_pull import Rig, make_rig
 from imgur_sync.mirror import Mirror
 from imgur_sync.mirror.importing import STAGE_BYTES, ImportResult, import_export
 from imgur_sync.mirror.verify import verify
-from imgur_sync.sandbox import Sandbox
+from imgur_sync.sandbox import Sandbox, SandboxOptions
 from imgur_sync.sandbox.media import image_bytes
 
 FOREIGN = "Zz9Foreign"
 HOSTILE = ["../evil.png", "/etc/passwd", "sub/2 - abc.png", "notes.txt", "3 - a.b.png"]
 
 
-@pytest.fixture
-def rig(start_sandbox: Callable[..., Sandbox], tmp_path: Path) -> Iterator[Rig]:
-    made = make_rig(start_sandbox("demo"), tmp_path)
+@pytest.fixture(params=["oauth", "cookie"])
+def rig(start_sandbox: Callable[..., Sandbox], tmp_path: Path,
+        request: pytest.FixtureRequest) -> Iterator[Rig]:
+    """The demo account, signed in by OAuth token or (the 2026 road) by browser cookie."""
+    options = SandboxOptions(oauth_authorize="broken") if request.param == "cookie" else None
+    made = make_rig(start_sandbox("demo", options=options), tmp_path, road=request.param)
     yield made
     made.store.close()
 
@@ -76,7 +79,8 @@ def test_import_then_pull_downloads_none_of_the_imported(rig: Rig, tmp_path: Pat
     pulled = mirror(rig).pull()
     assert pulled.outcome == "ok", pulled.problems
     assert not set(media(rig)) & set(mine)  # only favorites of others are downloaded
-    assert check_tree(rig.root, rig.store, rig.sb.world, rig.sb.username) == []
+    assert check_tree(rig.root, rig.store, rig.sb.world, rig.sb.username,
+                      unmirrored=pulled.unavailable) == []
     assert verify(rig.root, rig.store, repair=False).ok
 
 

@@ -323,7 +323,7 @@ class Mirror:
                 steps.fetch(self, full, result)
                 self.store.set_setting(UNAVAILABLE_SETTING + name, "")
             except Unavailable as exc:  # this sign-in cannot read it: said, kept, not a failure
-                log.info("%s", exc)
+                log.debug("%s", exc)
                 self.store.set_setting(UNAVAILABLE_SETTING + name, str(exc))
                 result.unavailable[name] = str(exc)
             except AuthenticationError:

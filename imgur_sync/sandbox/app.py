@@ -435,7 +435,8 @@ class SandboxApp:
                 return error_response(403, "The access token provided is invalid.", path, method)
             ctx.token, ctx.client_id = live, live.client_id
         elif scheme.lower() == "client-id" and credential:
-            if credential not in self.world.clients:
+            # imgur.com's own id works on /3/ too (gallery-dl reads /3/ with it).
+            if credential not in self.world.clients and credential != self.options.web_client_id:
                 return error_response(403, "Invalid client_id", path, method)
             ctx.client_id = credential
         elif request.args.get("client_id") in self.world.clients:

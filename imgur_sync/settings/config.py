@@ -225,7 +225,9 @@ def _syntax_problem(message: str, text: str) -> str:
 
 def _imgur(check: Checker, table: dict[str, Any], env: Mapping[str, str]) -> ImgurConfig:
     check.unknown_keys(table, SECTION_KEYS["imgur"], "imgur", SECTION_KEYS)
-    client_id = check.string(table, "client_id", "imgur", required=True,
+    # Optional: who signs in with the browser's cookie has no application of their own
+    # (Imgur registers none since 2025); /3/'s public reads then go with the website's id.
+    client_id = check.string(table, "client_id", "imgur",
                              sample='client_id = "your application\'s Client ID"')
     secrets: dict[str, str | None] = {}
     from_env: set[str] = set()
@@ -255,9 +257,13 @@ def _imgur(check: Checker, table: dict[str, Any], env: Mapping[str, str]) -> Img
                   "`imgur-sync sandbox` prints")
     web_client_id = check.string(table, "web_client_id", "imgur",
                                  sample=f'web_client_id = "{DEFAULT_WEB_CLIENT_ID}"')
-    return ImgurConfig(client_id or "", secrets["client_secret"], secrets["refresh_token"],
-                       api_url, secrets["rapidapi_key"], frozenset(from_env),
-                       web_client_id or DEFAULT_WEB_CLIENT_ID)
+    web_client_id = web_client_id or DEFAULT_WEB_CLIENT_ID
+    if client_id is None and secrets["client_secret"]:
+        check.add("imgur.client_id", "missing, but client_secret is set",
+                  "add client_id = \"…\" (your application's Client ID) under [imgur]")
+    return ImgurConfig(client_id or web_client_id, secrets["client_secret"],
+                       secrets["refresh_token"], api_url, secrets["rapidapi_key"],
+                       frozenset(from_env), web_client_id)
 
 
 def _mirror(check: Checker, table: dict[str, Any], base: Path,

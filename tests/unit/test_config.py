@@ -141,6 +141,14 @@ def test_config_is_frozen_and_its_repr_holds_no_secret(tmp_path: Path,
     assert "rapid-0123" not in repr(config)
 
 
+def test_a_cookie_user_needs_no_client_id(tmp_path: Path, env: dict[str, str]) -> None:
+    """Imgur registers no applications since 2025: /3/'s public reads use the website's id."""
+    config = load_config(write(tmp_path, '[mirror]\nroot = "/m"\n'), env)
+    assert config.imgur.client_id == config.imgur.web_client_id == "546c25a59c58ad7"
+    mine = load_config(write(tmp_path, MINIMAL + 'web_client_id = "w1"\n'), env)
+    assert (mine.imgur.client_id, mine.imgur.web_client_id) == ("abc123", "w1")
+
+
 def test_the_example_config_is_valid_and_documents_every_key(env: dict[str, str]) -> None:
     example = ROOT / "config.example.toml"
     config = load_config(example, env)
@@ -303,7 +311,7 @@ def test_expand_user_uses_home_from_the_mapping() -> None:
 UPLOAD = '[[upload]]\npath = "/srv/drop"\nalbum = "Cats"\n'
 MALFORMED = [
     # (config text, the key named, a fragment of the fix)
-    ("[imgur]\n", "imgur.client_id: missing", 'add client_id = "'),
+    ('[imgur]\nclient_secret = "s"\n', "imgur.client_id: missing", 'add client_id = "'),
     ('[imgur]\nclient_id = 12345\n', "imgur.client_id: expected a string, got an integer",
      "double quotes"),
     (MINIMAL + 'client_secrt = "x"\n', "imgur.client_secrt: unknown key",
