@@ -28,15 +28,13 @@ class FakeClock:
 
 def sandbox_config(path: Path, sb: Sandbox, root: Path, *,
                    uploads: Iterable[tuple[Path, str, str]] = (), api_url: str | None = None,
-                   refresh_token: bool = True, **mirror: str | int) -> Path:
+                   **mirror: str | int) -> Path:
     """Write a config for the sandbox ``sb``: the mirror at ``root``, optional drop folders
     ``(folder, album, on_local_delete)`` and extra ``[mirror]`` keys; return its path.
 
-    ``api_url`` sends the same credentials elsewhere (a host that is down, say);
-    ``refresh_token=False`` leaves the token out, as for a user who signs in by cookie."""
+    ``api_url`` sends the same credentials elsewhere (a host that is down, say)."""
     lines = ["[imgur]", f'api_url = "{api_url or sb.url}"', f'client_id = "{sb.client_id}"',
-             f'client_secret = "{sb.client_secret}"',
-             *([f'refresh_token = "{sb.refresh_token}"'] if refresh_token else []),
+             f'client_secret = "{sb.client_secret}"', f'refresh_token = "{sb.refresh_token}"',
              "", "[mirror]", f'root = "{root}"']
     lines += [f"{key} = {value}" if isinstance(value, int) else f'{key} = "{value}"'
               for key, value in mirror.items()]

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 import requests
 from pull_support import ROOT, check_tree, cli_env, run_cli, snapshot_tree, write_config
-from support import sandbox_config
 
 from imgur_sync.paths import database_path
 from imgur_sync.sandbox import Sandbox, SandboxOptions
@@ -196,18 +195,19 @@ def test_a_wrong_web_client_id_is_named(sb: Sandbox, home: dict[str, str],
 def _the_2026_home(start_sandbox: Callable[..., Sandbox], tmp_path: Path,
                    ) -> tuple[Sandbox, dict[str, str], Path]:
     """The sandbox as Imgur is since 2025 (OAuth page broken, the cookie no Bearer token),
-    a config with no refresh token, and the browser's cookies.txt."""
+    the README's config for the cookie road (no application: only where the mirror goes,
+    and the sandbox's address), and the browser's cookies.txt."""
     sb = start_sandbox("demo", options=SandboxOptions(oauth_authorize="broken",
                                                       cookie_bearer="refuse"))
-    config = sandbox_config(tmp_path / "config.toml", sb, tmp_path / "mirror",
-                            refresh_token=False)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[imgur]\napi_url = "{sb.url}"\n\n[mirror]\nroot = "{tmp_path}/mirror"\n')
     return sb, cli_env(tmp_path, config), sb.write_cookies(tmp_path / "cookies.txt")
 
 
 def test_a_new_user_following_the_readme_gets_every_post(
         start_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
     sb, env, cookies = _the_2026_home(start_sandbox, tmp_path)
-    outputs = [run_cli(env, "auth", "--cookies", str(cookies)), run_cli(env, "pull"),
+    outputs = [run_cli(env, "auth", "--cookies", str(cookies)), run_cli(env, "-v", "pull"),
                run_cli(env, "status"), run_cli(env, "verify")]
     status = outputs[2]
     for result in outputs:

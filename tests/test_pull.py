@@ -377,6 +377,22 @@ def test_cookie_pulls_follow_new_posts_and_confirm_deletions(rig: Callable[..., 
     assert made.files_of(deleted, "images")  # the copy is kept
 
 
+def test_an_album_post_listed_with_fewer_media_than_it_counts_is_fetched_whole(
+        rig: Callable[..., Rig]) -> None:
+    # One album at a time, so the count below is exact.
+    made = rig("demo", road="cookie", concurrency=1, options=SandboxOptions(
+        oauth_authorize="broken", web_listing_media=2))
+    result = made.pull()
+    assert result.outcome == "ok", result.problems
+    assert made.check(unmirrored=result.unavailable) == []
+    longer = [a for a in made.sb.world.albums_of(made.sb.username) if len(a.image_ids) > 2]
+    favorited = [i for i in made.sb.world.favorites_of(made.sb.username, gallery_only=True)
+                 if hasattr(i, "image_ids")]
+    fetched = made.sb.counters.by_route["GET /3/album/<album_id>/images"]
+    # Each long album once, the favorited albums, and the one try of the cookie as Bearer.
+    assert longer and fetched == len(longer) + len(favorited) + 1
+
+
 def test_either_body_shape_is_read_and_a_failed_listing_removes_nothing(
         rig: Callable[..., Rig]) -> None:
     made = _refusing_bearer(rig, web_page_size=3)

@@ -21,7 +21,7 @@ from typing import Any
 from .errors import CookieRefused, MalformedResponse, NotFound, Unavailable
 from .transport import Transport
 from .web import POST_KINDS, WebApi
-from .webshapes import Skipped, convert_posts, post_album, post_image
+from .webshapes import Skipped, convert_posts, post_image
 
 __all__ = ["Listings", "Page", "V3Listings", "WebListings", "listings_for"]
 
@@ -166,8 +166,10 @@ class WebListings(V3Listings):
                 self.username = _account_name(posts)
             members = set()
             for album in converted.albums:
-                self._members[album["id"]] = album.pop("images")
-                members.update(i["id"] for i in self._members[album["id"]])
+                images = album.pop("images")
+                members.update(i["id"] for i in images)
+                if not _cut_short(posts, album["id"]):  # else fetched whole when needed
+                    self._members[album["id"]] = images
             lone = [i for i in converted.images if i["id"] not in members]
             entry = _PostPage(converted.albums, converted.images, lone, converted.skipped)
             read.append(entry)
@@ -196,10 +198,7 @@ class WebListings(V3Listings):
 
     def album_images(self, album_id: str) -> Any:
         members = self._members.get(album_id)
-        if members is not None:
-            return members
-        album, _skipped = post_album(self.web.get_album(album_id))
-        return album["images"]
+        return super().album_images(album_id) if members is None else members
 
     def favorites(self, gallery: bool, stop: Stop) -> Iterator[Page]:
         pages = super().favorites(gallery, stop)
@@ -239,6 +238,15 @@ class WebListings(V3Listings):
 
 #: What the mirror reads through; both kinds answer the same calls.
 Listings = V3Listings
+
+
+def _cut_short(posts: list[Any], album_id: str) -> bool:
+    """True when the album's post holds fewer media than it counts (a listing may cut them)."""
+    for post in posts:
+        if isinstance(post, dict) and post.get("id") == album_id:
+            count, media = post.get("image_count"), post.get("media")
+            return type(count) is int and isinstance(media, list) and count > len(media)
+    return False
 
 
 def _account_name(posts: list[Any]) -> str | None:

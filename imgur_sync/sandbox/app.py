@@ -68,6 +68,8 @@ class SandboxOptions:
     web_client_id: str = "546c25a59c58ad7"
     web_page_size: int = 60
     web_flip_bodies: bool = False
+    # Media per post in the list routes, 0 for all (image_count still counts every one).
+    web_listing_media: int = 0
     # "broken": /oauth2/authorize shows Imgur's "Error (1024)" page, as it has since 2025-07.
     oauth_authorize: str = "works"
     # Whether /3/ takes the browser's cookie token as ``Authorization: Bearer`` (unknown live).

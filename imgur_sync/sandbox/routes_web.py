@@ -117,6 +117,10 @@ def _listing(ctx: Ctx, posts: list[Album | Image], wrapped: bool) -> Response:
     start = (int(raw) - 1) * size
     include = _include(ctx)
     page = [_post(ctx, post, include) for post in posts[start:start + size]]
+    cap = ctx.app.options.web_listing_media
+    for post in page:
+        if cap and isinstance(post.get("media"), list):
+            post["media"] = post["media"][:cap]
     return json_response({"data": page} if wrapped else page)
 
 
