@@ -98,6 +98,9 @@ def test_the_sandboxs_own_export_then_a_pull_downloads_none_of_it(rig: Rig,
     assert pulled.outcome == "ok", pulled.problems
     assert not set(media(rig)) & exported
     assert verify(rig.root, rig.store, repair=False).ok
+    # `status` lists the import among the runs, with what it placed.
+    imported = next(run for run in rig.store.last_runs(5) if run["kind"] == "import")
+    assert imported["outcome"] == "ok" and imported["counts"]["placed"] == len(exported)
 
 
 def test_a_file_of_another_size_is_downloaded_by_the_pull(rig: Rig, tmp_path: Path) -> None:
@@ -132,6 +135,8 @@ def test_hostile_member_names_are_skipped_and_reported(rig: Rig, tmp_path: Path)
     assert sorted(name for name, _ in result.skipped) == sorted(HOSTILE)
     assert result.placed and not (tmp_path / "evil.png").exists()
     assert not (rig.root / "sub").exists() and not (rig.root.parent / "evil.png").exists()
+    [run] = rig.store.last_runs(1)  # recorded, and not "ok": some of the zip was left out
+    assert (run["kind"], run["outcome"]) == ("import", "partial") and "../evil.png" in run["error"]
 
 
 def test_a_member_larger_than_the_cap_is_skipped(rig: Rig, tmp_path: Path) -> None:

@@ -125,40 +125,61 @@ def import_export(mirror: Mirror, path: Path, *, dry_run: bool = False,
                 _sort(mirror, found, sizes, result)
                 raise _DryRun
             return result
-        if prepare_root(mirror.root, store):
-            raise ImgurSyncError(f"the mirror root {mirror.root} is empty although files "
-                                 "were mirrored there: mount its disk, or run `imgur-sync "
-                                 "verify --repair`, before importing")
-        sweep_partials(mirror.root)
-        result.requests = mirror.list_account().requests
-        actions = _sort(mirror, found, sizes, result)
-        keep = set(result.kept)
-        unread: set[str] = set()
-        staging = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=mirror.root))
+        store.mark_interrupted_runs()
+        run_id = store.start_run("import")  # `status` lists it with the pulls
         try:
-            # A batch at a time: the export is copied out before it is placed, and a big
-            # account's export would otherwise take its whole size again on the disk.
-            for batch in _batches(found, [*result.placed, *result.kept], stage_bytes):
-                sources: dict[str, tuple[Path, str]] = {}
-                for image_id in batch:
-                    try:
-                        sources[image_id] = _extract(archive, found[image_id], staging)
-                    except (zipfile.BadZipFile, zlib.error, ValueError, EOFError) as exc:
-                        unread.add(image_id)
-                        result.skipped.append((found[image_id].info.filename,
-                                               f"it cannot be read: {exc}"))
-                _merge(result.applied, mirror.take_in_files(
-                    [a for a in actions if a.want is not None and a.want.image_id in sources
-                     and a.want.image_id not in keep], sources))
-                for image_id in keep.intersection(sources):
-                    _keep(mirror, found[image_id], *sources[image_id])
-                for staged, _sha256 in sources.values():
-                    staged.unlink(missing_ok=True)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        result.placed = [i for i in result.placed if i not in unread]
-        result.kept = [i for i in result.kept if i not in unread]
+            _place_all(mirror, archive, found, sizes, result, stage_bytes)
+        except BaseException as exc:
+            store.finish_run(run_id, "interrupted" if isinstance(exc, KeyboardInterrupt)
+                             else "failed", error=str(exc)[:500], requests=result.requests)
+            raise
+    problems = [f"{path}: {reason}" for path, reason in result.applied.failures] + [
+        f"{name}: {reason}" for name, reason in result.skipped]
+    store.finish_run(run_id, "partial" if problems else "ok", requests=result.requests,
+                     counts={"placed": len(result.placed), "kept": len(result.kept),
+                             "wrong_size": len(result.wrong_size),
+                             "skipped": len(result.skipped)},
+                     error="; ".join(problems)[:2000] or None)
     return result
+
+
+def _place_all(mirror: Mirror, archive: zipfile.ZipFile, found: dict[str, _Member],
+               sizes: dict[str, int], result: ImportResult, stage_bytes: int) -> None:
+    """List the account, then copy the export's files in where a pull would put them."""
+    store = mirror.store
+    if prepare_root(mirror.root, store):
+        raise ImgurSyncError(f"the mirror root {mirror.root} is empty although files "
+                             "were mirrored there: mount its disk, or run `imgur-sync "
+                             "verify --repair`, before importing")
+    sweep_partials(mirror.root)
+    result.requests = mirror.list_account().requests
+    actions = _sort(mirror, found, sizes, result)
+    keep = set(result.kept)
+    unread: set[str] = set()
+    staging = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=mirror.root))
+    try:
+        # A batch at a time: the export is copied out before it is placed, and a big
+        # account's export would otherwise take its whole size again on the disk.
+        for batch in _batches(found, [*result.placed, *result.kept], stage_bytes):
+            sources: dict[str, tuple[Path, str]] = {}
+            for image_id in batch:
+                try:
+                    sources[image_id] = _extract(archive, found[image_id], staging)
+                except (zipfile.BadZipFile, zlib.error, ValueError, EOFError) as exc:
+                    unread.add(image_id)
+                    result.skipped.append((found[image_id].info.filename,
+                                           f"it cannot be read: {exc}"))
+            _merge(result.applied, mirror.take_in_files(
+                [a for a in actions if a.want is not None and a.want.image_id in sources
+                 and a.want.image_id not in keep], sources))
+            for image_id in keep.intersection(sources):
+                _keep(mirror, found[image_id], *sources[image_id])
+            for staged, _sha256 in sources.values():
+                staged.unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    result.placed = [i for i in result.placed if i not in unread]
+    result.kept = [i for i in result.kept if i not in unread]
 
 
 def _batches(found: dict[str, _Member], ids: list[str], budget: int) -> Iterator[list[str]]:

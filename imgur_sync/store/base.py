@@ -16,7 +16,7 @@ __all__ = ["FAVORITE_KINDS", "RUN_KINDS", "RUN_OUTCOMES", "UPLOAD_STATES",
            "StoreError", "check", "database_error", "locked", "printable", "relpath",
            "translated"]
 
-RUN_KINDS = ("quick", "full", "push", "verify")
+RUN_KINDS = ("quick", "full", "push", "verify", "import")
 RUN_OUTCOMES = ("ok", "failed", "partial", "interrupted")
 FAVORITE_KINDS = ("image", "album")
 UPLOAD_STATES = ("pending", "uploading", "done", "failed", "bad", "removed")
