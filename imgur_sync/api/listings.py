@@ -77,8 +77,9 @@ class V3Listings:
     def begin(self) -> None:
         """Start a new pull (nothing is kept between pulls here)."""
 
-    def _pages(self, path: str, stop: Stop | None, first: int = 0,
-               auth: str = "auto") -> Iterator[Page]:
+    def pages(self, path: str, stop: Stop | None = None, first: int = 0,
+              auth: str = "auto") -> Iterator[Page]:
+        """The pages of any 0-based ``/3/`` listing (``{page}`` in ``path``), to the empty one."""
         page = first
         while True:
             where = path.format(page=page)
@@ -93,13 +94,13 @@ class V3Listings:
 
     def images(self, stop: Stop) -> Iterator[Page]:
         """The account's images, newest upload first."""
-        return self._pages("3/account/me/images/{page}", stop)
+        return self.pages("3/account/me/images/{page}", stop)
 
     def albums(self, stop: Stop) -> Iterator[Page]:
         """The account's albums: all of them, since a retitle or an image added to an old
         album shows only in its entry, wherever the listing puts it."""
         del stop
-        return self._pages("3/account/me/albums/{page}", None)
+        return self.pages("3/account/me/albums/{page}", None)
 
     def album_images(self, album_id: str) -> Any:
         """The images of one album, in its order (raw)."""
@@ -108,7 +109,7 @@ class V3Listings:
     def favorites(self, gallery: bool, stop: Stop) -> Iterator[Page]:
         """The account's favorites (or gallery favorites), newest first."""
         kind = "gallery_favorites" if gallery else "favorites"
-        return self._pages(f"3/account/me/{kind}/{{page}}/newest", stop, auth=self.own)
+        return self.pages(f"3/account/me/{kind}/{{page}}/newest", stop, auth=self.own)
 
     def conversations(self) -> Any:
         """The conversation list (raw); ``NotFound`` when messaging is switched off."""
@@ -210,7 +211,7 @@ class WebListings(V3Listings):
             if not self.username:
                 raise Unavailable(NO_NAME) from None
             # Gallery favorites are public: anyone may list them by the account's name.
-            yield from self._pages(f"3/account/{self.username}/gallery_favorites/{{page}}/newest",
+            yield from self.pages(f"3/account/{self.username}/gallery_favorites/{{page}}/newest",
                                    stop, auth="client")
             return
         if first is not None:

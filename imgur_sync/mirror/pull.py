@@ -338,8 +338,12 @@ class Mirror:
 
     # -- fetching ---------------------------------------------------------------------------
 
+    def _pages(self, path: str) -> Iterator[Page]:
+        """The pages of a 0-based ``/3/`` listing, for a section's own fetch step."""
+        return self._walk(self.listings.pages(path), path, None)
+
     def _walk(self, pages: Iterator[Page], where: str,
-              result: PullResult) -> Iterator[Page]:
+              result: PullResult | None) -> Iterator[Page]:
         """Hand over a listing's pages, recording what Imgur sent that could not be read, and
         stopping before the next request when asked to."""
         while True:
@@ -350,7 +354,8 @@ class Mirror:
                 return
             for skipped in page.skipped:
                 log.warning("skipped %s in %s: %s", skipped.id, where, skipped.reason)
-                self._fail(result, "item", f"{where}: {skipped.id}", skipped.reason)
+                if result is not None:
+                    self._fail(result, "item", f"{where}: {skipped.id}", skipped.reason)
             yield page
 
     def _listing_started(self, name: str, full: bool) -> bool:
