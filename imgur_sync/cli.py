@@ -149,7 +149,7 @@ def sandbox(host: str, port: int, scenario: str, scale: int, seed: int, faults: 
 
     Point a config's [imgur] section at the printed api_url and credentials to try
     imgur-sync without touching a real account. Test control lives under
-    /__sandbox__/ (state, counters, mutate/<op>, faults, options). Ctrl-C stops it.
+    /__sandbox__/ (state, counters, mutate/<op>, faults, options, clock). Ctrl-C stops it.
     """
     from .sandbox import FaultPlan, Sandbox, SandboxOptions, parse_fault_spec
 

@@ -1,8 +1,9 @@
-"""Test control over HTTP under ``/__sandbox__/``: state dump, counters, mutations, faults.
+"""Test control over HTTP under ``/__sandbox__/``: state dump, counters, mutations, faults,
+the clock.
 
 The same operations are the Python API (``Sandbox.world``, ``Sandbox.counters``,
-``Sandbox.set_faults``); this prefix lets a test in another process (a daemon under
-test, a shell script) use them. Control calls are never faulted, charged or counted.
+``Sandbox.set_faults``, ``Sandbox.advance``); this prefix lets a test in another process (a
+daemon under test, a shell script) use them. Control calls are never faulted, charged or counted.
 """
 
 from __future__ import annotations
@@ -80,6 +81,28 @@ def faults(ctx: Ctx) -> dict[str, Any]:
         except (TypeError, ValueError) as exc:
             raise ApiError(400, str(exc)) from None
     return dataclasses.asdict(ctx.app.faults)
+
+
+@route(PREFIX + "/clock", "GET", "POST", auth="none", kind="control")
+def clock(ctx: Ctx) -> dict[str, float]:
+    """Read or move the world's clock: ``{"advance": seconds}`` or ``{"set": epoch}``.
+
+    Credit buckets renew when the clock passes their reset, as Imgur's do with time.
+    """
+    world_clock = ctx.world.clock
+    if ctx.request.method == "POST":
+        body = ctx.request.get_json(silent=True)
+        if not isinstance(body, dict) or len(body.keys() & {"advance", "set"}) != 1 or (
+                body.keys() - {"advance", "set"}):
+            raise ApiError(400, 'send {"advance": seconds} or {"set": epoch seconds}')
+        (key, value), = body.items()
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ApiError(400, f"{key} must be a number of seconds, not {value!r}")
+        try:
+            world_clock.advance(value) if key == "advance" else world_clock.set(value)
+        except ValueError as exc:
+            raise ApiError(400, str(exc)) from None
+    return {"now": world_clock(), "offset": world_clock.offset}
 
 
 @route(PREFIX + "/options", "GET", "POST", auth="none", kind="control")

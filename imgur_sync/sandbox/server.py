@@ -14,7 +14,7 @@ from .app import SandboxApp, SandboxOptions
 from .exports import write_cookies, write_export
 from .faults import FaultPlan
 from .seeds import SCENARIOS, Credentials, seed_world
-from .state import World
+from .state import World, WorldClock
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -144,6 +144,15 @@ class Sandbox:
     def counters(self) -> Any:
         """Request and media counters (see ``Counters``)."""
         return self.app.counters
+
+    @property
+    def clock(self) -> WorldClock:
+        """The world's clock; a client given it sees the same time as the server."""
+        return self.world.clock
+
+    def advance(self, seconds: float) -> float:
+        """Move the world's clock forward (credits renew as their windows end); return it."""
+        return self.world.clock.advance(seconds)
 
     def set_faults(self, faults: FaultPlan) -> None:
         """Replace the fault plan while running."""

@@ -34,10 +34,39 @@ from .social import SocialMixin
 # Re-exported: handlers import the model names from here.
 __all__ = [
     "THUMB_SUFFIXES", "Account", "Album", "Comment", "Conversation", "Image", "Message",
-    "NotFound", "Notification", "Token", "World", "stable_seed",
+    "NotFound", "Notification", "Token", "World", "WorldClock", "stable_seed",
 ]
 
 _ALNUM = string.ascii_letters + string.digits
+
+
+class WorldClock:
+    """The world's time: a base clock plus an offset that only moves forward.
+
+    Everything in the world reads this one clock (token expiry, item dates, the credit
+    buckets in ``app.RateLimits``), so moving it forward ages the whole world at once: a
+    simulated day passes in a call, and daily and hourly credits renew with it.
+    """
+
+    def __init__(self, base: Callable[[], float] = time.time) -> None:
+        self.base = base
+        self.offset = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        return self.base() + self.offset
+
+    def advance(self, seconds: float) -> float:
+        """Move the clock ``seconds`` forward; return the new time."""
+        if not seconds >= 0:  # NaN too: the world's time never runs backwards
+            raise ValueError(f"the clock only moves forward; {seconds!r} seconds is not >= 0")
+        with self._lock:
+            self.offset += seconds
+        return self()
+
+    def set(self, when: float) -> float:
+        """Move the clock forward to the epoch ``when``; return the new time."""
+        return self.advance(when - self())
 
 
 class World(SocialMixin):
@@ -45,7 +74,8 @@ class World(SocialMixin):
 
     def __init__(self, seed: int = 0, clock: Callable[[], float] = time.time) -> None:
         self.seed = seed
-        self.clock = clock
+        # One clock object, shared by reference, so advancing it reaches every reader.
+        self.clock = clock if isinstance(clock, WorldClock) else WorldClock(clock)
         self.lock = threading.RLock()
         self._rng = random.Random(seed)
         self._seq = 0
