@@ -10,7 +10,10 @@ pass a plain dict instead of patching ``os.environ``:
   ``$XDG_STATE_HOME/imgur-sync`` (default ``~/.local/state``); the account's SQLite
   database is ``DB_FILE`` in it;
 - cache: ``$CACHE_DIRECTORY`` (systemd's ``CacheDirectory=``), else
-  ``$XDG_CACHE_HOME/imgur-sync`` (default ``~/.cache``).
+  ``$XDG_CACHE_HOME/imgur-sync`` (default ``~/.cache``);
+- the credit ledger every account using one client id shares: ``LEDGER_FILE`` in the last
+  directory ``$STATE_DIRECTORY`` names when it names several (``imgur-sync@.service`` lists
+  each instance's own, then ``imgur-sync/shared``), else in the state directory.
 
 The XDG base-directory rules are short enough to follow here rather than depend on
 platformdirs: an unset, empty or relative ``$XDG_*`` variable is ignored.
@@ -22,12 +25,13 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["APP_NAME", "DB_FILE", "cache_dir", "config_path", "database_path", "expand_user",
-           "state_dir"]
+__all__ = ["APP_NAME", "DB_FILE", "LEDGER_FILE", "cache_dir", "config_path", "database_path",
+           "expand_user", "ledger_path", "state_dir"]
 
 APP_NAME = "imgur-sync"
 CONFIG_FILENAME = "config.toml"
 DB_FILE = "imgur-sync.db"
+LEDGER_FILE = "credits.db"
 
 
 def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -86,6 +90,19 @@ def state_dir(env: Mapping[str, str] | None = None) -> Path:
 def database_path(state: Path | None = None) -> Path:
     """Return where the account's SQLite state lives."""
     return (state or state_dir()) / DB_FILE
+
+
+def ledger_path(state: Path | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """Return the credit ledger shared by every account on this machine using one client id.
+
+    Under systemd a unit lists its own state directory first and a shared one last; with
+    one directory (or none) the ledger sits in the account's state directory.
+    """
+    env = _env(env)
+    named = [entry for entry in env.get("STATE_DIRECTORY", "").split(":") if entry]
+    if len(named) > 1:
+        return Path(named[-1]) / LEDGER_FILE
+    return (state or state_dir(env)) / LEDGER_FILE
 
 
 def cache_dir(env: Mapping[str, str] | None = None) -> Path:

@@ -1,4 +1,5 @@
-"""One account's working set: the lock, the state database, the token store and the client.
+"""One account's working set: the lock, the state database, the token store and the client,
+which takes its credits from the ledger shared with every account using its client id.
 
 Commands that change the mirror (``pull``, ``push``, ``watch``, ``run``, ``verify``) open a
 ``Workspace``; it takes the per-account lock first, so a ``pull`` from cron and the daemon
@@ -17,7 +18,7 @@ from typing import Any
 from . import paths
 from .account.signin import open_client
 from .account.tokens import TokenStore
-from .api import Imgur
+from .api import CreditLedger, Imgur
 from .errors import ImgurSyncError, UsageError
 from .settings.config import Config
 from .store import Store
@@ -44,6 +45,7 @@ class Workspace:
         self.store: Store
         self.client: Imgur
         self.tokens: TokenStore
+        self.ledger: CreditLedger | None = None
 
     def __enter__(self) -> Workspace:
         _check_folder(self.config.mirror.root, "mirror.root", self.config.path)
@@ -53,6 +55,9 @@ class Workspace:
             self.store = Store(paths.database_path(self.state_dir))
             self.tokens = TokenStore(self.state_dir)
             self.client = open_client(self.config, self.tokens, **self.client_options)
+            if "transport" not in self.client_options:  # one passed in is paced its own way
+                self.ledger = self._ledger()
+                self.client.transport.budget = self.ledger
         except BaseException:
             self._unlock()
             raise
@@ -62,8 +67,18 @@ class Workspace:
                  tb: TracebackType | None) -> None:
         try:
             self.store.close()
+            if self.ledger is not None:
+                self.ledger.close()
         finally:
             self._unlock()
+
+    def _ledger(self) -> CreditLedger:
+        """This account's handle on the credit ledger its client id shares (paths.ledger_path)."""
+        # Named as Imgur names the account; before a sign-in, as its state directory is.
+        account = self.client.transport.tokens.account_username or self.state_dir.name
+        budget = self.config.budget
+        return CreditLedger(paths.ledger_path(self.state_dir), self.config.imgur.client_id,
+                            account, share=budget.share, reserve=budget.reserve)
 
     def _lock(self) -> None:
         path = self.state_dir / LOCK_FILE

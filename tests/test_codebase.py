@@ -48,7 +48,7 @@ LAYERS = {
 INSIDE = {
     "api": [{"errors", "urls", "pagination"},
             {"auth", "download", "media", "probes", "ratelimits"},
-            {"models", "transport"}, {"gallery", "webshapes"}, {"social", "web"},
+            {"models", "transport", "ledger"}, {"gallery", "webshapes"}, {"social", "web"},
             {"client", "listings"},
             {"__init__"}],
     "sandbox": [{"models", "faults", "media"}, {"social"}, {"state"},

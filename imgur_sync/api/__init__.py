@@ -47,10 +47,11 @@ from .gallery import (
     GalleryImage,
     GalleryItem,
 )
+from .ledger import ClientCredits, CreditLedger, read_ledger
 from .media import MediaLimits
 from .models import Album, Basic_object, BasicObject, Image
 from .pagination import iter_pages
-from .ratelimits import RateLimits, keep_reserve
+from .ratelimits import CreditBudget, RateLimits, keep_reserve
 from .social import Message, Notification, User
 from .transport import RetryPolicy, Tokens, Transport
 from .urls import is_imgur_url, parse_imgur_url
@@ -63,8 +64,11 @@ __all__ = [
     "BasicObject",
     "Basic_object",
     "BrokenDownload",
+    "ClientCredits",
     "Comment",
     "CookieRefused",
+    "CreditBudget",
+    "CreditLedger",
     "Forbidden",
     "GalleryAlbum",
     "GalleryImage",
@@ -101,4 +105,5 @@ __all__ = [
     "keep_reserve",
     "parse_imgur_url",
     "parse_redirect",
+    "read_ledger",
 ]

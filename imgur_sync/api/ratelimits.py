@@ -25,8 +25,8 @@ from typing import Protocol
 
 from .errors import RateLimited
 
-__all__ = ["EPOCH_FLOOR", "Pacer", "RateLimits", "keep_reserve", "next_utc_midnight",
-           "request_cost"]
+__all__ = ["EPOCH_FLOOR", "CreditBudget", "Pacer", "RateLimits", "keep_reserve",
+           "next_utc_midnight", "request_cost"]
 
 # Header -> (attribute, kind): a "count", or a "reset" time (seconds from now or an epoch).
 _HEADERS = {
@@ -119,6 +119,17 @@ class Pacer(Protocol):
     """Decide how long to wait before a request; raise ``RateLimited`` to refuse it."""
 
     def __call__(self, limits: RateLimits, method: str, cost: int, now: float) -> float: ...
+
+
+class CreditBudget(Protocol):
+    """Credits shared with other processes (``ledger.CreditLedger``): each call's cost is
+    booked before it is sent (``take`` raises ``RateLimited`` to refuse it) and settled with
+    its answer's headers and status (``None`` for no answer)."""
+
+    def take(self, cost: int, now: float) -> None: ...
+
+    def settle(self, cost: int, headers: Mapping[str, str] | None, status: int | None,
+               now: float) -> None: ...
 
 
 def keep_reserve(reserve: int = 0) -> Pacer:

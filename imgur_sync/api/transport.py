@@ -44,7 +44,7 @@ from .errors import (
     why_no_answer,
 )
 from .media import MediaHttp, MediaLimits, MediaResponse, origin, trusted_media_url
-from .ratelimits import Pacer, RateLimits, keep_reserve, request_cost
+from .ratelimits import CreditBudget, Pacer, RateLimits, keep_reserve, request_cost
 
 __all__ = ["DEFAULT_API_URL", "RAPIDAPI_URL", "ApiResponse", "RetryPolicy", "Tokens", "Transport"]
 
@@ -143,6 +143,7 @@ class Transport:
         timeout: float | tuple[float, float] = (10.0, 60.0),
         retry: RetryPolicy | None = None,
         pacer: Pacer | None = None,
+        budget: CreditBudget | None = None,
         on_token: Callable[[Tokens], None] | None = None,
         refresh_margin: float = 60.0,
         clock: Callable[[], float] = time.time,
@@ -160,6 +161,7 @@ class Transport:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.pacer = pacer or keep_reserve(0)
+        self.budget = budget  # credits shared with other processes: see .ledger
         self.on_token = on_token
         self.refresh_margin = refresh_margin
         self.clock, self.sleep, self.random = clock, sleep, random
@@ -313,7 +315,8 @@ class Transport:
                 headers["If-None-Match"] = etag
             try:
                 self._pace(method, path, cost)
-                return self._attempt(method, path, headers, params, data, files, envelope)
+                return self._attempt(method, path, headers, params, data, files, envelope,
+                                     cost)
             except _Retry as r:
                 error, wait = r.error, r.wait
             except AuthenticationError as exc:
@@ -363,8 +366,11 @@ class Transport:
         self.limits.forget_expired(self.clock())
 
     def _attempt(self, method: str, path: str, headers: dict[str, str],
-                 params: Any, data: Any, files: Any, envelope: bool) -> ApiResponse:
+                 params: Any, data: Any, files: Any, envelope: bool,
+                 cost: int = 0) -> ApiResponse:
         where = {"method": method, "path": "/" + path}
+        if self.budget is not None:
+            self.budget.take(cost, self.clock())
         started = self.clock()
         with self._count_lock:
             self.requests_sent += 1
@@ -379,6 +385,8 @@ class Transport:
             raise _Retry(TransportError(f"No answer from Imgur: {why_no_answer(exc)}",
                                         **where)) from None
         self.limits.update(response.headers, self.clock())
+        if self.budget is not None:
+            self.budget.settle(cost, response.headers, response.status_code, self.clock())
         log.debug("%s /%s -> %s (%d bytes, %.0f ms)", method, path, response.status_code,
                   len(body), (self.clock() - started) * 1000)
         if response.status_code == 304:

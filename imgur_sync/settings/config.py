@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import re
 import stat
@@ -34,8 +35,8 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 __all__ = [
-    "Config", "ConfigError", "ImgurConfig", "MirrorConfig", "ScheduleConfig", "UploadConfig",
-    "load_config", "mask_secret",
+    "BudgetConfig", "Config", "ConfigError", "ImgurConfig", "MirrorConfig", "ScheduleConfig",
+    "UploadConfig", "load_config", "mask_secret",
 ]
 
 Include = str  # a section's name: imgur_sync.sections lists them
@@ -58,6 +59,7 @@ SECTION_KEYS = {
     "mirror": ("root", "include", "on_remote_delete", "album_links", "concurrency",
                "max_download_size"),
     "schedule": ("pull_every", "full_every", "stuck_after"),
+    "budget": ("share", "reserve"),
     "upload": ("path", "album", "on_local_delete", "on_local_change"),
 }
 _SYNTAX_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
@@ -119,6 +121,14 @@ class ScheduleConfig:
 
 
 @dataclass(frozen=True)
+class BudgetConfig:
+    """The ``[budget]`` section: this account's part of the client id's daily credits."""
+
+    share: float = 0.25  # of the client's daily credits, for this account's reads
+    reserve: int = 500  # daily credits reads leave for uploads
+
+
+@dataclass(frozen=True)
 class UploadConfig:
     """One ``[[upload]]`` table: a drop folder and the album it feeds."""
 
@@ -137,6 +147,7 @@ class Config:
     schedule: ScheduleConfig
     uploads: tuple[UploadConfig, ...]
     path: Path
+    budget: BudgetConfig = field(default_factory=BudgetConfig)
 
     def masked(self) -> str:
         """Render the resolved settings as TOML, secrets masked, for ``config check``."""
@@ -160,6 +171,7 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
     mirror = _mirror(check, check.table(data, "mirror"), base, env)
     schedule = _schedule(check, check.table(data, "schedule"), _is_local(imgur.api_url))
     uploads = _uploads(check, data.get("upload", []), base, env)
+    budget = _budget(check, check.table(data, "budget"))
     if mirror.root.parts:
         _check_overlaps(check, mirror.root, uploads)
     if check.problems:
@@ -167,7 +179,7 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
     if not _is_local(imgur.api_url):  # a sandbox's credentials are made up: nothing to leak
         _warn_if_readable(path, [name for name in SECRET_ENV
                                  if getattr(imgur, name) and name not in imgur.from_env])
-    return Config(imgur, mirror, schedule, tuple(uploads.values()), path)
+    return Config(imgur, mirror, schedule, tuple(uploads.values()), path, budget)
 
 
 def _warn_if_readable(path: Path, secrets: list[str]) -> None:
@@ -332,6 +344,27 @@ def _schedule(check: Checker, table: dict[str, Any], local: bool = False) -> Sch
     return ScheduleConfig(every["pull_every"], every["full_every"], every["stuck_after"])
 
 
+def _budget(check: Checker, table: dict[str, Any]) -> BudgetConfig:
+    """Read ``[budget]``: ``share = "25%"`` of the client's daily credits, ``reserve``."""
+    check.unknown_keys(table, SECTION_KEYS["budget"], "budget", SECTION_KEYS)
+    text = check.string(table, "share", "budget", sample='share = "25%"')
+    share = BudgetConfig.share
+    if text is not None:
+        number = text.strip()
+        try:  # NaN, "0.25" (no %) and "x%" all fail the range check below
+            share = float(number[:-1]) / 100 if number.endswith("%") else math.nan
+        except ValueError:
+            share = math.nan
+        if not 0 < share <= 1:
+            check.add("budget.share", f"{json.dumps(text)} is not a percentage above 0 and at "
+                      "most 100", 'write it like share = "25%" (the default): every account '
+                      "using the client id needs its part of the daily credits")
+            share = BudgetConfig.share
+    reserve = check.integer(table, "reserve", "budget", 0, 100_000,
+                            default=BudgetConfig.reserve, why="daily credits kept for uploads")
+    return BudgetConfig(share, reserve)
+
+
 def _uploads(check: Checker, tables: Any, base: Path,
              env: Mapping[str, str]) -> dict[int, UploadConfig]:
     """Return the ``[[upload]]`` tables with a valid path, by their 1-based number."""
@@ -415,6 +448,8 @@ def _render(config: Config) -> str:
     for name in ("pull_every", "full_every", "stuck_after"):
         seconds = getattr(schedule, name)
         lines.append(f"{name} = {_toml(format_duration(seconds))}  # {seconds} seconds")
+    lines += ["", "[budget]", f"share = {_toml(f'{config.budget.share * 100:g}%')}",
+              f"reserve = {config.budget.reserve}"]
     for upload in config.uploads:
         lines += ["", "[[upload]]", f"path = {_toml(str(upload.path))}",
                   f"album = {_toml(upload.album)}",
