@@ -7,11 +7,14 @@ expiry and whether a refresh token is stored are read out.
 
 Rate-limit credits are shown when a run recorded them in the ``rate_limits`` setting (the
 JSON ``rate_limits_setting`` builds from the transport's counters); otherwise "unknown".
+The shared credit ledger (``paths.ledger_path``) is read too, read-only: the client id's
+daily credits as last reported, and what each account using it spent this period.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -19,8 +22,9 @@ from typing import Any
 
 from . import sections
 from .account.tokens import TokenStore
+from .api import read_ledger
 from .errors import ImgurSyncError
-from .paths import database_path
+from .paths import database_path, ledger_path
 from .settings.config import Config
 from .settings.sizes import format_size
 from .store import RATE_LIMITS_SETTING, UNAVAILABLE_SETTING, Store, printable
@@ -49,7 +53,7 @@ def collect_status(config: Config, state_dir: Path, *,
         "database": str(db), "pulled": False, "last_pull": None, "counts": None,
         "last_runs": [], "uploads": {"by_state": {}, "problems": []}, "failures": [],
         "messages": "not checked yet", "rate_limits": "unknown", "token": token,
-        "not_mirrored": {},
+        "not_mirrored": {}, "credits": _credits(config, state_dir),
     }
     if not Store.exists(db):  # an empty file is a database not yet written
         status["never_pulled"] = "never pulled: run `imgur-sync pull` to make the first copy"
@@ -99,6 +103,27 @@ def _token_status(state_dir: Path, now: float) -> dict[str, Any]:
             "account_id": tokens.account_id, "expires_at": expires,
             "expires_at_iso": iso(expires), "expired": None if expires is None else expires <= now,
             "refresh_token_stored": bool(tokens.refresh_token)}
+
+
+def _credits(config: Config, state_dir: Path) -> dict[str, Any] | str:
+    """What the shared ledger knows of this client id's daily credits, or why nothing."""
+    path = ledger_path(state_dir)
+    try:
+        credits = read_ledger(path, config.imgur.client_id)
+    except sqlite3.Error as exc:
+        return f"unreadable ({exc}): {path}"
+    if credits is None:
+        return "none recorded yet: the first call records them"
+    budget = config.budget
+    return {
+        "ledger": str(path), "limit": credits.limit, "remaining": credits.remaining,
+        "reset": credits.reset, "reset_iso": iso(credits.reset),
+        "seen_at_iso": iso(credits.seen_at), "spent": credits.spent, "share": budget.share,
+        "reserve": budget.reserve,
+        "accounts": [{"account": a.account, "reads": a.reads, "uploads": a.uploads,
+                      "user_limit": a.user_limit, "user_remaining": a.user_remaining,
+                      "user_reset_iso": iso(a.user_reset)} for a in credits.accounts],
+    }
 
 
 def _run(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -152,6 +177,7 @@ def render_status(status: Mapping[str, Any]) -> str:
         ("Last pull", _run_line(status["last_pull"]) if status["last_pull"]
          else status.get("never_pulled", "never pulled")),
     ])
+    lines += _block("Shared credits", _credits_rows(status["credits"]))
     if status.get("not_mirrored"):
         lines += _block("Not mirrored", list(status["not_mirrored"].items()))
     counts = status.get("counts")
@@ -233,6 +259,27 @@ def _limits_line(limits: Mapping[str, Any] | str) -> str:
         if limits.get(reset):
             parts.append(f"{label} credits reset {iso(limits[reset])}")
     return ", ".join(parts or ["none reported"]) + f" (as of {limits.get('recorded_at_iso')})"
+
+
+def _credits_rows(credits: Mapping[str, Any] | str) -> list[tuple[str, str]]:
+    if isinstance(credits, str):
+        return [("Ledger", credits)]
+    limit = credits["limit"]
+    cap = "" if limit is None else f" (reads stop at {int(credits['share'] * limit)} each)"
+    spent = "; ".join(
+        f"{a['account']} {a['reads'] + a['uploads']}"
+        + (f" ({a['uploads']} on uploads)" if a["uploads"] else "") for a in credits["accounts"])
+    return [
+        ("Ledger", credits["ledger"]),
+        ("Application", f"{_or_unknown(credits['remaining'])} of {_or_unknown(limit)} daily "
+                        f"credits left, reset {credits['reset_iso'] or 'unknown'} "
+                        f"(as of {credits['seen_at_iso'] or 'no answer yet'})"),
+        ("Spent this day", (spent or "nothing") + cap),
+    ]
+
+
+def _or_unknown(value: int | None) -> str:
+    return "?" if value is None else str(value)
 
 
 def _run_line(run: Mapping[str, Any], *, when: bool = True) -> str:

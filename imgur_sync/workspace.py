@@ -74,8 +74,9 @@ class Workspace:
 
     def _ledger(self) -> CreditLedger:
         """This account's handle on the credit ledger its client id shares (paths.ledger_path)."""
-        # Named as Imgur names the account; before a sign-in, as its state directory is.
-        account = self.client.transport.tokens.account_username or self.state_dir.name
+        # Named by its state directory, one per account (the instance's name under
+        # imgur-sync@.service): a name known before the first sign-in, and never changing.
+        account = self.state_dir.name
         budget = self.config.budget
         return CreditLedger(paths.ledger_path(self.state_dir), self.config.imgur.client_id,
                             account, share=budget.share, reserve=budget.reserve)

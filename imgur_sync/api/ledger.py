@@ -17,11 +17,11 @@ spend the last credits. :meth:`CreditLedger.settle` runs on the answer: its head
 the counters up to date, and a 429 (which Imgur does not charge) gives the cost back.
 
 Counters are merged, never just overwritten: answers to concurrent calls arrive out of order,
-so within one period the lowest remaining count reported wins. A period ends when its reset
-time has passed, when an answer names a reset over an hour later, or when the remaining
-count jumps up by more than out-of-order answers explain (credits only come back with a new
-day). A ledger that cannot be read or written is logged and skipped: it coordinates, the
-transport's own pacer still guards each process.
+so within one period the lowest remaining count and the earliest reset reported win. A
+period ends when its reset time has passed, when an answer names a reset over an hour later,
+or when the remaining count jumps up by more than out-of-order answers explain (credits only
+come back with a new day). A ledger that cannot be read or written is logged and skipped:
+it coordinates, the transport's own pacer still guards each process.
 """
 
 from __future__ import annotations
@@ -238,7 +238,10 @@ class CreditLedger:
         if renewed:
             period = self._new_period(db, period)
             return period, value, value, fresh.client_reset
-        if reset is None:
+        if reset is None or (fresh.client_reset is not None and fresh.client_reset < reset):
+            # The earliest reset named wins: answers name it in seconds from their own "now",
+            # so a server whose clock runs ahead of ours (a sandbox moved on) names it
+            # earlier and earlier until the day turns, and then over an hour later.
             reset = fresh.client_reset
         return (period, value if remaining is None else min(remaining, value),
                 value if reported is None else min(reported, value), reset)

@@ -166,3 +166,19 @@ def test_the_ledger_lives_in_the_shared_state_directory_a_unit_names(
     assert str(ledger_path(Path("/state/acct"), env)) == expected
     if not variable:
         assert str(ledger_path(None, env)) == "/home/u/.local/state/imgur-sync/credits.db"
+
+
+def test_a_server_clock_running_ahead_ends_the_period_when_it_renews(tmp_path: Path) -> None:
+    # The sandbox's clock moved on in 4-hour steps while ours barely moved: each answer
+    # names the reset earlier, until the day turns and it names one a day away.
+    book = ledger(tmp_path, share=1.0, reserve=0)
+    for step in range(6):
+        book.take(1, NOW + step)
+        book.settle(1, headers(99 - step, reset=DAY - 4 * 3600 * step), 200, NOW + step)
+    view = read_ledger(book.path, "client1")
+    assert view is not None and view.period == 1 and view.remaining == 94
+    assert view.reset == pytest.approx(NOW + 5 + DAY - 4 * 3600 * 5, abs=1)
+    book.take(1, NOW + 6)
+    book.settle(1, headers(99, reset=DAY), 200, NOW + 6)  # 5 credits back: no jump alone
+    view = read_ledger(book.path, "client1")
+    assert view is not None and view.period == 2 and view.remaining == 99
