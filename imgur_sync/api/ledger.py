@@ -31,7 +31,7 @@ import math
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -288,13 +288,12 @@ class CreditLedger:
                 return
             try:
                 yield db
-            except BaseException:
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:  # a full disk, say: the call goes on without it
+                self._give_up(exc)
+            except BaseException:  # a refusal: nothing was booked
                 db.execute("ROLLBACK")
                 raise
-            try:
-                db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                self._give_up(exc)
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
@@ -312,6 +311,9 @@ class CreditLedger:
     def _give_up(self, exc: sqlite3.Error) -> None:
         """Stop using a ledger that fails: the transport's own pacer still paces this process."""
         self._broken = True
+        if self._db is not None and self._db.in_transaction:
+            with suppress(sqlite3.Error):
+                self._db.execute("ROLLBACK")
         log.warning("The shared credit ledger %s cannot be used (%s); this process paces "
                     "itself alone until it restarts", self.path, exc)
         if self._db is not None:

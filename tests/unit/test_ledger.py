@@ -182,3 +182,16 @@ def test_a_server_clock_running_ahead_ends_the_period_when_it_renews(tmp_path: P
     book.settle(1, headers(99, reset=DAY), 200, NOW + 6)  # 5 credits back: no jump alone
     view = read_ledger(book.path, "client1")
     assert view is not None and view.period == 2 and view.remaining == 99
+
+
+def test_a_ledger_that_fails_mid_transaction_lets_the_call_through(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    book = ledger(tmp_path, reserve=0)
+    book.settle(0, headers(10), 200, NOW)
+    other = ledger(tmp_path, "bob")
+    other.settle(0, headers(10), 200, NOW)
+    assert other._db is not None
+    other._db.execute("DROP TABLE spend")  # what a damaged file might do to a write
+    book.take(1, NOW)  # no exception: the call is sent, unbooked
+    assert "cannot be used" in caplog.text
+    book.take(1, NOW)  # and the ledger is left alone from then on
