@@ -464,7 +464,11 @@ class Account:
         self.config.write_text(
             "[imgur]\n" + "".join(f'{key} = {json.dumps(s[key])}\n' for key in keys) +
             f"[mirror]\nroot = {json.dumps(str(home / 'mirror'))}\n"
-            f"concurrency = {concurrency}\n")
+            f"concurrency = {concurrency}\n"
+            # This bench times pulls, not the shared budget: the account may spend all of
+            # the client's daily credits, as it could before the ledger (README, "Sharing a
+            # client id"), so a cold pull of --scale 100 is not cut at a quarter of them.
+            '[budget]\nshare = "100%"\nreserve = 0\n')
         self.env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
         self.env.update(IMGUR_SYNC_CONFIG=str(self.config), XDG_STATE_HOME=str(home / "state"),
                         XDG_CACHE_HOME=str(home / "cache"))
