@@ -4,14 +4,17 @@ credits from one ledger, neither starves the other, and neither sees a 429."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from pull_support import cli_env, run_cli
+from pull_support import ROOT, cli_env, run_cli
 from support import FakeClock, sandbox_config
 
-from imgur_sync.api import read_ledger
+from imgur_sync.api import CreditLedger, read_ledger
 from imgur_sync.mirror import Mirror
 from imgur_sync.sandbox import Sandbox, SandboxOptions
 from imgur_sync.settings.config import Config, load_config
@@ -97,3 +100,50 @@ def test_two_accounts_share_the_client_credits_and_neither_starves_the_other(
     assert f"{LIMIT - (calls - 1)} of {LIMIT} daily credits left" in text.stdout
     assert f"main {calls - 1} (reads stop at {LIMIT // 4} each)" in text.stdout
     assert (shared / "credits.db").read_bytes() == before
+
+
+# A process that books calls in the ledger as fast as it can once told to go.
+_BOOKER = r"""
+import json, sys
+from imgur_sync.api import CreditLedger, RateLimited
+book = CreditLedger(sys.argv[1], "client1", sys.argv[2], share=0.25, reserve=0)
+print("ready", flush=True)
+sys.stdin.readline()
+booked = refused = 0
+for _ in range(600):
+    try:
+        book.take(1, 1_800_000_000.0)
+        booked += 1
+    except RateLimited:
+        refused += 1
+print(json.dumps([booked, refused]), flush=True)
+"""
+
+
+def test_two_processes_booking_at_once_book_every_call_and_pass_no_share(
+        tmp_path: Path) -> None:
+    path = tmp_path / "credits.db"
+    CreditLedger(path, "client1", "setup").settle(0, {
+        "X-RateLimit-ClientLimit": "2000", "X-RateLimit-ClientRemaining": "2000",
+        "X-RateLimit-ClientReset": "86400"}, 200, 1_800_000_000.0)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    children = [subprocess.Popen([sys.executable, "-c", _BOOKER, str(path), name], env=env,
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                for name in ("alice", "bob")]
+    try:
+        for child in children:  # both started and holding the ledger open, then both go
+            assert child.stdout is not None and child.stdout.readline() == "ready\n"
+        for child in children:
+            assert child.stdin is not None
+            child.stdin.write("go\n")
+            child.stdin.flush()
+        results = [json.loads(child.communicate(timeout=60)[0]) for child in children]
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.communicate()
+    assert results == [[500, 100], [500, 100]]
+    ledger = read_ledger(path, "client1")
+    assert ledger is not None and ledger.remaining == 1000
+    assert {a.account: a.reads for a in ledger.accounts} == {"alice": 500, "bob": 500}

@@ -10,6 +10,7 @@ import pytest
 
 from imgur_sync.api import CreditLedger, RateLimited, read_ledger
 from imgur_sync.paths import ledger_path
+from imgur_sync.settings.config import BudgetConfig, ConfigError, load_config
 
 NOW = 1_800_000_000.0
 DAY = 86400
@@ -195,3 +196,23 @@ def test_a_ledger_that_fails_mid_transaction_lets_the_call_through(
     book.take(1, NOW)  # no exception: the call is sent, unbooked
     assert "cannot be used" in caplog.text
     book.take(1, NOW)  # and the ledger is left alone from then on
+
+
+def _budget(tmp_path: Path, table: str) -> BudgetConfig:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[imgur]\nclient_id = "abc"\n[mirror]\nroot = "m"\n{table}\n',
+                    encoding="utf-8")
+    return load_config(path, env={"HOME": str(tmp_path)}).budget
+
+
+def test_budget_reads_a_percentage_and_a_reserve(tmp_path: Path) -> None:
+    assert _budget(tmp_path, "") == BudgetConfig(0.25, 500)
+    assert _budget(tmp_path, '[budget]\nshare = " 10 %"\nreserve = 0') == BudgetConfig(0.1, 0)
+    assert _budget(tmp_path, '[budget]\nshare = "100%"').share == 1.0
+
+
+@pytest.mark.parametrize("share", ['"0.25"', '"0%"', '"101%"', '"nan%"', '"a quarter"', "25"])
+def test_budget_refuses_a_share_that_is_no_percentage(tmp_path: Path, share: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        _budget(tmp_path, f"[budget]\nshare = {share}")
+    assert "budget.share" in str(refused.value) and 'share = "25%"' in str(refused.value)
