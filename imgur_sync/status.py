@@ -265,9 +265,10 @@ def _credits_rows(credits: Mapping[str, Any] | str) -> list[tuple[str, str]]:
     if isinstance(credits, str):
         return [("Ledger", credits)]
     limit = credits["limit"]
-    cap = "" if limit is None else f" (reads stop at {int(credits['share'] * limit)} each)"
-    spent = "; ".join(
-        f"{a['account']} {a['reads'] + a['uploads']}"
+    cap = "" if limit is None else (
+        f" (each account's reads stop at {int(credits['share'] * limit)})")
+    spent = ", ".join(
+        f"{a['account']}: {a['reads'] + a['uploads']}"
         + (f" ({a['uploads']} on uploads)" if a["uploads"] else "") for a in credits["accounts"])
     return [
         ("Ledger", credits["ledger"]),

@@ -98,7 +98,7 @@ def test_two_accounts_share_the_client_credits_and_neither_starves_the_other(
     assert [(a["account"], a["reads"]) for a in credits["accounts"]] == [("main", calls - 1)]
     text = run_cli(env, "status")
     assert f"{LIMIT - (calls - 1)} of {LIMIT} daily credits left" in text.stdout
-    assert f"main {calls - 1} (reads stop at {LIMIT // 4} each)" in text.stdout
+    assert f"main: {calls - 1} (each account's reads stop at {LIMIT // 4})" in text.stdout
     assert (shared / "credits.db").read_bytes() == before
 
 
