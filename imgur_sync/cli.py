@@ -656,6 +656,39 @@ def verify_command(ctx: click.Context, repair: bool) -> None:
         ctx.exit(ExitCode.PARTIAL)
 
 
+@cli.command("datasette", context_settings={"ignore_unknown_options": True})
+@click.argument("datasette_args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def datasette_command(ctx: click.Context, datasette_args: tuple[str, ...]) -> None:
+    """Browse the account's database in Datasette, read-only.
+
+    Opens the database with imgur-sync's titles, labels, facets and message search.
+    Other options go to `datasette serve` (e.g. --port 8002, --open). Needs the
+    optional extra: pip install 'imgur-sync[datasette]'.
+    """
+    try:
+        from datasette.cli import cli as datasette_cli
+    except ImportError:
+        raise _Failure("Datasette is not installed; install it with "
+                       "pip install 'imgur-sync[datasette]'", ExitCode.USAGE) from None
+    from importlib.resources import as_file, files
+
+    from .paths import database_path, state_dir
+    from .store import Store, StoreError
+
+    _load_config(ctx)  # the same account as every other command, and a config that loads
+    db = database_path(state_dir())
+    if not Store.exists(db):
+        raise StoreError(f"no state database at {db}: run `imgur-sync pull` to create it")
+    with Store(db):  # brings an older database's views and search up to date, then closes
+        pass
+    # Not Datasette's immutable mode (-i): it would ignore the WAL and cache counts while the
+    # daemon writes. A plain file is opened with SQLite's mode=ro, which sees every commit.
+    with as_file(files("imgur_sync.store") / "datasette-metadata.json") as metadata:
+        datasette_cli.main(["serve", str(db), "--metadata", str(metadata), *datasette_args],
+                           prog_name="imgur-sync datasette", standalone_mode=False)
+
+
 def _load_config(ctx: click.Context) -> Config:
     """Load the config chosen by --config; problems become exit code 2 via _Group."""
     from .paths import config_path

@@ -19,7 +19,8 @@ PACKAGE = ROOT / "imgur_sync"
 # Third-party frameworks allowed only in one module each (STYLE habit 1).
 # urllib3 sends media only (requests does the API calls), so it stays in api/media.py.
 FRAMEWORK_HOMES = {"click": "cli.py", "apscheduler": "daemon.py",
-                   "watchdog": "dropfolders/watcher.py", "urllib3": "api/media.py"}
+                   "watchdog": "dropfolders/watcher.py", "urllib3": "api/media.py",
+                   "datasette": "cli.py"}
 
 # Every module of imgur_sync has one place: the longest name here that holds it (a package
 # holds its modules). An import must go to a lower layer; one between two places of the same
