@@ -206,7 +206,13 @@ def config_check(ctx: click.Context) -> None:
     dir), fills in defaults and the IMGUR_* secret variables, and prints the result as
     TOML. Exits 0 when valid; otherwise lists every problem with its fix and exits 2.
     """
-    click.echo(_load_config(ctx).masked(), nl=False)
+    from .paths import state_dir
+    from .settings.places import check_places, require_drop_folders
+
+    config = _load_config(ctx)
+    check_places(config, state_dir())  # what every command that works on the mirror checks
+    require_drop_folders(config)
+    click.echo(config.masked(), nl=False)
 
 
 @cli.command()
@@ -421,12 +427,18 @@ def import_command(ctx: click.Context, zip_path: Path, dry_run: bool) -> None:
         ctx.exit(ExitCode.PARTIAL)
 
 
+_create_folders = click.option(
+    "--create-folders", is_flag=True,
+    help="Make the [[upload]] folders that do not exist (without it they are an error).")
+
+
 @cli.command()
+@_create_folders
 @click.option("--confirm-deletions", is_flag=True,
               help="Apply on_local_delete also to a folder that is missing or lost all its "
                    "uploaded files at once (held back otherwise, as an unmounted share).")
 @click.pass_context
-def push(ctx: click.Context, confirm_deletions: bool) -> None:
+def push(ctx: click.Context, create_folders: bool, confirm_deletions: bool) -> None:
     """Upload what is waiting in the [[upload]] folders once, then exit.
 
     New files go to their folder's album (created when missing); bytes uploaded before
@@ -438,6 +450,7 @@ def push(ctx: click.Context, confirm_deletions: bool) -> None:
 
     config = _require_uploads(_load_config(ctx))
     with Workspace(config, purpose="push") as ws:
+        _drop_folders_ready(config, ws, create_folders)
         batch = DropFolders(config, ws.store, ws.client,
                             confirm_deletions=confirm_deletions).push()
         counts = ws.store.counts()
@@ -451,8 +464,9 @@ def push(ctx: click.Context, confirm_deletions: bool) -> None:
 
 
 @cli.command()
+@_create_folders
 @click.pass_context
-def watch(ctx: click.Context) -> None:
+def watch(ctx: click.Context, create_folders: bool) -> None:
     """Watch the [[upload]] folders in the foreground and upload new files (Ctrl-C stops).
 
     Like `run` without scheduled pulls: files dropped into a mapped folder land in its
@@ -469,6 +483,7 @@ def watch(ctx: click.Context) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     with Workspace(config, purpose="watch") as ws:
+        _drop_folders_ready(config, ws, create_folders)
         folders = DropFolders(config, ws.store, ws.client)
         click.echo("Watching " + ", ".join(escape(u.path) for u in config.uploads), err=True)
 
@@ -483,8 +498,9 @@ def watch(ctx: click.Context) -> None:
 
 
 @cli.command()
+@_create_folders
 @click.pass_context
-def run(ctx: click.Context) -> None:
+def run(ctx: click.Context, create_folders: bool) -> None:
     """Run as a service: scheduled pulls plus the drop-folder watcher, until SIGTERM.
 
     Quick pulls every [schedule] pull_every (and once at start), a full reconcile
@@ -497,6 +513,7 @@ def run(ctx: click.Context) -> None:
 
     config = _load_config(ctx)
     with Workspace(config, purpose="run") as ws:
+        _drop_folders_ready(config, ws, create_folders)
         require_user(ws.client.transport)  # refuse now, not on every scheduled pull
         code = Daemon(config, ws).run()
     ctx.exit(code)
@@ -558,6 +575,14 @@ def _tree(root: Path, per_folder: int = 4) -> list[str]:
         if len(names) > per_folder:
             lines.append("  " * depth + f"… and {len(names) - per_folder} more")
     return lines
+
+
+def _drop_folders_ready(config: Config, ws: Any, create: bool) -> None:
+    """Refuse drop folders that are not there (exit code 2) before any album is made."""
+    from .settings.places import require_drop_folders
+
+    uploaded = [Path(row["path"]) for row in ws.store.iter_uploads(state="done")]
+    require_drop_folders(config, uploaded_from=uploaded, create=create)
 
 
 def _require_uploads(config: Config) -> Config:

@@ -58,7 +58,7 @@ INSIDE = {
                  "routes_image", "routes_legacy", "routes_media", "routes_oauth",
                  "routes_web"},
                 {"app", "seeds"}, {"server"}, {"__init__"}],
-    "settings": [{"durations", "sizes", "checks"}, {"config"}, {"__init__"}],
+    "settings": [{"durations", "sizes", "checks"}, {"config"}, {"places"}, {"__init__"}],
     "store": [{"schema", "base"}, {"journal", "ratelimits"}, {"database"}, {"__init__"}],
     "account": [{"tokens", "checks", "cookies"}, {"__init__"}],
     "mirror": [{"layout", "files"}, {"plan", "validate"}, {"apply"}, {"pull", "verify"},
