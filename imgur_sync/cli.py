@@ -98,7 +98,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool) 
     SQLite, and uploads files dropped into mapped folders.
 
     New here? `imgur-sync demo` tours everything on a built-in sandbox. With your
-    own account: write a config (see config.example.toml), then `imgur-sync auth`
+    own account: write a config (`imgur-sync config init`), then `imgur-sync auth`
     and `imgur-sync pull`. Exit codes: 0 done, 1 error, 2 usage or config error,
     3 finished but some items failed (`imgur-sync status` lists them).
     """
@@ -194,7 +194,43 @@ def sandbox(host: str, port: int, scenario: str, scale: int, seed: int, faults: 
 
 @cli.group("config")
 def config_group() -> None:
-    """Inspect the config file (see config.example.toml for every key)."""
+    """Write or check the config file (`config init` writes one with every key explained)."""
+
+
+@config_group.command("init")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+@click.pass_context
+def config_init(ctx: click.Context, path: Path | None, force: bool) -> None:
+    """Write the example config, every key commented, to PATH.
+
+    PATH defaults to the file commands read: --config, else $IMGUR_SYNC_CONFIG, else
+    ~/.config/imgur-sync/config.toml. An existing file is left alone unless --force.
+    The file is made readable by its owner only: it may hold secrets later.
+    """
+    from .bundled import example_config
+    from .paths import config_path
+    from .settings.places import unwritable
+
+    target = path if path is not None else config_path(ctx.obj["config_path"])
+    if not force and (target.exists() or target.is_symlink()):
+        raise UsageError(f"{target} exists already; give --force to overwrite it, or "
+                         "another PATH")
+    problem = unwritable(target.parent)
+    if problem is not None:
+        raise UsageError(f"Cannot write {target}: its folder {problem}; give a PATH this "
+                         "user may write")
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, flags, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(example_config())
+    except OSError as exc:
+        raise UsageError(f"Cannot write {target} ({exc.strerror}); give a PATH this user "
+                         "may write") from None
+    click.echo(escape(f"Wrote the example config to {target}; edit it (at least [mirror] "
+                      "root), then run `imgur-sync config check`."))
 
 
 @config_group.command("check")
@@ -213,6 +249,34 @@ def config_check(ctx: click.Context) -> None:
     check_places(config, state_dir())  # what every command that works on the mirror checks
     require_drop_folders(config)
     click.echo(config.masked(), nl=False)
+
+
+@cli.group("systemd")
+def systemd_group() -> None:
+    """Print the systemd units that ship with imgur-sync."""
+
+
+@systemd_group.command("print")
+@click.option("--user", is_flag=True,
+              help="A user unit (systemctl --user, no root) instead of a system one.")
+@click.argument("unit", required=False)
+def systemd_print(user: bool, unit: str | None) -> None:
+    """Print UNIT (default imgur-sync.service) with ExecStart= set to this imgur-sync.
+
+    System units: imgur-sync.service (the service), imgur-sync@.service (one per
+    account), imgur-sync-pull.service and .timer (a pull on a timer). Each file's
+    header has its install steps, e.g.
+    `imgur-sync systemd print | sudo tee /etc/systemd/system/imgur-sync.service`.
+    """
+    from .bundled import unit_names, unit_text
+
+    name = unit or "imgur-sync.service"
+    try:
+        click.echo(unit_text(name, user=user), nl=False)
+    except LookupError:
+        kind = "user" if user else "system"
+        raise click.BadParameter(f"{name!r} is not one of the {kind} units: "
+                                 f"{', '.join(unit_names(user))}", param_hint="UNIT") from None
 
 
 @cli.command()
@@ -505,7 +569,7 @@ def run(ctx: click.Context, create_folders: bool) -> None:
 
     Quick pulls every [schedule] pull_every (and once at start), a full reconcile
     every full_every. Speaks systemd's notify protocol (READY, WATCHDOG, STATUS,
-    STOPPING) when started by systemd with Type=notify; see the units in systemd/.
+    STOPPING) when started by systemd with Type=notify; `imgur-sync systemd print`.
     """
     from .account.checks import require_user
     from .daemon import Daemon
@@ -588,7 +652,7 @@ def _drop_folders_ready(config: Config, ws: Any, create: bool) -> None:
 def _require_uploads(config: Config) -> Config:
     if not config.uploads:
         raise UsageError(f"{config.path} has no [[upload]] folders; add one (see "
-                         "config.example.toml) to use drop folders")
+                         "`imgur-sync config init`) to use drop folders")
     return config
 
 

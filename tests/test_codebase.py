@@ -26,7 +26,7 @@ FRAMEWORK_HOMES = {"click": "cli.py", "apscheduler": "daemon.py",
 # layer is refused too, so the layers stay readable as a stack.
 LAYERS = {
     # 0 foundations: the standard library only
-    "__init__": 0, "errors": 0, "paths": 0, "sections": 0, "terminal": 0,
+    "__init__": 0, "errors": 0, "paths": 0, "sections": 0, "terminal": 0, "bundled": 0,
     # 1 libraries of their own: the Imgur client (it names the error root) and the local Imgur
     "api": 1, "sandbox": 1,
     # 2 the config and the SQLite state
