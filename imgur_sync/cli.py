@@ -321,6 +321,7 @@ def auth(ctx: click.Context, flow: str | None, refresh_token: str | None, cookie
     )
     from .account.tokens import TokenStore
     from .paths import state_dir
+    from .settings.places import check_places
 
     store = TokenStore(state_dir())
     if status:
@@ -328,6 +329,7 @@ def auth(ctx: click.Context, flow: str | None, refresh_token: str | None, cookie
             click.echo(escape(line))
         return
     config = _load_config(ctx)
+    check_places(config, state_dir())  # refused now, not after the browser's round trip
     if cookies is not None or access_token is not None:
         tokens = sign_in_cookie(config, store, *_cookie_token(cookies, access_token))
         click.echo(escape(f"Signed in with the browser's cookie as "

@@ -67,7 +67,8 @@ def setup(start_sandbox: Callable[..., Sandbox], tmp_path: Path) -> Setup:
     return Setup(start_sandbox("demo"), tmp_path)
 
 
-COMMANDS = [("config", "check"), ("pull",), ("push",), ("watch",), ("run",), ("verify",)]
+COMMANDS = [("config", "check"), ("pull",), ("push",), ("watch",), ("run",), ("verify",),
+            ("import", "export.zip"), ("auth", "--cookies", "cookies.txt")]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
@@ -120,7 +121,7 @@ def test_a_state_directory_that_cannot_be_made_is_refused(setup: Setup) -> None:
     blocker = setup.tmp / "blocker"
     blocker.write_text("a file where a folder should be")
     setup.env["STATE_DIRECTORY"] = str(blocker / "state")
-    for command in (("config", "check"), ("pull",), ("push",)):
+    for command in (("config", "check"), ("pull",), ("push",), ("auth", "--cookies", "x.txt")):
         error = setup.refused(*command)
         assert (f"The state directory {blocker / 'state'} lies under {blocker}, which is a "
                 "file") in error
