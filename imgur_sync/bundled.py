@@ -14,10 +14,13 @@ import sys
 from importlib import resources
 from importlib.resources.abc import Traversable
 
-__all__ = ["example_config", "installed_command", "unit_names", "unit_text"]
+__all__ = ["example_config", "hidden_from_system_units", "installed_command", "unit_names",
+           "unit_text"]
 
 _EXEC_START = re.compile(r"^ExecStart=(\S+)", re.MULTILINE)
 _SCRIPT = "imgur-sync"
+# What the system units' ProtectHome=yes makes empty for the service.
+_HOMES = ("/home", "/root", "/run/user")
 
 
 def _data() -> Traversable:
@@ -77,3 +80,9 @@ def _quoted(path: str) -> str:
     # systemd reads C-style escapes inside double quotes.
     escaped = path.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
+
+
+def hidden_from_system_units(command: str) -> bool:
+    """True when ``command`` lies in a home folder, which ProtectHome=yes hides from them."""
+    path = command.strip('"')
+    return any(path == home or path.startswith(home + "/") for home in _HOMES)

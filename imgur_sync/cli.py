@@ -268,15 +268,21 @@ def systemd_print(user: bool, unit: str | None) -> None:
     header has its install steps, e.g.
     `imgur-sync systemd print | sudo tee /etc/systemd/system/imgur-sync.service`.
     """
-    from .bundled import unit_names, unit_text
+    from .bundled import hidden_from_system_units, installed_command, unit_names, unit_text
 
-    name = unit or "imgur-sync.service"
+    name, command = unit or "imgur-sync.service", installed_command()
     try:
-        click.echo(unit_text(name, user=user), nl=False)
+        text = unit_text(name, user=user, command=command)
     except LookupError:
         kind = "user" if user else "system"
         raise click.BadParameter(f"{name!r} is not one of the {kind} units: "
                                  f"{', '.join(unit_names(user))}", param_hint="UNIT") from None
+    click.echo(text, nl=False)
+    if not user and "\nExecStart=" in text and hidden_from_system_units(command):
+        click.echo(escape(f"Warning: ExecStart={command} lies in a home folder, which the "
+                          "system unit hides (ProtectHome=yes); install imgur-sync for the "
+                          "whole system (`sudo pipx install --global`, or `sudo pip install`) "
+                          "and print the unit again, or use --user"), err=True)
 
 
 @cli.command()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from imgur_sync.bundled import example_config
+from imgur_sync.bundled import example_config, hidden_from_system_units
 from imgur_sync.settings import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,6 +77,9 @@ def test_systemd_print_names_this_machines_imgur_sync(tmp_path: Path) -> None:
     system = _cli(tmp_path, "systemd", "print")
     assert system.returncode == 0, system.stderr
     assert f"\nExecStart={script} run\n" in system.stdout and "User=imgur-sync" in system.stdout
+    # ProtectHome=yes hides a script in a home folder (/root here, under pyenv): said so.
+    assert ("in a home folder, which the system unit hides" in system.stderr) is (
+        hidden_from_system_units(str(script)))
     timer = _cli(tmp_path, "systemd", "print", "imgur-sync-pull.timer")
     assert "OnCalendar=" in timer.stdout and "ExecStart" not in timer.stdout
     user = _cli(tmp_path, "systemd", "print", "--user")

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from imgur_sync.bundled import example_config, installed_command, unit_names, unit_text
+from imgur_sync.bundled import (
+    example_config,
+    hidden_from_system_units,
+    installed_command,
+    unit_names,
+    unit_text,
+)
 from imgur_sync.settings import load_config
 
 if sys.version_info >= (3, 11):
@@ -102,3 +108,13 @@ def test_an_odd_path_is_quoted_for_systemd(tmp_path: Path) -> None:
     odd = _script(tmp_path / "my tools" / "100%")
     assert installed_command(str(odd), "/usr/bin/python3") == (
         '"' + str(odd).replace("%", "%%") + '"')
+
+
+@pytest.mark.parametrize(("command", "hidden"), [
+    ("/home/alice/.local/bin/imgur-sync", True), ('"/root/my tools/imgur-sync"', True),
+    ("/run/user/1000/imgur-sync", True), ("/usr/local/bin/imgur-sync", False),
+    ("/homestead/bin/imgur-sync", False), ("/opt/pipx/venvs/imgur-sync/bin/imgur-sync", False),
+])
+def test_a_command_in_a_home_folder_is_hidden_from_system_units(command: str,
+                                                                 hidden: bool) -> None:
+    assert hidden_from_system_units(command) is hidden
