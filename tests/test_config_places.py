@@ -94,6 +94,14 @@ def test_a_mirror_root_where_nothing_can_be_made_is_refused(setup: Setup) -> Non
         assert "in /proc, where it would be made" in error
 
 
+def test_a_mirror_root_that_is_a_dangling_link_is_refused(setup: Setup) -> None:
+    setup.drop.mkdir()
+    setup.mirror.symlink_to(setup.tmp / "unmounted")  # a link to a share not mounted yet
+    error = setup.refused("pull")
+    assert (f"mirror.root: {setup.mirror} is a symbolic link to {setup.tmp / 'unmounted'}, "
+            "which does not exist. Fix:") in error
+
+
 @pytest.fixture
 def read_only(tmp_path: Path) -> Iterator[Path]:
     """A read-only tmpfs: the mount a read-only disk or share gives, which binds root too."""

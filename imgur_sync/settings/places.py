@@ -33,6 +33,9 @@ def unwritable(folder: Path) -> str | None:
         try:
             mode = path.stat().st_mode
         except (FileNotFoundError, NotADirectoryError):
+            if path.is_symlink():  # mkdir cannot make a folder where a link points nowhere
+                what = "is" if path == folder else f"lies under {path}, which is"
+                return f"{what} a symbolic link to {os.readlink(path)}, which does not exist"
             continue
         except OSError as exc:
             return f"cannot be reached ({exc.strerror} at {path})"
