@@ -190,8 +190,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError([
-            "file not found. Fix: create it by copying config.example.toml from the imgur-sync "
-            "sources and filling in [imgur] client_id, or run `imgur-sync sandbox`, which "
+            "file not found. Fix: create it with `imgur-sync config init` (every key "
+            "explained) and fill it in, or run `imgur-sync sandbox`, which "
             "prints an [imgur] section to paste (or point --config / $IMGUR_SYNC_CONFIG at "
             "an existing file)"], path) from None
     except UnicodeDecodeError as exc:

@@ -150,7 +150,7 @@ def test_a_cookie_user_needs_no_client_id(tmp_path: Path, env: dict[str, str]) -
 
 
 def test_the_example_config_is_valid_and_documents_every_key(env: dict[str, str]) -> None:
-    example = ROOT / "config.example.toml"
+    example = ROOT / "imgur_sync" / "data" / "config.example.toml"
     config = load_config(example, env)
     assert config.imgur.client_id
     text = example.read_text(encoding="utf-8")
@@ -453,7 +453,7 @@ def test_missing_file_says_how_to_create_one(tmp_path: Path, env: dict[str, str]
     error = problems_of(path, env)
     assert str(path) in str(error)
     assert "file not found" in str(error)
-    assert "config.example.toml" in str(error) and "imgur-sync sandbox" in str(error)
+    assert "imgur-sync config init" in str(error) and "imgur-sync sandbox" in str(error)
 
 
 def test_unreadable_or_binary_file_is_a_config_error(tmp_path: Path,
