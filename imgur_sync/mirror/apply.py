@@ -260,11 +260,17 @@ class Applier:
         return target.name in names
 
     def _adopt(self, want: Want, target: Path) -> bool:
-        """Record a file a crash left on disk unrecorded, if it is whole; True if adopted."""
+        """Record a file found on disk unrecorded, if it is whole; True if adopted.
+
+        A crash between the file and its record leaves one; a lost database leaves them
+        all, and each is found under the name the plan gives its image (its id in it) and
+        taken when its size is Imgur's. Where Imgur gives no size (null or 0), any
+        non-empty file is taken: a file only ever gets its final name once it is whole.
+        """
         if not self._was_there(target) or not target.is_file() or target.is_symlink():
             return False
         size = target.stat().st_size
-        if want.size is not None and size != want.size:
+        if size == 0 or (want.size and size != want.size):
             return False
         self._record(want, want.path, size, file_sha256(target), target.stat().st_mtime)
         return True
