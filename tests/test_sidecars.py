@@ -217,17 +217,24 @@ def test_empty_albums_have_folders_and_an_emptied_album_keeps_its_own(
 
 
 @pytest.mark.parametrize("policy", ["keep", "trash"])
-def test_a_removed_album_folder_follows_on_remote_delete(rig: Callable[..., Rig],
-                                                        policy: str) -> None:
+def test_removed_items_metadata_follows_on_remote_delete(rig: Callable[..., Rig],
+                                                         policy: str) -> None:
     made = rig("demo", on_remote_delete=policy)
     sb, root = made.sb, made.root
     empty = sb.world.add_album(sb.username, "Short lived", [])
     gone = next(a for a in sb.world.albums.values() if a.title == "Favourites of 2025")
+    bike = next(i for i in sb.world.images.values() if i.title == "Bike ride")
     pulled(made)
     folders = {a: made.album_dir(a).relative_to(root) for a in (empty.id, gone.id)}
+    [sidecar] = sidecars_of(root, bike.id)
     sb.world.delete_album(empty.id)
     sb.world.delete_album(gone.id)
+    sb.world.delete_image(bike.id)
     pulled(made, full=True)
+    trashed = root / ".trash" / sidecar.relative_to(root)
+    assert (sidecar.is_file(), trashed.is_file()) == (policy == "keep", policy == "trash")
+    assert read_xmp(sidecar if policy == "keep" else trashed)["title"] == "Bike ride"
+    assert trashed.with_suffix("").is_file() == (policy == "trash")  # beside its image
     for album_id, folder in folders.items():
         if policy == "keep":
             info = json.loads((root / folder / "album.json").read_text())

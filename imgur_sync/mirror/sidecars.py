@@ -33,6 +33,7 @@ import json
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -53,6 +54,7 @@ log = logging.getLogger(__name__)
 ALBUM_FILE = "album.json"
 ACCOUNT_FILE = "account.json"
 SIDECAR_SUFFIXES = {"xmp": ".xmp", "json": ".json"}
+_SUFFIXES = tuple(SIDECAR_SUFFIXES.values())
 XMP_TOOLKIT = "imgur-sync"  # x:xmptk, the field XMP keeps for the writer's name
 SECRET_KEYS = frozenset({"deletehash"})  # anyone holding it can delete the image
 _MAX_OURS = 1 << 20  # a sidecar of ours is far smaller: a bigger file is not read
@@ -177,14 +179,12 @@ def write_metadata(store: Store, mirror: MirrorConfig,
     Never raises for a file it cannot write (a full disk, a folder that is a symbolic
     link): each is returned as ``(path, reason)``, and the next run tries again.
     """
-    writer = _Writer(mirror.root, mirror.on_remote_delete == "trash")
-    steps = (lambda: _sidecars(writer, store, mirror), lambda: _albums(writer, store, mirror),
-             lambda: _account(writer, store, mirror, username))
     if not mirror.root.is_dir():
-        return []
-    for step in steps:
+        return []  # the run that found it missing says so
+    writer = _Writer(mirror.root, mirror.on_remote_delete == "trash")
+    for step in (_sidecars, _albums, _account):
         try:
-            step()
+            step(writer, store, mirror, username)
         except (OSError, ValueError) as exc:  # one step's trouble leaves the others to run
             log.warning("metadata files: %s", exc)
             writer.failures.append((str(mirror.root), f"could not write metadata files: {exc}"))
@@ -216,11 +216,14 @@ class _Writer:
                 self.failures.append((linked, str(LinkedFolder(linked))))
             return
         try:
-            if image_id is not None and (path.exists() or path.is_symlink()):
-                there = _read_small(path)
+            if image_id is not None:
+                try:
+                    there = _read_small(path)
+                except FileNotFoundError:
+                    there = b""  # not there yet (an empty file is no one's either)
                 if there == data:
                     return
-                if there is None or not _ours(path, image_id, there):
+                if there != b"" and (there is None or not _ours(path, image_id, there)):
                     log.debug("%s: written by something else, so left as it is", rel)
                     return
             self.written += write_if_changed(path, data)
@@ -247,14 +250,17 @@ class _Writer:
             while folder.parent != self.root and folder != self.root:
                 folder.rmdir()  # only when empty: OSError ends the walk up
                 folder = folder.parent
-        except OSError:
-            return
+        except OSError as exc:  # a folder not empty ends the clean-up; anything else is said
+            if not path.exists():
+                return
+            log.warning("%s: could not retire it: %s", rel, exc)
 
 
 def _read_small(path: Path) -> bytes | None:
     """Return a file's bytes; None when it is a link or too big to be ours (OSError if
     it cannot be read: a folder in the way, say)."""
-    if path.is_symlink() or path.stat().st_size > _MAX_OURS:
+    info = os.lstat(path)
+    if stat.S_ISLNK(info.st_mode) or info.st_size > _MAX_OURS:
         return None
     return path.read_bytes()
 
@@ -290,7 +296,9 @@ def _real_files(store: Store, links: str, root: Path) -> dict[str, str]:
     return real
 
 
-def _sidecars(writer: _Writer, store: Store, mirror: MirrorConfig) -> None:
+def _sidecars(writer: _Writer, store: Store, mirror: MirrorConfig, _username: str | None,
+              ) -> None:
+    """Write the sidecar of every image's real file; retire those of ours that no longer fit."""
     wanted: set[str] = set()
     suffix = SIDECAR_SUFFIXES.get(mirror.sidecars)
     if suffix is not None:
@@ -303,21 +311,24 @@ def _sidecars(writer: _Writer, store: Store, mirror: MirrorConfig) -> None:
                 wanted.add(path + suffix)
                 writer.put(PurePosixPath(path + suffix), render(image), image["id"])
     # Sidecars of ours that no longer fit: a retitled file's, a mode given up.
-    for section, folder in layout.SECTION_DIRS.items():
-        if section in ("messages", "trash") or not (mirror.root / folder).is_dir():
+    for folder in layout.SECTION_DIRS.values():
+        if folder in (layout.MESSAGES_DIR, layout.TRASH_DIR) or not (mirror.root / folder).is_dir():
             continue
         for here, _dirs, names in os.walk(mirror.root / folder):
-            for name in names:
-                image_id = _sidecar_id(name)
-                rel = PurePosixPath(Path(here, name).relative_to(mirror.root).as_posix())
-                if image_id is None or str(rel) in wanted:
+            prefix = Path(here).relative_to(mirror.root).as_posix()
+            for name in names:  # tens of thousands: plain strings until one is a candidate
+                if not name.endswith(_SUFFIXES) or f"{prefix}/{name}" in wanted:
                     continue
+                image_id = _sidecar_id(name)
+                if image_id is None:
+                    continue
+                rel = PurePosixPath(prefix, name)
                 if _ours(mirror.root / rel, image_id):  # its file went to .trash, or elsewhere
                     media = mirror.root / layout.trash_path(rel.with_suffix(""))
                     writer.retire(rel, to_trash=writer.trash and media.exists())
 
 
-def _albums(writer: _Writer, store: Store, mirror: MirrorConfig) -> None:
+def _albums(writer: _Writer, store: Store, mirror: MirrorConfig, _username: str | None) -> None:
     """Write album.json into every album folder; retire those a retitle left behind."""
     if "albums" in mirror.include:
         files = _member_files(store.iter_files(role="album",
