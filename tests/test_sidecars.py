@@ -272,6 +272,31 @@ def test_losing_the_database_downloads_nothing_and_rebuilds_the_same_files(
     assert made.check() == []
 
 
+def test_a_file_retitled_while_the_database_was_lost_is_adopted_by_its_id(
+        rig: Callable[..., Rig]) -> None:
+    made = pulled(rig("demo"))
+    sb, root = made.sb, made.root
+    kitten = next(i for i in sb.world.images.values() if i.title == "Kitten in a teacup")
+    [before] = made.files_of(kitten.id, "images")
+    inode = before.stat().st_ino
+    made.store.close()
+    for path in made.db.parent.glob(made.db.name + "*"):
+        path.unlink()
+    sb.world.retitle_image(kitten.id, "Kitten, retitled meanwhile")
+
+    media = sb.counters.media_requests
+    made.store = Store(made.db)
+    pulled(made)
+    assert sb.counters.media_requests == media
+    [after] = made.files_of(kitten.id, "images")
+    assert after.name.startswith("Kitten, retitled meanwhile [")
+    assert after.stat().st_ino == inode and not before.exists()
+    [sidecar] = sidecars_of(root, kitten.id)
+    assert sidecar.name == after.name + ".xmp"
+    assert read_xmp(sidecar)["title"] == "Kitten, retitled meanwhile"
+    assert made.check() == []  # its album link was found by its id and renamed too
+
+
 def test_a_quick_pull_of_an_unchanged_account_rewrites_no_metadata_file(
         rig: Callable[..., Rig]) -> None:
     made = pulled(rig("demo"))

@@ -58,9 +58,6 @@ _SUFFIXES = tuple(SIDECAR_SUFFIXES.values())
 XMP_TOOLKIT = "imgur-sync"  # x:xmptk, the field XMP keeps for the writer's name
 SECRET_KEYS = frozenset({"deletehash"})  # anyone holding it can delete the image
 _MAX_OURS = 1 << 20  # a sidecar of ours is far smaller: a bigger file is not read
-# "<title> [<id>].<ext>" (album members: "NNN <title> [<id>].<ext>"), or untitled "<id>.<ext>".
-_MEDIA_NAME = re.compile(r"(?:.*\[([A-Za-z0-9]{1,64})\]|(?:\d{3,} )?([A-Za-z0-9]{1,64}))"
-                         r"\.[a-z0-9]{1,10}")
 # What XML 1.0 cannot hold at all (C0 controls but tab and newlines, surrogates, U+FFFE/F).
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -72,11 +69,10 @@ def is_metadata_name(name: str) -> bool:
 
 def _sidecar_id(name: str) -> str | None:
     """Return the image id of a sidecar's name (``<media name>.xmp``/``.json``), else None."""
-    for suffix in SIDECAR_SUFFIXES.values():
+    for suffix in _SUFFIXES:
         if name.endswith(suffix):
-            found = _MEDIA_NAME.fullmatch(name[:-len(suffix)])
-            if found:
-                return found[1] or found[2]
+            found = layout.id_in_name(name[:-len(suffix)])
+            return None if found is None else found[0]
     return None
 
 
