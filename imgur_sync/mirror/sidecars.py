@@ -1,6 +1,5 @@
-"""Metadata beside the files, so the mirror alone is a whole backup.
-
-docs/ARCHITECTURE.md §Metadata files.
+"""Metadata beside the files, so the mirror alone is a whole backup (docs/ARCHITECTURE.md
+§Metadata files).
 
 Written after every change to the tree (a pull, uploads taken in, ``verify --repair``) from
 the database and the recorded files, never planned or recorded themselves: they are derived
@@ -47,7 +46,7 @@ from .files import LinkedFolder, linked_folder, write_if_changed
 from .plan import place_order
 
 __all__ = ["ACCOUNT_FILE", "ALBUM_FILE", "SIDECAR_SUFFIXES", "is_metadata_name",
-           "render_xmp", "write_metadata"]
+           "render_json", "render_xmp", "write_metadata"]
 
 log = logging.getLogger(__name__)
 
