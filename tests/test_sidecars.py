@@ -309,6 +309,19 @@ def test_a_quick_pull_of_an_unchanged_account_rewrites_no_metadata_file(
     assert after == before
 
 
+@pytest.mark.slow
+def test_a_quick_pull_of_the_big_account_rewrites_no_metadata_file(
+        rig: Callable[..., Rig]) -> None:
+    made = pulled(rig("big"))
+    owned = made.sb.world.images_of(made.sb.username)
+    before = {rel: (p.stat().st_ino, p.stat().st_mtime_ns)
+              for rel, p in metadata_files(made.root).items()}
+    assert sum(rel.startswith("images/") for rel in before) == len(owned)
+    pulled(made)
+    assert {rel: (p.stat().st_ino, p.stat().st_mtime_ns)
+            for rel, p in metadata_files(made.root).items()} == before
+
+
 # -- hostile data and trouble ------------------------------------------------------------------
 
 
