@@ -1,11 +1,11 @@
 """Metadata beside the files, so the mirror alone is a whole backup (docs/ARCHITECTURE.md
 §Metadata files).
 
-Written after every change to the tree (a pull, uploads taken in, ``verify --repair``) from
-the database and the recorded files, never planned or recorded themselves: they are derived
-data, made again whenever they are missing or out of date, and written only when their bytes
-change (:func:`~imgur_sync.mirror.files.write_if_changed`), so a pull that changed nothing
-touches none of them.
+Written after every change to the tree (a pull, uploads taken in, an import, ``verify
+--repair``) from the database and the recorded files, never planned or recorded themselves:
+they are derived data, made again whenever they are missing or out of date, and written
+only when their bytes change (:func:`~imgur_sync.mirror.files.write_if_changed`), so a pull
+that changed nothing touches none of them.
 
 - **Sidecars** (``[mirror] sidecars``): beside each image's *real* file (the one its links
   point to: ``images/…`` for the account's own images, else its first favorite place) a
