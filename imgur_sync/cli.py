@@ -732,6 +732,7 @@ def verify_command(ctx: click.Context, repair: bool) -> None:
     recorded, album and favorite links included. Exit code 3 when problems remain
     (listed by `imgur-sync status`).
     """
+    from .mirror.sidecars import write_metadata
     from .mirror.verify import verify
     from .workspace import Workspace
 
@@ -740,12 +741,20 @@ def verify_command(ctx: click.Context, repair: bool) -> None:
         report = verify(config.mirror.root, ws.store, repair=repair,
                         transport=ws.client.transport, links=config.mirror.album_links,
                         concurrency=config.mirror.concurrency)
+        # The metadata beside the files, made again where it went missing or stale.
+        unwritten = write_metadata(ws.store, config.mirror) if repair else []
+        for path, reason in unwritten:
+            ws.store.add_failure("verify", path, reason)
     size = report.downloaded_bytes
     downloaded = f" ({format_size(size)} downloaded)" if size else ""
     click.echo(f"{report.summary()}{downloaded}.")
     remaining = report.remaining
     for problem in remaining[:10]:
         click.echo(f"  {escape(report.describe(problem))}", err=True)
+    for path, reason in unwritten[:10]:
+        click.echo(f"  {escape(path)}: {escape(reason)}", err=True)
+    if unwritten and not remaining:
+        ctx.exit(ExitCode.PARTIAL)
     if remaining:
         more = f"  … and {len(remaining) - 10} more. " if len(remaining) > 10 else "  "
         hint = "" if repair else "`imgur-sync verify --repair` restores them; "

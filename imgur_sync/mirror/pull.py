@@ -44,6 +44,7 @@ from .apply import Applier, ApplyResult, Interrupted, prepare_root
 from .files import Placer, clone_into, sweep_partials
 from .layout import is_id, render_transcript
 from .plan import Action, Snapshot, Want, desired_tree, plan_changes
+from .sidecars import write_metadata
 
 __all__ = ["STEPS", "Mirror", "PullResult", "SectionSteps"]
 
@@ -132,6 +133,7 @@ class Mirror:
             if self.progress:
                 self.progress("planned", sum(a.kind == "download" for a in result.actions))
             result.applied = applier.apply(result.actions)
+            result.applied.failures += self._write_metadata()
         except BaseException as exc:
             interrupted = isinstance(exc, Interrupted | KeyboardInterrupt)
             self.store.finish_run(result.run_id, "interrupted" if interrupted else "failed",
@@ -174,8 +176,10 @@ class Mirror:
         linked = set(image_ids) | {a.want.image_id for a in copies if a.want is not None}
         applier = Applier(self.root, self.store, self.api, links=self.config.mirror.album_links,
                           concurrency=self.config.mirror.concurrency, local_sources=sources)
-        return applier.apply([*copies, *(a for a in actions if a.kind == "link"
-                                         and a.want is not None and a.want.image_id in linked)])
+        result = applier.apply([*copies, *(a for a in actions if a.kind == "link"
+                                           and a.want is not None and a.want.image_id in linked)])
+        result.failures += self._write_metadata()
+        return result
 
     def list_account(self) -> PullResult:
         """Fetch and save the listings as a quick pull does; place and download nothing."""
@@ -250,6 +254,10 @@ class Mirror:
         if not missed:  # else the next start tries again
             self.store.set_setting(SEPARATED_SETTING, "yes")
         return separated
+
+    def _write_metadata(self) -> list[tuple[str, str]]:
+        """Bring the sidecars, album.json and account.json up to date; return what failed."""
+        return write_metadata(self.store, self.config.mirror, self.api.tokens.account_username)
 
     def _upload_sources(self) -> dict[str, tuple[Path, str]]:
         """The drop-folder files our uploads came from: copied in, never downloaded back."""

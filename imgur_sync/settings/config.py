@@ -43,6 +43,7 @@ OnRemoteDelete = Literal["keep", "trash"]
 AlbumLinks = Literal["hardlink", "symlink", "copy"]
 OnLocalDelete = Literal["keep", "remove_from_album", "delete_image"]
 OnLocalChange = Literal["keep", "upload"]
+Sidecars = Literal["xmp", "json", "none"]  # the metadata file beside each mirrored image
 
 DEFAULT_API_URL = "https://api.imgur.com"
 MIN_EVERY = 60  # seconds, for both intervals; see _schedule
@@ -56,7 +57,7 @@ SECTION_KEYS = {
     "imgur": ("client_id", "client_secret", "refresh_token", "api_url", "rapidapi_key",
               "mashape_key", "web_client_id"),
     "mirror": ("root", "include", "on_remote_delete", "album_links", "concurrency",
-               "max_download_size"),
+               "max_download_size", "sidecars"),
     "schedule": ("pull_every", "full_every", "stuck_after"),
     "upload": ("path", "album", "on_local_delete", "on_local_change"),
 }
@@ -107,6 +108,7 @@ class MirrorConfig:
     album_links: AlbumLinks = "hardlink"
     concurrency: int = 8
     max_download_size: int = parse_size(DEFAULT_MAX_DOWNLOAD)  # bytes, for unknown sizes
+    sidecars: Sidecars = "xmp"
 
 
 @dataclass(frozen=True)
@@ -279,8 +281,9 @@ def _mirror(check: Checker, table: dict[str, Any], base: Path,
                                default="hardlink")
     concurrency = check.integer(table, "concurrency", "mirror", 1, 64, default=8,
                                 why="parallel downloads")
+    sidecars = check.choice(table, "sidecars", "mirror", get_args(Sidecars), default="xmp")
     return MirrorConfig(root or Path(), include, on_remote_delete, album_links, concurrency,
-                        _max_download_size(check, table))
+                        _max_download_size(check, table), sidecars=sidecars)
 
 
 def _max_download_size(check: Checker, table: dict[str, Any]) -> int:
@@ -411,6 +414,7 @@ def _render(config: Config) -> str:
               f"concurrency = {mirror.concurrency}",
               f"max_download_size = {_toml(format_size(mirror.max_download_size))}  "
               f"# {mirror.max_download_size} bytes",
+              f"sidecars = {_toml(mirror.sidecars)}",
               "", "[schedule]"]
     for name in ("pull_every", "full_every", "stuck_after"):
         seconds = getattr(schedule, name)
