@@ -38,7 +38,13 @@ from ..api import (
 from ..api.listings import Page, listings_for
 from ..errors import ImgurSyncError
 from ..settings.config import Config
-from ..store import RATE_LIMITS_SETTING, UNAVAILABLE_SETTING, Store, rate_limits_setting
+from ..store import (
+    RATE_LIMITS_SETTING,
+    SIGN_IN_FAILURE,
+    UNAVAILABLE_SETTING,
+    Store,
+    rate_limits_setting,
+)
 from . import validate
 from .apply import Applier, ApplyResult, Interrupted, prepare_root
 from .files import Placer, clone_into, sweep_partials
@@ -134,6 +140,8 @@ class Mirror:
             result.applied = applier.apply(result.actions)
         except BaseException as exc:
             interrupted = isinstance(exc, Interrupted | KeyboardInterrupt)
+            if isinstance(exc, AuthenticationError):  # `status --check` says so until one works
+                self.store.add_failure(SIGN_IN_FAILURE, None, str(exc))
             self.store.finish_run(result.run_id, "interrupted" if interrupted else "failed",
                                   error=str(exc)[:500],
                                   requests=self.listings.requests_sent - sent_before)
@@ -144,7 +152,8 @@ class Mirror:
         result.outcome = "partial" if result.problems else "ok"
         # What this run tried again and did not fail at is fixed; verify's failures are not.
         # An item skipped once may not be listed by a quick pull: only a full one clears them.
-        for failure in ("download", "listing", "root") + (("item",) if full and not only else ()):
+        for failure in ("download", "listing", "root", SIGN_IN_FAILURE) + (
+                ("item",) if full and not only else ()):
             if failure not in result.failed_kinds:
                 self.store.resolve_failures(failure)
         self._remember_account()
