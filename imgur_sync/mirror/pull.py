@@ -113,7 +113,7 @@ class Mirror:
         kind = "full" if full else "quick"
         result = PullResult(run_id=None, kind=kind)
         sent_before = self.listings.requests_sent
-        self._sign_in_checked()
+        self._sign_in_checked(None if dry_run else kind)
         if dry_run:
             with suppress(_DryRun), self.store.transaction():
                 self._fetch_all(sections, full, result)
@@ -139,12 +139,7 @@ class Mirror:
                 self.progress("planned", sum(a.kind == "download" for a in result.actions))
             result.applied = applier.apply(result.actions)
         except BaseException as exc:
-            interrupted = isinstance(exc, Interrupted | KeyboardInterrupt)
-            if isinstance(exc, AuthenticationError):  # `status --check` says so until one works
-                self.store.add_failure(SIGN_IN_FAILURE, None, str(exc))
-            self.store.finish_run(result.run_id, "interrupted" if interrupted else "failed",
-                                  error=str(exc)[:500],
-                                  requests=self.listings.requests_sent - sent_before)
+            self._end_run(result.run_id, exc, self.listings.requests_sent - sent_before)
             raise
         for path, reason in result.applied.failures:
             self._fail(result, "download", path, reason)
@@ -296,13 +291,30 @@ class Mirror:
                 skipped.append(problem.ident)
         return good
 
-    def _sign_in_checked(self) -> None:
-        """Stop before anything is fetched without a sign-in, or with one for another account."""
+    def _end_run(self, run_id: int, exc: BaseException, requests: int = 0) -> None:
+        """Record that run ``run_id`` ended on ``exc``: interrupted, or failed."""
+        interrupted = isinstance(exc, Interrupted | KeyboardInterrupt)
+        if isinstance(exc, AuthenticationError):  # `status --check` says so until one works
+            self.store.add_failure(SIGN_IN_FAILURE, None, str(exc))
+        self.store.finish_run(run_id, "interrupted" if interrupted else "failed",
+                              error=str(exc)[:500], requests=requests)
+
+    def _sign_in_checked(self, kind: str | None = None) -> None:
+        """Stop before anything is fetched without a sign-in, or with one for another account.
+
+        With ``kind``, a refused sign-in or no answer is recorded as a failed pull of that
+        kind (it is one: `status --check` must see it); another account's is not.
+        """
         require_user(self.api)
         try:
-            self._check_account()
-        except TransportError as exc:
-            raise _no_answer(exc, self.api) from exc
+            try:
+                self._check_account()
+            except TransportError as exc:
+                raise _no_answer(exc, self.api) from exc
+        except (AuthenticationError, TransportError) as exc:
+            if kind is not None:
+                self._end_run(self.store.start_run(kind), exc)
+            raise
 
     def _check_account(self) -> None:
         """Stop before saving anything if the sign-in is for another account than the mirror."""
