@@ -61,10 +61,18 @@ class Alerts:
         except Interrupted:  # a stop was asked for: neither a success nor a failure
             raise
         except Exception as exc:
-            self.failed(kind, exc)
+            self._quietly(self.failed, kind, exc)
             raise
-        self.succeeded(result)
+        self._quietly(self.succeeded, result)
         return result
+
+    def _quietly(self, say: Callable[..., None], *args: Any) -> None:
+        """Run ``say``; an error of its own (a broken database, say) is logged, never raised,
+        so that it neither fails a good pull nor hides why a pull failed."""
+        try:
+            say(*args)
+        except Exception:
+            log.exception("The [alerts] could not be given")
 
     def failed(self, kind: str, exc: BaseException) -> None:
         """Say that a pull of ``kind`` failed with ``exc``."""
