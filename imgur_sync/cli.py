@@ -497,6 +497,8 @@ def run(ctx: click.Context) -> None:
     Quick pulls every [schedule] pull_every (and once at start), a full reconcile
     every full_every. Speaks systemd's notify protocol (READY, WATCHDOG, STATUS,
     STOPPING) when started by systemd with Type=notify; see the units in systemd/.
+    Exits with code 5 after [alerts] exit_after_failures failed pulls in a row, so that
+    systemd's OnFailure= can tell someone.
     """
     from .account.checks import require_user
     from .daemon import Daemon

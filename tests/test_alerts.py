@@ -10,6 +10,7 @@ import contextlib
 import json
 import shlex
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -160,6 +161,7 @@ def check(env: dict[str, str]) -> tuple[int, list[str]]:
     return result.returncode, result.stdout.splitlines()
 
 
+@pytest.mark.slow
 def test_a_refused_sign_in_pings_fail_runs_on_failure_once_and_shows_in_the_check(
         demo: Sandbox, tmp_path: Path, receiver: Receiver) -> None:
     config = write_config(tmp_path, demo)
@@ -171,6 +173,9 @@ def test_a_refused_sign_in_pings_fail_runs_on_failure_once_and_shows_in_the_chec
     assert receiver.pings[1][1].startswith("imgur-sync quick pull ok: 17 downloaded")
     assert (metric(tmp_path, "last_run_success"), metric(tmp_path, "healthy")) == ("1", "1")
     assert int(metric(tmp_path, "last_run_requests") or 0) > 0
+    # node_exporter, another user, reads it; it is replaced whole, no temporary left behind.
+    assert stat.S_IMODE((tmp_path / "imgur-sync.prom").stat().st_mode) == 0o644
+    assert [p.name for p in tmp_path.glob("*imgur-sync.prom*")] == ["imgur-sync.prom"]
     assert check(env) == (0, ["imgur-sync: healthy"])
     quiet = run_cli(env, "-q", "status", "--check")
     assert (quiet.returncode, quiet.stdout) == (0, "")  # cron mails nothing
