@@ -100,7 +100,8 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool) 
     New here? `imgur-sync demo` tours everything on a built-in sandbox. With your
     own account: write a config (`imgur-sync config init`), then `imgur-sync auth`
     and `imgur-sync pull`. Exit codes: 0 done, 1 error, 2 usage or config error,
-    3 finished but some items failed (`imgur-sync status` lists them).
+    3 finished but some items failed (`imgur-sync status` lists them), 4 `status
+    --check` found a problem, 5 `run` stopped after too many failed pulls.
     """
     _setup_logging(verbose, quiet)
     ctx.obj = {"config_path": config_path}
@@ -421,7 +422,13 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> Non
                                      f"{', '.join(registry.names())}", param_hint="--only")
     with Workspace(config, purpose="pull") as ws, _Progress() as progress:
         mirror = Mirror(config, ws.store, ws.client.transport, progress=progress.update)
-        result = mirror.pull(full=full, dry_run=dry_run, only=sections)
+        if dry_run:
+            result = mirror.pull(full=full, dry_run=True, only=sections)
+        else:  # a real pull pings, tells on_failure and writes the metrics ([alerts])
+            from .alerts import Alerts
+
+            result = Alerts(config, ws.store, ws.state_dir).around(
+                "full" if full else "quick", lambda: mirror.pull(full=full, only=sections))
     if dry_run:
         for action in result.actions:
             click.echo(escape(action.describe()))
@@ -578,6 +585,8 @@ def run(ctx: click.Context, create_folders: bool) -> None:
     Quick pulls every [schedule] pull_every (and once at start), a full reconcile
     every full_every. Speaks systemd's notify protocol (READY, WATCHDOG, STATUS,
     STOPPING) when started by systemd with Type=notify; `imgur-sync systemd print`.
+    Exits with code 5 after [alerts] exit_after_failures failed pulls in a row, so that
+    systemd's OnFailure= can tell someone.
     """
     from .account.checks import require_user
     from .daemon import Daemon
@@ -701,12 +710,16 @@ class _Progress:
 
 @cli.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.option("--check", is_flag=True,
+              help="Print only the problems, one a line, and exit 4 if there is one.")
 @click.pass_context
-def status_command(ctx: click.Context, as_json: bool) -> None:
+def status_command(ctx: click.Context, as_json: bool, check: bool) -> None:
     """Show the account, counts, last runs, upload queue, failures and credits.
 
     Reads the state database without taking the lock, so it works beside a running
-    daemon. Never prints a token or secret.
+    daemon. Never prints a token or secret. --check is for monitoring: exit code 4 when
+    the last pull failed, no pull succeeded within [alerts] stale_after, an upload waits
+    longer than [schedule] stuck_after, or Imgur refuses the sign-in ("check" in --json).
     """
     import json
 
@@ -714,10 +727,18 @@ def status_command(ctx: click.Context, as_json: bool) -> None:
     from .status import collect_status, render_status
 
     status = collect_status(_load_config(ctx), state_dir())
+    problems = status["check"]["problems"]
     if as_json:
         click.echo(json_safe(json.dumps(status, indent=2, ensure_ascii=False)))
-    else:
+    elif not check:
         click.echo(render_status(status), nl=False)
+    elif problems:
+        for problem in problems:
+            click.echo(escape(f"imgur-sync: {problem}"))
+    elif logging.getLogger().level < logging.WARNING:  # -q: nothing to say when all is well
+        click.echo("imgur-sync: healthy")
+    if check and problems:
+        ctx.exit(ExitCode.UNHEALTHY)
 
 
 @cli.command("verify")

@@ -37,7 +37,7 @@ LAYERS = {
     # 4 what works on one account: the pull (and verify), the sign-in, the status
     "mirror": 4, "account.signin": 4, "status": 4,
     # 5 the lock around a command's work; the upload, which hands its files to the pull
-    "workspace": 5, "dropfolders": 5,
+    "workspace": 5, "dropfolders": 5, "alerts": 5,
     # 6 the long-running and the guided commands; 7 the command line; 8 its entry point
     "daemon": 6, "demo": 6,
     "cli": 7,
