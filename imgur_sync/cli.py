@@ -209,8 +209,8 @@ def config_init(ctx: click.Context, path: Path | None, force: bool) -> None:
     ~/.config/imgur-sync/config.toml. An existing file is left alone unless --force.
     The file is made readable by its owner only: it may hold secrets later.
     """
-    from .bundled import example_config
     from .paths import config_path
+    from .settings.bundled import example_config
     from .settings.places import unwritable
 
     target = path if path is not None else config_path(ctx.obj["config_path"])
@@ -269,7 +269,7 @@ def systemd_print(user: bool, unit: str | None) -> None:
     header has its install steps, e.g.
     `imgur-sync systemd print | sudo tee /etc/systemd/system/imgur-sync.service`.
     """
-    from .bundled import hidden_from_system_units, installed_command, unit_names, unit_text
+    from .settings.bundled import hidden_from_system_units, installed_command, unit_names, unit_text
 
     name, command = unit or "imgur-sync.service", installed_command()
     try:

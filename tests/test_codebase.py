@@ -27,7 +27,7 @@ FRAMEWORK_HOMES = {"click": "cli.py", "apscheduler": "daemon.py",
 # layer is refused too, so the layers stay readable as a stack.
 LAYERS = {
     # 0 foundations: the standard library only
-    "__init__": 0, "errors": 0, "paths": 0, "sections": 0, "terminal": 0, "bundled": 0,
+    "__init__": 0, "errors": 0, "paths": 0, "sections": 0, "terminal": 0,
     # 1 libraries of their own: the Imgur client (it names the error root) and the local Imgur
     "api": 1, "sandbox": 1,
     # 2 the config and the SQLite state
@@ -59,7 +59,8 @@ INSIDE = {
                  "routes_image", "routes_legacy", "routes_media", "routes_oauth",
                  "routes_web"},
                 {"app", "seeds"}, {"server"}, {"__init__"}],
-    "settings": [{"durations", "sizes", "checks"}, {"config"}, {"places"}, {"__init__"}],
+    "settings": [{"durations", "sizes", "checks", "bundled"}, {"config"}, {"places"},
+                 {"__init__"}],
     "store": [{"schema", "base"}, {"journal", "ratelimits"}, {"database"}, {"__init__"}],
     "account": [{"tokens", "checks", "cookies"}, {"__init__"}],
     "mirror": [{"layout", "files"}, {"plan", "validate"}, {"apply", "sidecars"}, {"pull", "verify"},
