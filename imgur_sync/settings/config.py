@@ -49,12 +49,14 @@ MIN_EVERY = 60  # seconds, for both intervals; see _schedule
 MAX_EVERY = 365 * 86_400
 DEFAULT_WEB_CLIENT_ID = "546c25a59c58ad7"
 DEFAULT_MAX_DOWNLOAD = "250MB"  # Imgur takes videos of up to 200 MB
+DEFAULT_RETRIES, MAX_RETRIES = 9, 30  # nine retries ride out about two minutes of trouble
+DEFAULT_TIMEOUT, MAX_TIMEOUT = "60s", 600  # the wait for an answer; a connection gets 10 s
 MIN_DOWNLOAD, MAX_DOWNLOAD = 1000, 100 * 1000**3
 SECRET_ENV = {"client_secret": "IMGUR_CLIENT_SECRET", "refresh_token": "IMGUR_REFRESH_TOKEN",
               "rapidapi_key": "IMGUR_RAPIDAPI_KEY"}
 SECTION_KEYS = {
     "imgur": ("client_id", "client_secret", "refresh_token", "api_url", "rapidapi_key",
-              "mashape_key", "web_client_id"),
+              "mashape_key", "web_client_id", "retries", "timeout"),
     "mirror": ("root", "include", "on_remote_delete", "album_links", "concurrency",
                "max_download_size"),
     "schedule": ("pull_every", "full_every", "stuck_after"),
@@ -95,6 +97,10 @@ class ImgurConfig:
     from_env: frozenset[str] = frozenset()
     #: The client id imgur.com's own pages send to the web API (not a secret; Imgur may change it).
     web_client_id: str = DEFAULT_WEB_CLIENT_ID
+    #: How often a failed request is tried again (so ``retries + 1`` tries in all).
+    retries: int = DEFAULT_RETRIES
+    #: Seconds to wait for an answer (connecting: at most 10 of them).
+    timeout: int = 60
 
 
 @dataclass(frozen=True)
@@ -263,7 +269,27 @@ def _imgur(check: Checker, table: dict[str, Any], env: Mapping[str, str]) -> Img
                   "add client_id = \"…\" (your application's Client ID) under [imgur]")
     return ImgurConfig(client_id or web_client_id, secrets["client_secret"],
                        secrets["refresh_token"], api_url, secrets["rapidapi_key"],
-                       frozenset(from_env), web_client_id)
+                       frozenset(from_env), web_client_id,
+                       retries=check.integer(table, "retries", "imgur", 0, MAX_RETRIES,
+                                             default=DEFAULT_RETRIES,
+                                             why="tries after a failed request"),
+                       timeout=_timeout(check, table))
+
+
+def _timeout(check: Checker, table: dict[str, Any]) -> int:
+    """Read ``[imgur] timeout``: how long a request waits for Imgur's answer, in seconds."""
+    sample = f'timeout = "{DEFAULT_TIMEOUT}"'
+    text = check.string(table, "timeout", "imgur", sample=sample)
+    try:
+        seconds = parse_duration(DEFAULT_TIMEOUT if text is None else text)
+    except ValueError as exc:
+        check.add("imgur.timeout", str(exc), f"write a number and a unit, like {sample}")
+        return parse_duration(DEFAULT_TIMEOUT)
+    if not 1 <= seconds <= MAX_TIMEOUT:
+        check.add("imgur.timeout", f"{json.dumps(text)} is out of range",
+                  f'use from "1s" to "10m"; the default is "{DEFAULT_TIMEOUT}"')
+        return parse_duration(DEFAULT_TIMEOUT)
+    return seconds
 
 
 def _mirror(check: Checker, table: dict[str, Any], base: Path,
@@ -404,6 +430,8 @@ def _render(config: Config) -> str:
         shown = value if name == "api_url" else mask_secret(value)
         source = f"  # from ${SECRET_ENV[name]}" if name in imgur.from_env else ""
         lines.append(f"{name} = {_toml(shown)}{source}")
+    lines += [f"retries = {imgur.retries}",
+              f"timeout = {_toml(format_duration(imgur.timeout))}  # {imgur.timeout} seconds"]
     lines += ["", "[mirror]", f"root = {_toml(str(mirror.root))}",
               f"include = {_toml(list(mirror.include))}",
               f"on_remote_delete = {_toml(mirror.on_remote_delete)}",
