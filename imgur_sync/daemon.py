@@ -38,6 +38,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from .dropfolders.folders import DropFolders
 from .errors import ExitCode, ImgurSyncError
 from .mirror.apply import Interrupted
+from .mirror.progress import ProgressLog
 from .mirror.pull import Mirror
 from .settings.config import Config
 from .workspace import Workspace
@@ -126,12 +127,15 @@ class Daemon:
         self._moved = 0.0
         self._requests_seen = -1
         self._said_stuck = False
+        self._reporter: ProgressLog | None = None  # the running pull's progress lines
 
     def _pause(self, seconds: float) -> None:
         self.stop.wait(seconds)
 
     def _progressed(self, kind: str, n: int) -> None:
         self._moved = time.monotonic()
+        if self._reporter is not None:
+            self._reporter.update(kind, n)
 
     # -- jobs -------------------------------------------------------------------------------
 
@@ -143,7 +147,8 @@ class Daemon:
             self.notifier.send(f"STATUS=Running a {kind} pull")
             self._pull_started = self._moved = time.monotonic()
             try:
-                result = self.mirror.pull(full=full)
+                with ProgressLog() as self._reporter:  # journald hears how a long pull goes
+                    result = self.mirror.pull(full=full)
             except Interrupted:
                 self.last[kind] = "interrupted"
                 return
@@ -152,7 +157,7 @@ class Daemon:
                 self.last[kind] = f"failed ({exc})"
                 return
             finally:
-                self._pull_started = None
+                self._pull_started, self._reporter = None, None
         done = result.applied.done
         self.last[kind] = (f"{result.outcome} at {datetime.now(timezone.utc):%H:%M} UTC, "
                            f"{done.get('download', 0)} downloaded")
