@@ -407,7 +407,7 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None,
                    f"({result.requests} API requests made to look).")
     else:
         _pull_summary(ctx, config, result)
-    if result.problems:
+    if result.problems and not dry_run:
         for problem in result.problems[:10]:
             _err(f"  failed: {escape(problem)}")
         more = len(result.problems) - 10
@@ -654,7 +654,8 @@ class _Progress:
         self._lock = threading.Lock()
 
     def __enter__(self) -> _Progress:
-        self.logged.__enter__()
+        if not self.enabled:  # on a terminal the bar tells it; lines would break it up
+            self.logged.__enter__()
         return self
 
     def update(self, kind: str, n: int) -> None:
@@ -722,13 +723,13 @@ def verify_command(ctx: click.Context, repair: bool, as_json: bool) -> None:
         report = verify(config.mirror.root, ws.store, repair=repair,
                         transport=ws.client.transport, links=config.mirror.album_links,
                         concurrency=config.mirror.concurrency)
-    size = report.downloaded_bytes
-    downloaded = f" ({format_size(size)} downloaded)" if size else ""
     if as_json:
         from .mirror.reports import verify_json
 
         _echo_json(verify_json(report))
     else:
+        size = report.downloaded_bytes
+        downloaded = f" ({format_size(size)} downloaded)" if size else ""
         _say(ctx, f"{report.summary()}{downloaded}.")
     remaining = report.remaining
     for problem in remaining[:10]:

@@ -23,6 +23,7 @@ from imgur_sync.api import Transport
 from imgur_sync.mirror import Mirror
 from imgur_sync.mirror.progress import ProgressLog
 from imgur_sync.sandbox import Sandbox
+from imgur_sync.sandbox.media import render_tiny_png
 from imgur_sync.settings.config import load_config
 from imgur_sync.store import Store
 
@@ -72,45 +73,39 @@ def test_global_options_are_taken_after_the_command(demo: Sandbox, tmp_path: Pat
 # -- -q ---------------------------------------------------------------------------------------
 
 
-def test_quiet_prints_nothing_on_success_and_still_the_errors(
-        start_sandbox: Callable[..., Sandbox], tmp_path: Path, refusing_url: str) -> None:
-    sb = start_sandbox("demo")
+def with_a_dropped_file(sb: Sandbox, tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """Write a config with one drop folder holding one new picture; return the CLI's
+    environment and the picture."""
     drop = tmp_path / "drop"
     drop.mkdir()
-    (drop / "cat.png").write_bytes(_png())
+    picture = drop / "new.png"
+    picture.write_bytes(render_tiny_png(1515))
     config = sandbox_config(tmp_path / "config.toml", sb, tmp_path / "mirror",
-                            uploads=[(drop, "Cats", "keep")])
-    env = cli_env(tmp_path, config)
+                            uploads=[(drop, "Drops", "keep")])
+    return cli_env(tmp_path, config), picture
+
+
+def test_quiet_prints_nothing_on_success_and_still_the_errors(
+        demo: Sandbox, tmp_path: Path, refusing_url: str) -> None:
+    env, _ = with_a_dropped_file(demo, tmp_path)
     for args in (("pull", "-q"), ("-q", "push"), ("verify", "-q"), ("pull", "--full", "-q")):
         done = run_cli(env, *args)
         assert done.returncode == 0, (args, done.stderr)
         assert (done.stdout, done.stderr) == ("", ""), args
     assert list((tmp_path / "mirror").rglob("*.png"))  # it did the work, silently
-    down = sandbox_config(tmp_path / "down.toml", sb, tmp_path / "mirror", api_url=refusing_url)
+    down = sandbox_config(tmp_path / "down.toml", demo, tmp_path / "mirror",
+                          api_url=refusing_url)
     failed = run_cli(cli_env(tmp_path, _with_imgur_keys(down, "retries = 0")), "pull", "-q")
     assert failed.returncode == 1
     assert failed.stdout == ""
     assert "Error: No answer from Imgur" in failed.stderr
 
 
-def _png() -> bytes:
-    from imgur_sync.sandbox.media import render_tiny_png
-
-    return render_tiny_png(1515)
-
-
 # -- --json -----------------------------------------------------------------------------------
 
 
-def test_json_of_each_command_has_the_documented_keys(start_sandbox: Callable[..., Sandbox],
-                                                      tmp_path: Path) -> None:
-    sb = start_sandbox("demo")
-    drop = tmp_path / "drop"
-    drop.mkdir()
-    (drop / "new.png").write_bytes(_png())
-    config = sandbox_config(tmp_path / "config.toml", sb, tmp_path / "mirror",
-                            uploads=[(drop, "Drops", "keep")])
-    env = cli_env(tmp_path, config)
+def test_json_of_each_command_has_the_documented_keys(demo: Sandbox, tmp_path: Path) -> None:
+    env, picture = with_a_dropped_file(demo, tmp_path)
 
     def as_json(*args: str) -> dict[str, object]:
         done = run_cli(env, *args, "--json")
@@ -129,7 +124,7 @@ def test_json_of_each_command_has_the_documented_keys(start_sandbox: Callable[..
     pushed = as_json("push")
     assert set(pushed) == documented_keys("push")
     [uploaded] = pushed["uploaded"]
-    assert uploaded["path"] == str(drop / "new.png") and uploaded["id"] in sb.world.images
+    assert uploaded["path"] == str(picture) and uploaded["id"] in demo.world.images
     verified = as_json("verify")
     assert set(verified) == documented_keys("verify")
     assert verified["checked"] > 0 and verified["remaining"] == []

@@ -35,7 +35,7 @@ class ProgressLog:
         self.listed = self.done = self.bytes = 0
         self.planned: int | None = None
         self.lines = 0
-        self._last_time = clock()
+        self._last_time = self._rate_since = clock()  # the last line; the rate's start
         self._last_done = self._last_bytes = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -48,6 +48,7 @@ class ProgressLog:
                 self.listed += n
             elif kind == "planned":
                 self.planned = n
+                self._rate_since = self.clock()  # the listing took time, not the downloads
             elif kind == "bytes":
                 self.bytes += n
             elif kind == "download":
@@ -65,9 +66,10 @@ class ProgressLog:
         """Log where the pull is now."""
         with self._lock:
             now = self.clock()
-            seconds = now - self._last_time
+            seconds = now - self._rate_since
             rate = (self.bytes - self._last_bytes) / seconds if seconds > 0 else 0.0
-            self._last_time, self._last_done, self._last_bytes = now, self.done, self.bytes
+            self._last_time = self._rate_since = now
+            self._last_done, self._last_bytes = self.done, self.bytes
             self.lines += 1
             if self.planned is None:
                 line = f"progress: {self.listed} listed so far"

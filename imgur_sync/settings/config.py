@@ -16,7 +16,7 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -276,22 +276,6 @@ def _imgur(check: Checker, table: dict[str, Any], env: Mapping[str, str]) -> Img
                        timeout=_timeout(check, table))
 
 
-def _timeout(check: Checker, table: dict[str, Any]) -> int:
-    """Read ``[imgur] timeout``: how long a request waits for Imgur's answer, in seconds."""
-    sample = f'timeout = "{DEFAULT_TIMEOUT}"'
-    text = check.string(table, "timeout", "imgur", sample=sample)
-    try:
-        seconds = parse_duration(DEFAULT_TIMEOUT if text is None else text)
-    except ValueError as exc:
-        check.add("imgur.timeout", str(exc), f"write a number and a unit, like {sample}")
-        return parse_duration(DEFAULT_TIMEOUT)
-    if not 1 <= seconds <= MAX_TIMEOUT:
-        check.add("imgur.timeout", f"{json.dumps(text)} is out of range",
-                  f'use from "1s" to "10m"; the default is "{DEFAULT_TIMEOUT}"')
-        return parse_duration(DEFAULT_TIMEOUT)
-    return seconds
-
-
 def _mirror(check: Checker, table: dict[str, Any], base: Path,
             env: Mapping[str, str]) -> MirrorConfig:
     check.unknown_keys(table, SECTION_KEYS["mirror"], "mirror", SECTION_KEYS)
@@ -311,18 +295,32 @@ def _mirror(check: Checker, table: dict[str, Any], base: Path,
 
 def _max_download_size(check: Checker, table: dict[str, Any]) -> int:
     """Read ``max_download_size``: how large a download of unknown size may grow."""
-    sample = f'max_download_size = "{DEFAULT_MAX_DOWNLOAD}"'
-    text = check.string(table, "max_download_size", "mirror", sample=sample)
+    return _measure(check, table, "mirror.max_download_size", parse_size, DEFAULT_MAX_DOWNLOAD,
+                    (MIN_DOWNLOAD, MAX_DOWNLOAD), '"1kB" to "100GB"')
+
+
+def _timeout(check: Checker, table: dict[str, Any]) -> int:
+    """Read ``[imgur] timeout``: how long a request waits for Imgur's answer, in seconds."""
+    return _measure(check, table, "imgur.timeout", parse_duration, DEFAULT_TIMEOUT,
+                    (1, MAX_TIMEOUT), '"1s" to "10m"')
+
+
+def _measure(check: Checker, table: dict[str, Any], key: str, parse: Callable[[str], int],
+             default: str, bounds: tuple[int, int], shown: str) -> int:
+    """Read the amount ``key`` ("table.name"), written as a number and a unit."""
+    where, name = key.split(".")
+    sample = f'{name} = "{default}"'
+    text = check.string(table, name, where, sample=sample)
     try:
-        size = parse_size(DEFAULT_MAX_DOWNLOAD if text is None else text)
+        amount = parse(default if text is None else text)
     except ValueError as exc:
-        check.add("mirror.max_download_size", str(exc), f"write a number and a unit, like {sample}")
-        return parse_size(DEFAULT_MAX_DOWNLOAD)
-    if not MIN_DOWNLOAD <= size <= MAX_DOWNLOAD:
-        check.add("mirror.max_download_size", f"{json.dumps(text)} is out of range",
-                  f'use from "1kB" to "100GB"; the default is "{DEFAULT_MAX_DOWNLOAD}"')
-        return parse_size(DEFAULT_MAX_DOWNLOAD)
-    return size
+        check.add(key, str(exc), f"write a number and a unit, like {sample}")
+        return parse(default)
+    if not bounds[0] <= amount <= bounds[1]:
+        check.add(key, f"{json.dumps(text)} is out of range",
+                  f'use from {shown}; the default is "{default}"')
+        return parse(default)
+    return amount
 
 
 def _is_local(api_url: str) -> bool:
