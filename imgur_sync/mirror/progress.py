@@ -85,7 +85,10 @@ class ProgressLog:
         return self
 
     def _tick_until_stopped(self) -> None:
-        while not self._stop.wait(self.poll):
+        while True:  # wake when the next line is due (or sooner), so none comes late
+            due = self.every_seconds - (self.clock() - self._last_time)
+            if self._stop.wait(min(self.poll, max(due, 0.0))):
+                return
             self.tick()
 
     def __exit__(self, *exc: object) -> None:
