@@ -9,12 +9,14 @@ import json
 import logging
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from daemon_support import DEADLINE, NotifySocket, daemon_config
 from pull_support import ROOT, cli_env, run_cli, write_config
 from support import FakeClock, sandbox_config
 
@@ -256,3 +258,33 @@ def test_a_long_pull_off_a_terminal_logs_progress_lines(
     reporter.tick()
     assert caplog.records[-1].getMessage().startswith(f"progress: {first[1]} listed, "
                                                       f"{planned}/{planned} downloaded")
+
+
+@pytest.mark.slow
+def test_the_service_on_the_journal_logs_progress_and_no_scheduler_chatter(
+        start_sandbox: Callable[..., Sandbox], tmp_path: Path, notify: NotifySocket) -> None:
+    sb = start_sandbox("big", scale=1)  # over 1000 downloads: one line by count at least
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_"))}
+    env.update(IMGUR_SYNC_CONFIG=str(daemon_config(tmp_path, sb)), PYTHONPATH=str(ROOT),
+               XDG_STATE_HOME=str(tmp_path / "state"), NOTIFY_SOCKET=str(notify.path))
+    journal = tmp_path / "journal.txt"
+    with journal.open("w", encoding="utf-8") as stream:
+        info = os.fstat(stream.fileno())
+        env["JOURNAL_STREAM"] = f"{info.st_dev}:{info.st_ino}"
+        proc = subprocess.Popen([sys.executable, "-m", "imgur_sync", "run"], env=env, cwd=ROOT,
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=stream)
+    try:
+        notify.wait_for(lambda m: m.startswith("STATUS=Last quick pull: ok"))
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=DEADLINE) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = journal.read_text(encoding="utf-8")
+    assert re.search(r"^<6>INFO imgur_sync\.mirror\.progress: progress: \d+ listed, "
+                     r"1000/\d+ downloaded \(", text, re.M), text
+    assert re.search(r"^<6>INFO imgur_sync\.daemon: quick pull ok", text, re.M), text
+    # APScheduler ran the pull as a job, and said nothing about it below a warning.
+    assert not re.search(r"^<[67]>\w+ apscheduler", text, re.M), text
