@@ -34,7 +34,6 @@ class ProgressLog:
         self.poll = min(poll, every_seconds)  # how often the ticker looks at the clock
         self.listed = self.done = self.bytes = 0
         self.planned: int | None = None
-        self.lines = 0
         self._last_time = self._rate_since = clock()  # the last line; the rate's start
         self._last_done = self._last_bytes = 0
         self._lock = threading.Lock()
@@ -54,6 +53,8 @@ class ProgressLog:
             elif kind == "download":
                 self.done += n
             due = self.done - self._last_done >= self.every_files
+            if due:  # claimed here, so two threads crossing the mark make one line
+                self._last_done = self.done
         if due:
             self.report()
 
@@ -70,11 +71,11 @@ class ProgressLog:
             rate = (self.bytes - self._last_bytes) / seconds if seconds > 0 else 0.0
             self._last_time = self._rate_since = now
             self._last_done, self._last_bytes = self.done, self.bytes
-            self.lines += 1
-            if self.planned is None:
+            if self.planned is None and not self.done:
                 line = f"progress: {self.listed} listed so far"
-            else:
-                line = (f"progress: {self.listed} listed, {self.done}/{self.planned} downloaded "
+            else:  # an import places files without a plan's total
+                total = "" if self.planned is None else f"/{self.planned}"
+                line = (f"progress: {self.listed} listed, {self.done}{total} downloaded "
                         f"({format_size(self.bytes)}, {format_size(int(rate))}/s)")
         log.info("%s", line)
 

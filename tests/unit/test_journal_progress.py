@@ -122,6 +122,9 @@ def test_progress_is_logged_every_so_many_files(progress_lines: list[str]) -> No
         progress.update("download", 1)
     assert [line.split(" (")[0] for line in progress_lines] == [
         "progress: 0 listed, 3/7 downloaded", "progress: 0 listed, 6/7 downloaded"]
+    unplanned = ProgressLog(every_files=2, clock=FakeClock())  # an import's copies
+    unplanned.update("download", 2)
+    assert progress_lines[-1].startswith("progress: 0 listed, 2 downloaded (")
 
 
 def test_the_ticker_logs_while_nothing_reports(progress_lines: list[str]) -> None:
