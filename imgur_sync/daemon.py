@@ -46,6 +46,7 @@ from .api import AuthenticationError, RetryPolicy
 from .dropfolders.folders import DropFolders
 from .errors import ExitCode, ImgurSyncError
 from .mirror.apply import Interrupted
+from .mirror.progress import ProgressLog
 from .mirror.pull import Mirror
 from .settings.config import Config
 from .workspace import Workspace
@@ -143,12 +144,15 @@ class Daemon:
         self._moved = 0.0
         self._requests_seen = -1
         self._said_stuck = False
+        self._reporter: ProgressLog | None = None  # the running pull's progress lines
 
     def _pause(self, seconds: float) -> None:
         self.stop.wait(seconds)
 
     def _progressed(self, kind: str, n: int) -> None:
         self._moved = time.monotonic()
+        if self._reporter is not None:
+            self._reporter.update(kind, n)
 
     # -- jobs -------------------------------------------------------------------------------
 
@@ -160,7 +164,8 @@ class Daemon:
             self.notifier.send(f"STATUS=Running a {kind} pull")
             self._pull_started = self._moved = time.monotonic()
             try:
-                result = self.alerts.around(kind, lambda: self.mirror.pull(full=full))
+                with ProgressLog() as self._reporter:  # journald hears how a long pull goes
+                    result = self.alerts.around(kind, lambda: self.mirror.pull(full=full))
             except Interrupted:
                 self.last[kind] = "interrupted"
                 return
@@ -178,7 +183,7 @@ class Daemon:
                 self._failed(kind, exc)
                 raise
             finally:
-                self._pull_started = None
+                self._pull_started, self._reporter = None, None
         self.failed_in_a_row, self.refused = 0, None
         done = result.applied.done
         self.last[kind] = (f"{result.outcome} at {datetime.now(timezone.utc):%H:%M} UTC, "

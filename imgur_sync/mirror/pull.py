@@ -385,6 +385,8 @@ class Mirror:
                 log.warning("skipped %s in %s: %s", skipped.id, where, skipped.reason)
                 if result is not None:
                     self._fail(result, "item", f"{where}: {skipped.id}", skipped.reason)
+            if self.progress:
+                self.progress("listed", len(page))
             yield page
 
     def _listing_started(self, name: str, full: bool) -> bool:

@@ -18,7 +18,7 @@ import shlex
 import shutil
 import stat
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -52,12 +52,14 @@ MIN_EVERY = 60  # seconds, for both intervals; see _schedule
 MAX_EVERY = 365 * 86_400
 DEFAULT_WEB_CLIENT_ID = "546c25a59c58ad7"
 DEFAULT_MAX_DOWNLOAD = "250MB"  # Imgur takes videos of up to 200 MB
+DEFAULT_RETRIES, MAX_RETRIES = 9, 30  # nine retries ride out about two minutes of trouble
+DEFAULT_TIMEOUT, MAX_TIMEOUT = "60s", 600  # the wait for an answer; a connection gets 10 s
 MIN_DOWNLOAD, MAX_DOWNLOAD = 1000, 100 * 1000**3
 SECRET_ENV = {"client_secret": "IMGUR_CLIENT_SECRET", "refresh_token": "IMGUR_REFRESH_TOKEN",
               "rapidapi_key": "IMGUR_RAPIDAPI_KEY"}
 SECTION_KEYS = {
     "imgur": ("client_id", "client_secret", "refresh_token", "api_url", "rapidapi_key",
-              "mashape_key", "web_client_id"),
+              "mashape_key", "web_client_id", "retries", "timeout"),
     "mirror": ("root", "include", "on_remote_delete", "album_links", "concurrency",
                "max_download_size", "sidecars"),
     "schedule": ("pull_every", "full_every", "stuck_after"),
@@ -100,6 +102,10 @@ class ImgurConfig:
     from_env: frozenset[str] = frozenset()
     #: The client id imgur.com's own pages send to the web API (not a secret; Imgur may change it).
     web_client_id: str = DEFAULT_WEB_CLIENT_ID
+    #: How often a failed request is tried again (so ``retries + 1`` tries in all).
+    retries: int = DEFAULT_RETRIES
+    #: Seconds to wait for an answer (connecting: at most 10 of them).
+    timeout: int = 60
 
 
 @dataclass(frozen=True)
@@ -283,7 +289,11 @@ def _imgur(check: Checker, table: dict[str, Any], env: Mapping[str, str]) -> Img
                   "add client_id = \"…\" (your application's Client ID) under [imgur]")
     return ImgurConfig(client_id or web_client_id, secrets["client_secret"],
                        secrets["refresh_token"], api_url, secrets["rapidapi_key"],
-                       frozenset(from_env), web_client_id)
+                       frozenset(from_env), web_client_id,
+                       retries=check.integer(table, "retries", "imgur", 0, MAX_RETRIES,
+                                             default=DEFAULT_RETRIES,
+                                             why="tries after a failed request"),
+                       timeout=_timeout(check, table))
 
 
 def _mirror(check: Checker, table: dict[str, Any], base: Path,
@@ -306,18 +316,32 @@ def _mirror(check: Checker, table: dict[str, Any], base: Path,
 
 def _max_download_size(check: Checker, table: dict[str, Any]) -> int:
     """Read ``max_download_size``: how large a download of unknown size may grow."""
-    sample = f'max_download_size = "{DEFAULT_MAX_DOWNLOAD}"'
-    text = check.string(table, "max_download_size", "mirror", sample=sample)
+    return _measure(check, table, "mirror.max_download_size", parse_size, DEFAULT_MAX_DOWNLOAD,
+                    (MIN_DOWNLOAD, MAX_DOWNLOAD), '"1kB" to "100GB"')
+
+
+def _timeout(check: Checker, table: dict[str, Any]) -> int:
+    """Read ``[imgur] timeout``: how long a request waits for Imgur's answer, in seconds."""
+    return _measure(check, table, "imgur.timeout", parse_duration, DEFAULT_TIMEOUT,
+                    (1, MAX_TIMEOUT), '"1s" to "10m"')
+
+
+def _measure(check: Checker, table: dict[str, Any], key: str, parse: Callable[[str], int],
+             default: str, bounds: tuple[int, int], shown: str) -> int:
+    """Read the amount ``key`` ("table.name"), written as a number and a unit."""
+    where, name = key.split(".")
+    sample = f'{name} = "{default}"'
+    text = check.string(table, name, where, sample=sample)
     try:
-        size = parse_size(DEFAULT_MAX_DOWNLOAD if text is None else text)
+        amount = parse(default if text is None else text)
     except ValueError as exc:
-        check.add("mirror.max_download_size", str(exc), f"write a number and a unit, like {sample}")
-        return parse_size(DEFAULT_MAX_DOWNLOAD)
-    if not MIN_DOWNLOAD <= size <= MAX_DOWNLOAD:
-        check.add("mirror.max_download_size", f"{json.dumps(text)} is out of range",
-                  f'use from "1kB" to "100GB"; the default is "{DEFAULT_MAX_DOWNLOAD}"')
-        return parse_size(DEFAULT_MAX_DOWNLOAD)
-    return size
+        check.add(key, str(exc), f"write a number and a unit, like {sample}")
+        return parse(default)
+    if not bounds[0] <= amount <= bounds[1]:
+        check.add(key, f"{json.dumps(text)} is out of range",
+                  f'use from {shown}; the default is "{default}"')
+        return parse(default)
+    return amount
 
 
 def _is_local(api_url: str) -> bool:
@@ -490,6 +514,8 @@ def _render(config: Config) -> str:
         shown = value if name == "api_url" else mask_secret(value)
         source = f"  # from ${SECRET_ENV[name]}" if name in imgur.from_env else ""
         lines.append(f"{name} = {_toml(shown)}{source}")
+    lines += [f"retries = {imgur.retries}",
+              f"timeout = {_toml(format_duration(imgur.timeout))}  # {imgur.timeout} seconds"]
     lines += ["", "[mirror]", f"root = {_toml(str(mirror.root))}",
               f"include = {_toml(list(mirror.include))}",
               f"on_remote_delete = {_toml(mirror.on_remote_delete)}",

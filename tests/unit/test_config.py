@@ -11,6 +11,7 @@ import pytest
 from imgur_sync.errors import ImgurSyncError
 from imgur_sync.paths import cache_dir, config_path, expand_user, state_dir
 from imgur_sync.settings.config import (
+    SECTION_KEYS,
     AlertsConfig,
     ConfigError,
     ImgurConfig,
@@ -165,6 +166,8 @@ def test_the_example_config_is_valid_and_documents_every_key(env: dict[str, str]
             "metrics_file", "stale_after", "exit_after_failures"]
     assert [key for key in keys if f"{key} = " not in text] == []
     assert "mashape_key" in text
+    assert [key for table in SECTION_KEYS.values() for key in table
+            if key != "mashape_key" and f"{key} = " not in text] == []
 
 
 def test_alerts_default_to_nothing_but_a_stale_after_of_three_pulls(
