@@ -21,7 +21,7 @@ from . import __version__
 from . import sections as registry
 from .errors import ExitCode, ImgurSyncError, UsageError
 from .settings.sizes import format_size
-from .terminal import EscapingFormatter, escape, escape_lines, json_safe
+from .terminal import escape, escape_lines, json_safe, on_journal, setup_logging, with_priority
 
 if TYPE_CHECKING:
     from .settings.config import Config
@@ -35,6 +35,9 @@ class _Failure(click.ClickException):
     def __init__(self, message: str, exit_code: ExitCode) -> None:
         super().__init__(escape_lines(message))  # paths and server messages are data
         self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        _err(f"Error: {self.format_message()}")
 
 
 class _Group(click.Group):
@@ -73,37 +76,84 @@ def _unexpected(exc: Exception) -> str:
             "command again with -v to see the details, and please report it")
 
 
-def _setup_logging(verbose: int, quiet: bool) -> None:
-    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
-    # journald stamps every line itself; elsewhere a timestamp helps.
-    fmt = "%(levelname)s %(name)s: %(message)s" if os.environ.get("JOURNAL_STREAM") else (
-        "%(asctime)s %(levelname)s %(name)s: %(message)s")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(EscapingFormatter(fmt))  # names and titles in messages are data
-    logging.basicConfig(level=level, handlers=[handler])
+# The group's options, also accepted after the command (`imgur-sync pull -v`): each command
+# takes them too, unexposed, and adds what it is given to the group's (see _Command).
+_GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (("--config", "config_path"),
+     {"type": click.Path(dir_okay=False), "default": None,
+      "help": "Config file (default: $IMGUR_SYNC_CONFIG, else the XDG config dir)."}),
+    (("-v", "--verbose"), {"count": True,
+                           "help": "More log output (DEBUG); -vv also the scheduler's."}),
+    (("-q", "--quiet"), {"is_flag": True,
+                         "help": "Print nothing on success: only warnings and errors."}),
+    (("--log-file",), {"type": click.Path(dir_okay=False, path_type=Path), "default": None,
+                       "metavar": "PATH",
+                       "help": "Also append the log to PATH (INFO, DEBUG with -v; even with "
+                               "-q)."}),
+)
+
+
+def _given_after(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Merge a global option given after the command into the group's settings."""
+    if value in (None, 0, False) or ctx.obj is None:
+        return
+    if param.name == "verbose":
+        ctx.obj["verbose"] += value
+    else:  # the later one on the command line wins
+        ctx.obj[param.name] = value
+
+
+class _Command(click.Command):
+    """A command that also takes the global options, and sets up logging before it runs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params += [click.Option(decls, expose_value=False, callback=_given_after, **opts)
+                        for decls, opts in _GLOBAL_OPTIONS]
+
+    def invoke(self, ctx: click.Context) -> Any:
+        options = ctx.obj or {}
+        try:
+            setup_logging(sys.stderr, verbose=options.get("verbose", 0),
+                          quiet=options.get("quiet", False), log_file=options.get("log_file"))
+        except OSError as exc:
+            raise UsageError(f"cannot open the log file {options.get('log_file')} "
+                             f"({exc.strerror}); give --log-file a file this user may "
+                             "write") from None
+        return super().invoke(ctx)
+
+
+_Group.command_class = _Command
+_Group.group_class = type  # `config` and its commands take the global options too
+
+
+def _global(command: Any) -> Any:
+    """Add the global options to the group itself (the config path also from the env)."""
+    for decls, opts in reversed(_GLOBAL_OPTIONS):
+        extra = {"envvar": "IMGUR_SYNC_CONFIG"} if "--config" in decls else {}
+        command = click.option(*decls, **opts, **extra)(command)
+    return command
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="imgur-sync")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              envvar="IMGUR_SYNC_CONFIG",
-              help="Config file (default: $IMGUR_SYNC_CONFIG, else the XDG config dir).")
-@click.option("-v", "--verbose", count=True, help="More log output (DEBUG).")
-@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@_global
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool) -> None:
+def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool,
+        log_file: Path | None) -> None:
     """Mirror an Imgur account to local disk and keep it in sync.
 
     Pulls albums, images, favorites and messages into a folder tree tracked in
     SQLite, and uploads files dropped into mapped folders.
 
     New here? `imgur-sync demo` tours everything on a built-in sandbox. With your
-    own account: write a config (see config.example.toml), then `imgur-sync auth`
+    own account: write a config (`imgur-sync config init`), then `imgur-sync auth`
     and `imgur-sync pull`. Exit codes: 0 done, 1 error, 2 usage or config error,
-    3 finished but some items failed (`imgur-sync status` lists them).
+    3 finished but some items failed (`imgur-sync status` lists them), 4 `status
+    --check` found a problem, 5 `run` stopped after too many failed pulls.
     """
-    _setup_logging(verbose, quiet)
-    ctx.obj = {"config_path": config_path}
+    ctx.obj = {"config_path": config_path, "verbose": verbose, "quiet": quiet,
+               "log_file": log_file}
 
 
 @cli.command()
@@ -194,7 +244,43 @@ def sandbox(host: str, port: int, scenario: str, scale: int, seed: int, faults: 
 
 @cli.group("config")
 def config_group() -> None:
-    """Inspect the config file (see config.example.toml for every key)."""
+    """Write or check the config file (`config init` writes one with every key explained)."""
+
+
+@config_group.command("init")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+@click.pass_context
+def config_init(ctx: click.Context, path: Path | None, force: bool) -> None:
+    """Write the example config, every key commented, to PATH.
+
+    PATH defaults to the file commands read: --config, else $IMGUR_SYNC_CONFIG, else
+    ~/.config/imgur-sync/config.toml. An existing file is left alone unless --force.
+    The file is made readable by its owner only: it may hold secrets later.
+    """
+    from .paths import config_path
+    from .settings.bundled import example_config
+    from .settings.places import unwritable
+
+    target = path if path is not None else config_path(ctx.obj["config_path"])
+    if not force and (target.exists() or target.is_symlink()):
+        raise UsageError(f"{target} exists already; give --force to overwrite it, or "
+                         "another PATH")
+    problem = unwritable(target.parent)
+    if problem is not None:
+        raise UsageError(f"Cannot write {target}: its folder {problem}; give a PATH this "
+                         "user may write")
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, flags, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(example_config())
+    except OSError as exc:
+        raise UsageError(f"Cannot write {target} ({exc.strerror}); give a PATH this user "
+                         "may write") from None
+    click.echo(escape(f"Wrote the example config to {target}; edit it (at least [mirror] "
+                      "root), then run `imgur-sync config check`."))
 
 
 @config_group.command("check")
@@ -206,7 +292,47 @@ def config_check(ctx: click.Context) -> None:
     dir), fills in defaults and the IMGUR_* secret variables, and prints the result as
     TOML. Exits 0 when valid; otherwise lists every problem with its fix and exits 2.
     """
-    click.echo(_load_config(ctx).masked(), nl=False)
+    from .paths import state_dir
+    from .settings.places import check_places, require_drop_folders
+
+    config = _load_config(ctx)
+    check_places(config, state_dir())  # what every command that works on the mirror checks
+    require_drop_folders(config)
+    click.echo(config.masked(), nl=False)
+
+
+@cli.group("systemd")
+def systemd_group() -> None:
+    """Print the systemd units that ship with imgur-sync."""
+
+
+@systemd_group.command("print")
+@click.option("--user", is_flag=True,
+              help="A user unit (systemctl --user, no root) instead of a system one.")
+@click.argument("unit", required=False)
+def systemd_print(user: bool, unit: str | None) -> None:
+    """Print UNIT (default imgur-sync.service) with ExecStart= set to this imgur-sync.
+
+    System units: imgur-sync.service (the service), imgur-sync@.service (one per
+    account), imgur-sync-pull.service and .timer (a pull on a timer). Each file's
+    header has its install steps, e.g.
+    `imgur-sync systemd print | sudo tee /etc/systemd/system/imgur-sync.service`.
+    """
+    from .settings.bundled import hidden_from_system_units, installed_command, unit_names, unit_text
+
+    name, command = unit or "imgur-sync.service", installed_command()
+    try:
+        text = unit_text(name, user=user, command=command)
+    except LookupError:
+        kind = "user" if user else "system"
+        raise click.BadParameter(f"{name!r} is not one of the {kind} units: "
+                                 f"{', '.join(unit_names(user))}", param_hint="UNIT") from None
+    click.echo(text, nl=False)
+    if not user and "\nExecStart=" in text and hidden_from_system_units(command):
+        click.echo(escape(f"Warning: ExecStart={command} lies in a home folder, which the "
+                          "system unit hides (ProtectHome=yes); install imgur-sync for the "
+                          "whole system (`sudo pipx install --global`, or `sudo pip install`) "
+                          "and print the unit again, or use --user"), err=True)
 
 
 @cli.command()
@@ -251,6 +377,7 @@ def auth(ctx: click.Context, flow: str | None, refresh_token: str | None, cookie
     )
     from .account.tokens import TokenStore
     from .paths import state_dir
+    from .settings.places import check_places
 
     store = TokenStore(state_dir())
     if status:
@@ -258,6 +385,7 @@ def auth(ctx: click.Context, flow: str | None, refresh_token: str | None, cookie
             click.echo(escape(line))
         return
     config = _load_config(ctx)
+    check_places(config, state_dir())  # refused now, not after the browser's round trip
     if cookies is not None or access_token is not None:
         tokens = sign_in_cookie(config, store, *_cookie_token(cookies, access_token))
         click.echo(escape(f"Signed in with the browser's cookie as "
@@ -321,8 +449,11 @@ def _cookie_token(cookies: Path | None, access_token: str | None) -> tuple[str, 
               help="Comma-separated subset of: " + "; ".join(
                   f"{s.name} ({s.description})" for s in registry.sections())
                    + " (default: [mirror] include).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print what was done (or, with --dry-run, planned) as JSON (docs/JSON.md).")
 @click.pass_context
-def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> None:
+def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None,
+         as_json: bool) -> None:
     """Mirror the account into the folder tree once, then exit.
 
     Quick by default: a few requests when nothing changed. Files already saved are
@@ -343,39 +474,53 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> Non
                                      f"{', '.join(registry.names())}", param_hint="--only")
     with Workspace(config, purpose="pull") as ws, _Progress() as progress:
         mirror = Mirror(config, ws.store, ws.client.transport, progress=progress.update)
-        result = mirror.pull(full=full, dry_run=dry_run, only=sections)
-    if dry_run:
+        if dry_run:
+            result = mirror.pull(full=full, dry_run=True, only=sections)
+        else:  # a real pull pings, tells on_failure and writes the metrics ([alerts])
+            from .alerts import Alerts
+
+            result = Alerts(config, ws.store, ws.state_dir).around(
+                "full" if full else "quick", lambda: mirror.pull(full=full, only=sections))
+    if as_json:
+        from .mirror.reports import dry_run_json, pull_json
+
+        _echo_json((dry_run_json if dry_run else pull_json)(result, config.mirror.root))
+    elif dry_run:
         for action in result.actions:
             click.echo(escape(action.describe()))
         click.echo(f"{len(result.actions)} change(s) planned; dry run: nothing was changed "
                    f"({result.requests} API requests made to look).")
-        return
+    else:
+        _pull_summary(ctx, config, result)
+    if result.problems and not dry_run:
+        for problem in result.problems[:10]:
+            _err(f"  failed: {escape(problem)}")
+        more = len(result.problems) - 10
+        _err((f"  … and {more} more. " if more > 0 else "  ") +
+             "They are retried on the next pull; `imgur-sync status` lists them.")
+        ctx.exit(ExitCode.PARTIAL)
+
+
+def _pull_summary(ctx: click.Context, config: Config, result: Any) -> None:
+    """Say what a pull did, in a few lines (none with -q)."""
     done = result.applied.done
     labels = {"download": "downloaded", "link": "linked", "write": "transcripts written",
               "rename": "renamed", "unlink": "stale links removed", "trash": "moved to .trash"}
     parts = [f"{done[kind]} {label}" for kind, label in labels.items() if done.get(kind)]
     parts = parts or ["nothing to change"]
-    click.echo(f"{result.kind.capitalize()} pull of {escape(config.mirror.root)}: "
-               f"{', '.join(parts)}; "
-               f"{format_size(result.applied.downloaded_bytes)} downloaded, "
-               f"{result.requests} API requests.")
+    _say(ctx, f"{result.kind.capitalize()} pull of {escape(config.mirror.root)}: "
+              f"{', '.join(parts)}; "
+              f"{format_size(result.applied.downloaded_bytes)} downloaded, "
+              f"{result.requests} API requests.")
     if result.removed:
-        click.echo(f"{result.removed} item(s) are gone from Imgur; their copies are kept.")
+        _say(ctx, f"{result.removed} item(s) are gone from Imgur; their copies are kept.")
     if result.applied.media_removed:
-        click.echo(f"{len(result.applied.media_removed)} image(s) were removed by Imgur before "
-                   "they could be saved (Imgur serves removed.png for them).")
+        _say(ctx, f"{len(result.applied.media_removed)} image(s) were removed by Imgur before "
+                  "they could be saved (Imgur serves removed.png for them).")
     if result.messages_available is False:
-        click.echo("Messages: Imgur no longer serves its messaging API; skipped.")
+        _say(ctx, "Messages: Imgur no longer serves its messaging API; skipped.")
     for reason in result.unavailable.values():
-        click.echo(escape(reason) + ".")
-    if result.problems:
-        for problem in result.problems[:10]:
-            click.echo(f"  failed: {escape(problem)}", err=True)
-        more = len(result.problems) - 10
-        click.echo((f"  … and {more} more. " if more > 0 else "  ") +
-                   "They are retried on the next pull; `imgur-sync status` lists them.",
-                   err=True)
-        ctx.exit(ExitCode.PARTIAL)
+        _say(ctx, escape(reason) + ".")
 
 
 @cli.command("import")
@@ -403,9 +548,9 @@ def import_command(ctx: click.Context, zip_path: Path, dry_run: bool) -> None:
         mirror = Mirror(config, ws.store, ws.client.transport, progress=progress.update)
         result = import_export(mirror, zip_path, dry_run=dry_run)
     for name, reason in result.skipped:
-        click.echo(escape(f"  skipped {name!r}: {reason}"), err=True)
+        _err(escape(f"  skipped {name!r}: {reason}"))
     verb = "would place" if dry_run else "placed"
-    click.echo(escape(
+    _say(ctx, escape(
         f"Import of {zip_path} into {config.mirror.root}: {verb} {len(result.placed)} "
         f"image(s) where the pull puts them ({result.applied.done.get('link', 0)} album "
         f"links); {len(result.kept)} no longer on the account, kept in images/ and marked "
@@ -413,20 +558,29 @@ def import_command(ctx: click.Context, zip_path: Path, dry_run: bool) -> None:
         f"pull; {len(result.present)} already mirrored; {len(result.skipped)} skipped; "
         f"{result.requests} API requests."))
     if dry_run:
-        click.echo("Dry run: nothing was changed.")
+        _say(ctx, "Dry run: nothing was changed.")
     failures = result.applied.failures
     for path, reason in failures[:10]:
-        click.echo(f"  failed: {escape(path)}: {escape(reason)}", err=True)
+        _err(f"  failed: {escape(path)}: {escape(reason)}")
     if failures or result.skipped:
         ctx.exit(ExitCode.PARTIAL)
 
 
+_create_folders = click.option(
+    "--create-folders", is_flag=True,
+    help="Make the [[upload]] folders that do not exist (without it they are an error).")
+
+
 @cli.command()
+@_create_folders
 @click.option("--confirm-deletions", is_flag=True,
               help="Apply on_local_delete also to a folder that is missing or lost all its "
                    "uploaded files at once (held back otherwise, as an unmounted share).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print what was uploaded as JSON (docs/JSON.md).")
 @click.pass_context
-def push(ctx: click.Context, confirm_deletions: bool) -> None:
+def push(ctx: click.Context, create_folders: bool, confirm_deletions: bool,
+         as_json: bool) -> None:
     """Upload what is waiting in the [[upload]] folders once, then exit.
 
     New files go to their folder's album (created when missing); bytes uploaded before
@@ -438,21 +592,30 @@ def push(ctx: click.Context, confirm_deletions: bool) -> None:
 
     config = _require_uploads(_load_config(ctx))
     with Workspace(config, purpose="push") as ws:
+        _drop_folders_ready(config, ws, create_folders)
         batch = DropFolders(config, ws.store, ws.client,
                             confirm_deletions=confirm_deletions).push()
         counts = ws.store.counts()
     waiting = sum(counts[f"uploads_{state}"] for state in ("pending", "uploading", "failed"))
-    click.echo(f"Uploaded {len(batch.uploaded)} file(s); {batch.linked} added to another "
-               f"album without uploading again; {waiting} waiting for a retry.")
+    if as_json:  # docs/JSON.md
+        _echo_json({"uploaded": [{"id": image_id, "path": str(path)}
+                                 for image_id, path in batch.uploaded.items()],
+                    "linked": batch.linked, "waiting": waiting,
+                    "not_uploaded": [{"path": path, "reason": reason}
+                                     for path, reason in batch.bad]})
+    else:
+        _say(ctx, f"Uploaded {len(batch.uploaded)} file(s); {batch.linked} added to another "
+                  f"album without uploading again; {waiting} waiting for a retry.")
     for path, reason in batch.bad:
-        click.echo(f"  not uploaded: {escape(path)}: {escape(reason)}", err=True)
+        _err(f"  not uploaded: {escape(path)}: {escape(reason)}")
     if batch.bad:
         ctx.exit(ExitCode.PARTIAL)
 
 
 @cli.command()
+@_create_folders
 @click.pass_context
-def watch(ctx: click.Context) -> None:
+def watch(ctx: click.Context, create_folders: bool) -> None:
     """Watch the [[upload]] folders in the foreground and upload new files (Ctrl-C stops).
 
     Like `run` without scheduled pulls: files dropped into a mapped folder land in its
@@ -469,27 +632,34 @@ def watch(ctx: click.Context) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     with Workspace(config, purpose="watch") as ws:
+        _drop_folders_ready(config, ws, create_folders)
         folders = DropFolders(config, ws.store, ws.client)
-        click.echo("Watching " + ", ".join(escape(u.path) for u in config.uploads), err=True)
+        if not ctx.obj.get("quiet"):
+            click.echo("Watching " + ", ".join(escape(u.path) for u in config.uploads),
+                       err=True)
 
         def report(batch: Any) -> None:
             for image_id, path in batch.uploaded.items():
-                click.echo(f"uploaded {escape(path)} as {escape(image_id)}")
+                _say(ctx, f"uploaded {escape(path)} as {escape(image_id)}")
             for path, reason in batch.bad:
-                click.echo(f"not uploaded: {escape(path)}: {escape(reason)}", err=True)
+                _err(f"not uploaded: {escape(path)}: {escape(reason)}")
 
         folders.watch(stop, on_batch=report)
-    click.echo("Stopped; nothing queued was lost.", err=True)
+    if not ctx.obj.get("quiet"):
+        click.echo("Stopped; nothing queued was lost.", err=True)
 
 
 @cli.command()
+@_create_folders
 @click.pass_context
-def run(ctx: click.Context) -> None:
+def run(ctx: click.Context, create_folders: bool) -> None:
     """Run as a service: scheduled pulls plus the drop-folder watcher, until SIGTERM.
 
     Quick pulls every [schedule] pull_every (and once at start), a full reconcile
     every full_every. Speaks systemd's notify protocol (READY, WATCHDOG, STATUS,
-    STOPPING) when started by systemd with Type=notify; see the units in systemd/.
+    STOPPING) when started by systemd with Type=notify; `imgur-sync systemd print`.
+    Exits with code 5 after [alerts] exit_after_failures failed pulls in a row, so that
+    systemd's OnFailure= can tell someone.
     """
     from .account.checks import require_user
     from .daemon import Daemon
@@ -497,6 +667,7 @@ def run(ctx: click.Context) -> None:
 
     config = _load_config(ctx)
     with Workspace(config, purpose="run") as ws:
+        _drop_folders_ready(config, ws, create_folders)
         require_user(ws.client.transport)  # refuse now, not on every scheduled pull
         code = Daemon(config, ws).run()
     ctx.exit(code)
@@ -560,28 +731,43 @@ def _tree(root: Path, per_folder: int = 4) -> list[str]:
     return lines
 
 
+def _drop_folders_ready(config: Config, ws: Any, create: bool) -> None:
+    """Refuse drop folders that are not there (exit code 2) before any album is made."""
+    from .settings.places import require_drop_folders
+
+    uploaded = [Path(row["path"]) for row in ws.store.iter_uploads(state="done")]
+    require_drop_folders(config, uploaded_from=uploaded, create=create)
+
+
 def _require_uploads(config: Config) -> Config:
     if not config.uploads:
         raise UsageError(f"{config.path} has no [[upload]] folders; add one (see "
-                         "config.example.toml) to use drop folders")
+                         "`imgur-sync config init`) to use drop folders")
     return config
 
 
 class _Progress:
-    """A progress bar for downloads on a terminal; silent otherwise (logs carry the story)."""
+    """A progress bar for downloads on a terminal; elsewhere (journald, cron, -v) a log line
+    every so many files or seconds."""
 
     def __init__(self) -> None:
+        from .mirror.progress import ProgressLog
+
         self.enabled = sys.stderr.isatty() and logging.getLogger().level > logging.DEBUG
+        self.logged = ProgressLog()
         self.bar: Any = None
         # Downloads report from several threads; click's bar counts a step twice when two
         # updates interleave (it showed 1642 of 1290).
         self._lock = threading.Lock()
 
     def __enter__(self) -> _Progress:
+        if not self.enabled:  # on a terminal the bar tells it; lines would break it up
+            self.logged.__enter__()
         return self
 
     def update(self, kind: str, n: int) -> None:
         if not self.enabled:
+            self.logged.update(kind, n)
             return
         with self._lock:
             self._update(kind, n)
@@ -598,43 +784,57 @@ class _Progress:
                 self.bar = None
 
     def __exit__(self, *exc: object) -> None:
+        self.logged.__exit__()
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
 
 
 @cli.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.option("--check", is_flag=True,
+              help="Print only the problems, one a line, and exit 4 if there is one.")
 @click.pass_context
-def status_command(ctx: click.Context, as_json: bool) -> None:
+def status_command(ctx: click.Context, as_json: bool, check: bool) -> None:
     """Show the account, counts, last runs, upload queue, failures and credits.
 
     Reads the state database without taking the lock, so it works beside a running
-    daemon. Never prints a token or secret.
+    daemon. Never prints a token or secret. --check is for monitoring: exit code 4 when
+    the last pull failed, no pull succeeded within [alerts] stale_after, an upload waits
+    longer than [schedule] stuck_after, or Imgur refuses the sign-in ("check" in --json).
     """
-    import json
-
     from .paths import state_dir
     from .status import collect_status, render_status
 
     status = collect_status(_load_config(ctx), state_dir())
+    problems = status["check"]["problems"]
     if as_json:
-        click.echo(json_safe(json.dumps(status, indent=2, ensure_ascii=False)))
-    else:
+        _echo_json(status)
+    elif not check:
         click.echo(render_status(status), nl=False)
+    elif problems:
+        for problem in problems:
+            click.echo(escape(f"imgur-sync: {problem}"))
+    else:
+        _say(ctx, "imgur-sync: healthy")  # -q: nothing to say when all is well
+    if check and problems:
+        ctx.exit(ExitCode.UNHEALTHY)
 
 
 @cli.command("verify")
 @click.option("--repair", is_flag=True,
               help="Restore missing or corrupt files: from a good copy on disk, else by "
                    "downloading them again. Media Imgur removed is never saved over a file.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print what was checked and found as JSON (docs/JSON.md).")
 @click.pass_context
-def verify_command(ctx: click.Context, repair: bool) -> None:
+def verify_command(ctx: click.Context, repair: bool, as_json: bool) -> None:
     """Re-hash the mirrored files against the database.
 
     Reports files that are missing or whose size or sha256 differ from what was
     recorded, album and favorite links included. Exit code 3 when problems remain
     (listed by `imgur-sync status`).
     """
+    from .mirror.sidecars import write_metadata
     from .mirror.verify import verify
     from .workspace import Workspace
 
@@ -643,17 +843,83 @@ def verify_command(ctx: click.Context, repair: bool) -> None:
         report = verify(config.mirror.root, ws.store, repair=repair,
                         transport=ws.client.transport, links=config.mirror.album_links,
                         concurrency=config.mirror.concurrency)
-    size = report.downloaded_bytes
-    downloaded = f" ({format_size(size)} downloaded)" if size else ""
-    click.echo(f"{report.summary()}{downloaded}.")
+        # The metadata beside the files, made again where it went missing or stale.
+        unwritten = write_metadata(ws.store, config.mirror) if repair else []
+        for path, reason in unwritten:
+            ws.store.add_failure("verify", path, reason)
+    if as_json:
+        from .mirror.reports import verify_json
+
+        _echo_json(verify_json(report))
+    else:
+        size = report.downloaded_bytes
+        downloaded = f" ({format_size(size)} downloaded)" if size else ""
+        _say(ctx, f"{report.summary()}{downloaded}.")
     remaining = report.remaining
     for problem in remaining[:10]:
-        click.echo(f"  {escape(report.describe(problem))}", err=True)
+        _err(f"  {escape(report.describe(problem))}")
+    for path, reason in unwritten[:10]:
+        _err(f"  {escape(path)}: {escape(reason)}")
+    if unwritten and not remaining:
+        ctx.exit(ExitCode.PARTIAL)
     if remaining:
         more = f"  … and {len(remaining) - 10} more. " if len(remaining) > 10 else "  "
         hint = "" if repair else "`imgur-sync verify --repair` restores them; "
-        click.echo(f"{more}{hint}`imgur-sync status` lists them.", err=True)
+        _err(f"{more}{hint}`imgur-sync status` lists them.")
         ctx.exit(ExitCode.PARTIAL)
+
+
+@cli.command("datasette", context_settings={"ignore_unknown_options": True})
+@click.argument("datasette_args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def datasette_command(ctx: click.Context, datasette_args: tuple[str, ...]) -> None:
+    """Browse the account's database in Datasette, read-only.
+
+    Opens the database with imgur-sync's titles, labels, facets and message search.
+    Other options go to `datasette serve` (e.g. --port 8002, --open). Needs the
+    optional extra: pip install 'imgur-sync[datasette]'.
+    """
+    try:
+        from datasette.cli import cli as datasette_cli
+    except ImportError:
+        raise _Failure("Datasette is not installed; install it with "
+                       "pip install 'imgur-sync[datasette]'", ExitCode.USAGE) from None
+    from importlib.resources import as_file, files
+
+    from .paths import database_path, state_dir
+    from .store import Store, StoreError
+
+    _load_config(ctx)  # the same account as every other command, and a config that loads
+    db = database_path(state_dir())
+    if not Store.exists(db):
+        raise StoreError(f"no state database at {db}: run `imgur-sync pull` to create it")
+    with Store(db):  # brings an older database's views and search up to date, then closes
+        pass
+    # Not Datasette's immutable mode (-i): it would ignore the WAL and cache counts while the
+    # daemon writes. A plain file is opened with SQLite's mode=ro, which sees every commit.
+    with as_file(files("imgur_sync.store") / "datasette-metadata.json") as metadata:
+        datasette_cli.main(["serve", str(db), "--metadata", str(metadata), *datasette_args],
+                           prog_name="imgur-sync datasette", standalone_mode=False)
+
+
+def _err(message: str) -> None:
+    """Print an error line on stderr; under journald marked ``<3>``, so ``journalctl -p err``
+    finds it with the logged errors."""
+    click.echo(with_priority(message, logging.ERROR) if on_journal(sys.stderr) else message,
+               err=True)
+
+
+def _say(ctx: click.Context, message: str) -> None:
+    """Print a line of a success summary on stdout: nothing with -q, so cron mails nothing."""
+    if not (ctx.obj or {}).get("quiet"):
+        click.echo(message)
+
+
+def _echo_json(data: object) -> None:
+    """Print ``data`` as JSON on stdout (the log stays on stderr)."""
+    import json
+
+    click.echo(json_safe(json.dumps(data, indent=2, ensure_ascii=False)))
 
 
 def _load_config(ctx: click.Context) -> Config:

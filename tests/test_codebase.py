@@ -19,7 +19,8 @@ PACKAGE = ROOT / "imgur_sync"
 # Third-party frameworks allowed only in one module each (STYLE habit 1).
 # urllib3 sends media only (requests does the API calls), so it stays in api/media.py.
 FRAMEWORK_HOMES = {"click": "cli.py", "apscheduler": "daemon.py",
-                   "watchdog": "dropfolders/watcher.py", "urllib3": "api/media.py"}
+                   "watchdog": "dropfolders/watcher.py", "urllib3": "api/media.py",
+                   "datasette": "cli.py"}
 
 # Every module of imgur_sync has one place: the longest name here that holds it (a package
 # holds its modules). An import must go to a lower layer; one between two places of the same
@@ -36,7 +37,7 @@ LAYERS = {
     # 4 what works on one account: the pull (and verify), the sign-in, the status
     "mirror": 4, "account.signin": 4, "status": 4,
     # 5 the lock around a command's work; the upload, which hands its files to the pull
-    "workspace": 5, "dropfolders": 5,
+    "workspace": 5, "dropfolders": 5, "alerts": 5,
     # 6 the long-running and the guided commands; 7 the command line; 8 its entry point
     "daemon": 6, "demo": 6,
     "cli": 7,
@@ -58,11 +59,12 @@ INSIDE = {
                  "routes_image", "routes_legacy", "routes_media", "routes_oauth",
                  "routes_web"},
                 {"app", "seeds"}, {"server"}, {"__init__"}],
-    "settings": [{"durations", "sizes", "checks"}, {"config"}, {"__init__"}],
+    "settings": [{"durations", "sizes", "checks", "bundled"}, {"config"}, {"places"},
+                 {"__init__"}],
     "store": [{"schema", "base"}, {"journal", "ratelimits"}, {"database"}, {"__init__"}],
     "account": [{"tokens", "checks", "cookies"}, {"__init__"}],
-    "mirror": [{"layout", "files"}, {"plan", "validate"}, {"apply"}, {"pull", "verify"},
-               {"importing"}, {"__init__"}],
+    "mirror": [{"layout", "files", "progress"}, {"plan", "validate"}, {"apply", "sidecars"},
+               {"pull", "verify"}, {"importing", "reports"}, {"__init__"}],
     "dropfolders": [{"watcher", "uploader"}, {"folders"}, {"__init__"}],
 }
 
