@@ -67,6 +67,7 @@ class Day:
     """What one simulated day cost."""
 
     requests: int = 0
+    cold: int = 0  # of them, the first pull's (the budget is for the days after it)
     pulls: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     short: int = 0  # pulls that ended partial
     status_429: int = 0
@@ -193,8 +194,9 @@ def simulate(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             kind = "cold" if step == 0 else "full" if full else "quick"
             figures = account.pull(f"{step:05d}-{kind}", full, None)
             result = figures.result or {}
-            day.requests += figures.delta.api - figures.delta.by_route.get(
-                "POST /oauth2/token", 0)
+            spent = figures.delta.api - figures.delta.by_route.get("POST /oauth2/token", 0)
+            day.requests += spent
+            day.cold += spent if kind == "cold" else 0
             day.pulls[kind] += 1
             day.short += result.get("outcome") != "ok"
             peak_rss = max(peak_rss, figures.rss_bytes or 0)
@@ -229,11 +231,12 @@ def report(args: argparse.Namespace, figures: dict[str, Any]) -> bool:
     print(f"big --scale {args.scale}, {args.days} simulated day(s), a pull every "
           f"{args.pull_every} min, a full one every {args.full_every} min, about "
           f"{args.changes} changes a day; the client's daily credits: {limit}\n")
-    print(f"{'day':>4} {'requests':>9} {'of budget':>10} {'pulls':>24} {'short':>6} {'429s':>5}")
+    print(f"{'day':>4} {'requests':>9} {'of budget':>10} {'cold pull':>10} {'pulls':>24} "
+          f"{'short':>6} {'429s':>5}")
     for n, day in enumerate(figures["days"], start=1):
         pulls = ", ".join(f"{k} {v}" for k, v in sorted(day.pulls.items()))
-        print(f"{n:>4} {day.requests:>9} {day.requests / limit:>9.1%} {pulls:>24} "
-              f"{day.short:>6} {day.status_429:>5}")
+        print(f"{n:>4} {day.requests:>9} {day.requests / limit:>9.1%} {day.cold:>10} "
+              f"{pulls:>24} {day.short:>6} {day.status_429:>5}")
     by_kind: dict[str, list[float]] = defaultdict(list)
     unseen: dict[str, int] = defaultdict(int)
     for change in figures["changes"]:
@@ -254,13 +257,13 @@ def report(args: argparse.Namespace, figures: dict[str, Any]) -> bool:
               f"booked and {ledger.remaining} left of {ledger.limit} by its count")
     print(f"removals recorded: {figures['removed']}; direct GETs of an image or album: "
           f"{figures['confirming']}\n")
-    worst = max((d.requests for d in figures["days"][1:]), default=0)  # day 1 holds the cold
+    worst = max(d.requests - d.cold for d in figures["days"])
     late_new = [c for c in figures["changes"] if c.kind in NEW_KINDS
                 and (c.seen_at is None or c.seen_at - c.made_at > every)]
     late = [c for c in figures["changes"] if c.seen_at is None
             or c.seen_at - c.made_at > args.reconcile_every * MINUTE]
     targets = [
-        (f"requests a day (after the first) <= {TARGET_SHARE:.0%} of {limit}",
+        (f"requests a day (the cold pull aside) <= {TARGET_SHARE:.0%} of {limit}",
          f"{worst / limit:.1%}", worst <= TARGET_SHARE * limit),
         ("429s", str(sum(d.status_429 for d in figures["days"])),
          all(d.status_429 == 0 for d in figures["days"])),
