@@ -17,7 +17,9 @@ Every error imgur-sync raises on purpose descends from one root, so a caller can
             ├── Forbidden           403 no permission
             ├── NotFound            404
             │   └── MediaRemoved        media Imgur replaced with its removed.png
-            ├── RateLimited         429, or credits below the reserve            retryable
+            ├── RateLimited         429                                           retryable
+            │   └── HeldBack            not sent: this client's share spent, or its
+            │                           credits down to the reserve
             ├── OverCapacity        "Imgur is over capacity" (403/429/500/1203)    retryable
             └── ServerError         5xx                                           retryable
 
@@ -43,6 +45,7 @@ __all__ = [
     "BrokenDownload",
     "CookieRefused",
     "Forbidden",
+    "HeldBack",
     "ImgurError",
     "ImgurSyncError",
     "MalformedResponse",
@@ -155,6 +158,13 @@ class RateLimited(ApiError):
     """429, or the client stopped itself to keep its credit reserve."""
 
     retryable = True
+
+
+class HeldBack(RateLimited):
+    """The client held a call back itself, to keep within its credits; nothing was sent."""
+
+    def __str__(self) -> str:  # not "Imgur answered 429": Imgur was not asked
+        return ImgurError.__str__(self)
 
 
 class OverCapacity(ApiError):

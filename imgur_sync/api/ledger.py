@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import RateLimited
+from .errors import HeldBack
 from .ratelimits import RateLimits
 
 __all__ = ["DEFAULT_RESERVE", "DEFAULT_SHARE", "AccountSpend", "ClientCredits",
@@ -132,7 +132,7 @@ class CreditLedger:
     # -- the transport's two calls ----------------------------------------------------------
 
     def take(self, cost: int, now: float) -> None:
-        """Book ``cost`` credits for a call about to be sent, or raise ``RateLimited``.
+        """Book ``cost`` credits for a call about to be sent, or raise ``HeldBack``.
 
         A read is refused once this account's reads this period would pass its share of
         the client's daily limit, or leave the client fewer credits than the reserve; an
@@ -157,7 +157,7 @@ class CreditLedger:
             if refusal is not None:
                 left = max((reset if reset is not None else now + 86400) - now, 0.0)
                 at = datetime.fromtimestamp(now + left, timezone.utc)
-                raise RateLimited(f"{refusal}; calls resume when they reset at "
+                raise HeldBack(f"{refusal}; calls resume when they reset at "
                                   f"{at:%Y-%m-%d %H:%M:%S} UTC (in {left:.0f} s)",
                                   status=429, retry_after=left)
             self._book(db, period, cost, now)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
-from .errors import RateLimited
+from .errors import HeldBack
 
 __all__ = ["EPOCH_FLOOR", "CreditBudget", "Pacer", "RateLimits", "keep_reserve",
            "next_utc_midnight", "request_cost"]
@@ -116,7 +116,7 @@ class RateLimits:
 
 
 class Pacer(Protocol):
-    """Decide how long to wait before a request; raise ``RateLimited`` to refuse it."""
+    """Decide how long to wait before a request; raise ``HeldBack`` to refuse it."""
 
     def __call__(self, limits: RateLimits, method: str, cost: int, now: float) -> float: ...
 
@@ -144,7 +144,7 @@ def keep_reserve(reserve: int = 0) -> Pacer:
                 next_utc_midnight(now))
             left = max(reset - now, 0.0)
             at = datetime.fromtimestamp(reset, timezone.utc)
-            raise RateLimited(
+            raise HeldBack(
                 f"The application has {limits.client_remaining} of its daily Imgur credits left "
                 f"and keeps {reserve} in reserve; calls resume when they reset at "
                 f"{at:%Y-%m-%d %H:%M:%S} UTC (in {left:.0f} s)",

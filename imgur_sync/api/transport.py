@@ -33,10 +33,10 @@ from .errors import (
     ApiError,
     AuthenticationError,
     CookieRefused,
+    HeldBack,
     ImgurError,
     MalformedResponse,
     MediaRemoved,
-    RateLimited,
     TransportError,
     UnsafePath,
     UsageError,
@@ -357,9 +357,9 @@ class Transport:
         if wait <= 0:
             return
         if wait > self.retry.max_wait:
-            raise RateLimited(f"Imgur's rate limit resets in {wait:.0f} s, longer than this "
-                              f"call may wait ({self.retry.max_wait:.0f} s); try again later",
-                              status=429, method=method, path="/" + path, retry_after=wait)
+            raise HeldBack(f"Imgur's rate limit resets in {wait:.0f} s, longer than this "
+                           f"call may wait ({self.retry.max_wait:.0f} s); try again later",
+                           status=429, method=method, path="/" + path, retry_after=wait)
         log.info("waiting %.1f s for Imgur's rate limit to reset before %s /%s", wait,
                  method, path)
         self.sleep(wait)
