@@ -37,7 +37,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import HeldBack
-from .ratelimits import RateLimits
+from .ratelimits import RateLimits, next_utc_midnight
 
 __all__ = ["DEFAULT_RESERVE", "DEFAULT_SHARE", "AccountSpend", "ClientCredits",
            "CreditLedger", "read_ledger"]
@@ -155,11 +155,12 @@ class CreditLedger:
                 refusal = (f"The application has {remaining} of its daily Imgur credits left"
                            + ("" if upload else f", and {self.reserve} are kept for uploads"))
             if refusal is not None:
-                left = max((reset if reset is not None else now + 86400) - now, 0.0)
+                # Without a reset named yet, Imgur's day ends at midnight UTC.
+                left = max((reset if reset is not None else next_utc_midnight(now)) - now, 0.0)
                 at = datetime.fromtimestamp(now + left, timezone.utc)
                 raise HeldBack(f"{refusal}; calls resume when they reset at "
-                                  f"{at:%Y-%m-%d %H:%M:%S} UTC (in {left:.0f} s)",
-                                  status=429, retry_after=left)
+                               f"{at:%Y-%m-%d %H:%M:%S} UTC (in {left:.0f} s)",
+                               status=429, retry_after=left)
             self._book(db, period, cost, now)
             if remaining is not None:
                 db.execute("UPDATE clients SET client_remaining = ? WHERE client_id = ?",
