@@ -322,3 +322,28 @@ def _probe_unnamed(folder: Path) -> bool:
         os.close(fd)
     probe.unlink(missing_ok=True)
     return True
+
+
+def write_if_changed(path: Path, data: bytes) -> bool:
+    """Write ``data`` to ``path`` atomically unless it holds exactly that; True if written.
+
+    Pages and sidecars are rewritten only when their bytes change, so a pull that changed
+    nothing touches no file (and backup tools see nothing new).
+    """
+    try:
+        if path.read_bytes() == data:
+            return False
+    except OSError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Created with 0666 so the umask (not a fixed mode) decides who may read it.
+    tmp = path.parent / f"{TEMP_PREFIX}{secrets.token_hex(8)}{TEMP_SUFFIX}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return True
