@@ -635,6 +635,7 @@ def verify_command(ctx: click.Context, repair: bool) -> None:
     recorded, album and favorite links included. Exit code 3 when problems remain
     (listed by `imgur-sync status`).
     """
+    from .mirror.pull import Mirror
     from .mirror.verify import verify
     from .workspace import Workspace
 
@@ -643,6 +644,8 @@ def verify_command(ctx: click.Context, repair: bool) -> None:
         report = verify(config.mirror.root, ws.store, repair=repair,
                         transport=ws.client.transport, links=config.mirror.album_links,
                         concurrency=config.mirror.concurrency)
+        if repair:  # what was restored shows in the gallery again
+            Mirror(config, ws.store, ws.client.transport).refresh_gallery()
     size = report.downloaded_bytes
     downloaded = f" ({format_size(size)} downloaded)" if size else ""
     click.echo(f"{report.summary()}{downloaded}.")
@@ -654,6 +657,32 @@ def verify_command(ctx: click.Context, repair: bool) -> None:
         hint = "" if repair else "`imgur-sync verify --repair` restores them; "
         click.echo(f"{more}{hint}`imgur-sync status` lists them.", err=True)
         ctx.exit(ExitCode.PARTIAL)
+
+
+@cli.command("gallery")
+@click.pass_context
+def gallery_command(ctx: click.Context) -> None:
+    """Rebuild the offline gallery (index.html in the mirror) from the state database.
+
+    Every pull keeps it current; this writes it on demand, e.g. after `[mirror] gallery`
+    was off, and downloads the thumbnails it still lacks (media, no API credits).
+    """
+    from .mirror.gallery import INDEX
+    from .mirror.pull import Mirror
+    from .workspace import Workspace
+
+    config = _load_config(ctx)
+    if not config.mirror.gallery:
+        raise UsageError(f"[mirror] gallery is false in {config.path}; set it to true to "
+                         "keep a gallery in the mirror")
+    with Workspace(config, purpose="gallery") as ws:
+        built = Mirror(config, ws.store, ws.client.transport).refresh_gallery(
+            thumbnails=True, retry=True)
+    if built is None:
+        raise ImgurSyncError("The gallery could not be written; `imgur-sync status` says why")
+    index = config.mirror.root / INDEX
+    click.echo(f"Gallery: {built.written} file(s) written, {built.unchanged} unchanged, "
+               f"{built.thumbnails} thumbnail(s) downloaded. Open {escape(index.as_uri())}")
 
 
 def _load_config(ctx: click.Context) -> Config:

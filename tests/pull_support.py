@@ -40,7 +40,7 @@ _BARE = re.compile(r"(?:\d{3,} )?([A-Za-z0-9]+)(?:\.[a-z0-9]+)?$")
 _POSITION = re.compile(r"(\d{3,}) ")
 
 
-def write_config(folder: Path, sb: Sandbox, **mirror: str | int) -> Path:
+def write_config(folder: Path, sb: Sandbox, **mirror: str | int | bool) -> Path:
     """Write a config for ``sb`` with the mirror under ``folder``; return its path."""
     return sandbox_config(folder / "config.toml", sb, folder / "mirror", **mirror)
 

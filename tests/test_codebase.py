@@ -61,7 +61,7 @@ INSIDE = {
     "settings": [{"durations", "sizes", "checks"}, {"config"}, {"__init__"}],
     "store": [{"schema", "base"}, {"journal", "ratelimits"}, {"database"}, {"__init__"}],
     "account": [{"tokens", "checks", "cookies"}, {"__init__"}],
-    "mirror": [{"layout", "files"}, {"plan", "validate"}, {"apply"}, {"pull", "verify"},
+    "mirror": [{"layout", "files"}, {"plan", "validate"}, {"apply", "gallery"}, {"pull", "verify"},
                {"importing"}, {"__init__"}],
     "dropfolders": [{"watcher", "uploader"}, {"folders"}, {"__init__"}],
 }

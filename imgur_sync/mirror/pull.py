@@ -42,6 +42,7 @@ from ..store import RATE_LIMITS_SETTING, UNAVAILABLE_SETTING, Store, rate_limits
 from . import validate
 from .apply import Applier, ApplyResult, Interrupted, prepare_root
 from .files import Placer, clone_into, sweep_partials
+from .gallery import GalleryResult, build_gallery
 from .layout import is_id, render_transcript
 from .plan import Action, Snapshot, Want, desired_tree, plan_changes
 
@@ -140,6 +141,7 @@ class Mirror:
             raise
         for path, reason in result.applied.failures:
             self._fail(result, "download", path, reason)
+        self.refresh_gallery(result, thumbnails=True, retry=full)
         result.requests = self.listings.requests_sent - sent_before
         result.outcome = "partial" if result.problems else "ok"
         # What this run tried again and did not fail at is fixed; verify's failures are not.
@@ -174,8 +176,35 @@ class Mirror:
         linked = set(image_ids) | {a.want.image_id for a in copies if a.want is not None}
         applier = Applier(self.root, self.store, self.api, links=self.config.mirror.album_links,
                           concurrency=self.config.mirror.concurrency, local_sources=sources)
-        return applier.apply([*copies, *(a for a in actions if a.kind == "link"
-                                         and a.want is not None and a.want.image_id in linked)])
+        applied = applier.apply([*copies, *(a for a in actions if a.kind == "link"
+                                            and a.want is not None and a.want.image_id in linked)])
+        self.refresh_gallery()  # no downloads here: the next pull brings their thumbnails
+        return applied
+
+    def refresh_gallery(self, result: PullResult | None = None, *, thumbnails: bool = False,
+                        retry: bool = False) -> GalleryResult | None:
+        """Bring the offline gallery up to date (``[mirror] gallery``); None when off or failed.
+
+        A failure is logged and recorded, never raised: the files and records it would
+        show are already saved, and the next run writes the gallery again.
+        """
+        if not self.config.mirror.gallery:
+            return None
+        try:
+            built = build_gallery(self.root, self.store, members_cursor=MEMBERS_CURSOR,
+                                  transport=self.api if thumbnails else None,
+                                  concurrency=self.config.mirror.concurrency,
+                                  retry_thumbnails=retry, should_stop=self.should_stop)
+        except Exception as exc:  # a full disk, a file in the way, a bug: the pull stands
+            log.warning("the gallery could not be written: %s", exc, exc_info=log.isEnabledFor(
+                logging.DEBUG))
+            if result is not None:
+                self._fail(result, "gallery", str(self.root / "index.html"), str(exc))
+            else:
+                self.store.add_failure("gallery", str(self.root / "index.html"), str(exc))
+            return None
+        self.store.resolve_failures("gallery")
+        return built
 
     def list_account(self) -> PullResult:
         """Fetch and save the listings as a quick pull does; place and download nothing."""

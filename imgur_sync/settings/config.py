@@ -56,7 +56,7 @@ SECTION_KEYS = {
     "imgur": ("client_id", "client_secret", "refresh_token", "api_url", "rapidapi_key",
               "mashape_key", "web_client_id"),
     "mirror": ("root", "include", "on_remote_delete", "album_links", "concurrency",
-               "max_download_size"),
+               "max_download_size", "gallery"),
     "schedule": ("pull_every", "full_every", "stuck_after"),
     "upload": ("path", "album", "on_local_delete", "on_local_change"),
 }
@@ -107,6 +107,7 @@ class MirrorConfig:
     album_links: AlbumLinks = "hardlink"
     concurrency: int = 8
     max_download_size: int = parse_size(DEFAULT_MAX_DOWNLOAD)  # bytes, for unknown sizes
+    gallery: bool = True  # keep the offline gallery (index.html, .gallery/) in the root
 
 
 @dataclass(frozen=True)
@@ -280,7 +281,8 @@ def _mirror(check: Checker, table: dict[str, Any], base: Path,
     concurrency = check.integer(table, "concurrency", "mirror", 1, 64, default=8,
                                 why="parallel downloads")
     return MirrorConfig(root or Path(), include, on_remote_delete, album_links, concurrency,
-                        _max_download_size(check, table))
+                        _max_download_size(check, table),
+                        gallery=check.boolean(table, "gallery", "mirror", default=True))
 
 
 def _max_download_size(check: Checker, table: dict[str, Any]) -> int:
@@ -411,6 +413,7 @@ def _render(config: Config) -> str:
               f"concurrency = {mirror.concurrency}",
               f"max_download_size = {_toml(format_size(mirror.max_download_size))}  "
               f"# {mirror.max_download_size} bytes",
+              f"gallery = {_toml(mirror.gallery)}",
               "", "[schedule]"]
     for name in ("pull_every", "full_every", "stuck_after"):
         seconds = getattr(schedule, name)
