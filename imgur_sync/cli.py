@@ -539,6 +539,9 @@ def demo(folder: Path) -> None:
     click.echo(render_status(collect_status(report.config, state)))
     click.echo("\nWhere to look:")
     click.echo(f"  {root}   the folder tree: images/, albums/, favorites/, messages/")
+    if report.config.mirror.gallery:
+        click.echo(f"  {(root / 'index.html').as_uri()}   the offline gallery: open it in a "
+                   "browser")
     click.echo(f"  {state / 'imgur-sync.db'}   the state, e.g. "
                f"sqlite3 {state / 'imgur-sync.db'} 'select title from images'")
     click.echo(f"  {report.config.path}   the config the demo used")

@@ -396,6 +396,12 @@ def test_the_gallery_command_rebuilds_it(start_sandbox: Callable[..., Sandbox],
     assert done.returncode == 0, done.stderr
     assert index.as_uri() in done.stdout and "1 file(s) written" in done.stdout
     assert (tmp_path / "mirror" / GALLERY_DIR / "images.html").is_file()
+    # verify --repair brings it back too (a verify without --repair leaves it).
+    (tmp_path / "mirror" / GALLERY_DIR / "images.html").unlink()
+    assert run_cli(env, "verify").returncode == 0
+    assert not (tmp_path / "mirror" / GALLERY_DIR / "images.html").exists()
+    assert run_cli(env, "verify", "--repair").returncode == 0
+    assert (tmp_path / "mirror" / GALLERY_DIR / "images.html").is_file()
     # Off in the config: the command says how to turn it on; a pull writes no gallery.
     config.write_text(config.read_text().replace("gallery = true", "gallery = false"))
     refused = run_cli(env, "gallery")
