@@ -23,6 +23,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,7 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+@lru_cache(maxsize=1 << 16)  # the same pages are linked from many: quoting was a third
 def _href(rel: str) -> str:
     """Return a path under the root as a relative URL (spaces, #, ? and % quoted)."""
     return quote(rel, safe="/")
@@ -315,6 +317,10 @@ class _Renderer:
         self.pages: dict[str, str] = {}
         # Each list an image is shown in: (context, ids); an image page steps through them.
         self.contexts: dict[str, list[tuple[str, str | None, str | None]]] = {}
+        self.albums_of: dict[str, dict[str, _Album]] = {}  # image id -> its albums by id
+        for album in (*data.albums, *data.favorite_albums.values()):
+            for image_id in album.members:
+                self.albums_of.setdefault(image_id, {}).setdefault(album.id, album)
 
     # -- pieces ---------------------------------------------------------------------------
 
@@ -531,11 +537,9 @@ class _Renderer:
             format_size(row["size"]) if row["size"] else ""])) or "unknown"))
         facts.append(("Type", _e(row["type"] or "unknown")
                       + (" (animated)" if row["animated"] else "")))
-        in_albums = [a for a in (*self.data.albums, *self.data.favorite_albums.values())
-                     if image_id in a.members]
         facts.append(("Albums", ", ".join(
             f'<a href="{_to(up, f"album-{a.id}.html")}">{_e(a.title or a.id)}</a>'
-            for a in dict((a.id, a) for a in in_albums).values()) or "none"))
+            for a in self.albums_of.get(image_id, {}).values()) or "none"))
         facts.append(("On Imgur", f'<a href="https://imgur.com/{image_id}" '
                       f'rel="noreferrer">imgur.com/{image_id}</a>'
                       + (" (removed there)" if row["removed_at"] else "")))
