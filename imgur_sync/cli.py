@@ -98,7 +98,7 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool) 
     SQLite, and uploads files dropped into mapped folders.
 
     New here? `imgur-sync demo` tours everything on a built-in sandbox. With your
-    own account: write a config (see config.example.toml), then `imgur-sync auth`
+    own account: write a config (`imgur-sync config init`), then `imgur-sync auth`
     and `imgur-sync pull`. Exit codes: 0 done, 1 error, 2 usage or config error,
     3 finished but some items failed (`imgur-sync status` lists them).
     """
@@ -194,7 +194,43 @@ def sandbox(host: str, port: int, scenario: str, scale: int, seed: int, faults: 
 
 @cli.group("config")
 def config_group() -> None:
-    """Inspect the config file (see config.example.toml for every key)."""
+    """Write or check the config file (`config init` writes one with every key explained)."""
+
+
+@config_group.command("init")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite the file if it exists.")
+@click.pass_context
+def config_init(ctx: click.Context, path: Path | None, force: bool) -> None:
+    """Write the example config, every key commented, to PATH.
+
+    PATH defaults to the file commands read: --config, else $IMGUR_SYNC_CONFIG, else
+    ~/.config/imgur-sync/config.toml. An existing file is left alone unless --force.
+    The file is made readable by its owner only: it may hold secrets later.
+    """
+    from .bundled import example_config
+    from .paths import config_path
+    from .settings.places import unwritable
+
+    target = path if path is not None else config_path(ctx.obj["config_path"])
+    if not force and (target.exists() or target.is_symlink()):
+        raise UsageError(f"{target} exists already; give --force to overwrite it, or "
+                         "another PATH")
+    problem = unwritable(target.parent)
+    if problem is not None:
+        raise UsageError(f"Cannot write {target}: its folder {problem}; give a PATH this "
+                         "user may write")
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, flags, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(example_config())
+    except OSError as exc:
+        raise UsageError(f"Cannot write {target} ({exc.strerror}); give a PATH this user "
+                         "may write") from None
+    click.echo(escape(f"Wrote the example config to {target}; edit it (at least [mirror] "
+                      "root), then run `imgur-sync config check`."))
 
 
 @config_group.command("check")
@@ -206,7 +242,47 @@ def config_check(ctx: click.Context) -> None:
     dir), fills in defaults and the IMGUR_* secret variables, and prints the result as
     TOML. Exits 0 when valid; otherwise lists every problem with its fix and exits 2.
     """
-    click.echo(_load_config(ctx).masked(), nl=False)
+    from .paths import state_dir
+    from .settings.places import check_places, require_drop_folders
+
+    config = _load_config(ctx)
+    check_places(config, state_dir())  # what every command that works on the mirror checks
+    require_drop_folders(config)
+    click.echo(config.masked(), nl=False)
+
+
+@cli.group("systemd")
+def systemd_group() -> None:
+    """Print the systemd units that ship with imgur-sync."""
+
+
+@systemd_group.command("print")
+@click.option("--user", is_flag=True,
+              help="A user unit (systemctl --user, no root) instead of a system one.")
+@click.argument("unit", required=False)
+def systemd_print(user: bool, unit: str | None) -> None:
+    """Print UNIT (default imgur-sync.service) with ExecStart= set to this imgur-sync.
+
+    System units: imgur-sync.service (the service), imgur-sync@.service (one per
+    account), imgur-sync-pull.service and .timer (a pull on a timer). Each file's
+    header has its install steps, e.g.
+    `imgur-sync systemd print | sudo tee /etc/systemd/system/imgur-sync.service`.
+    """
+    from .bundled import hidden_from_system_units, installed_command, unit_names, unit_text
+
+    name, command = unit or "imgur-sync.service", installed_command()
+    try:
+        text = unit_text(name, user=user, command=command)
+    except LookupError:
+        kind = "user" if user else "system"
+        raise click.BadParameter(f"{name!r} is not one of the {kind} units: "
+                                 f"{', '.join(unit_names(user))}", param_hint="UNIT") from None
+    click.echo(text, nl=False)
+    if not user and "\nExecStart=" in text and hidden_from_system_units(command):
+        click.echo(escape(f"Warning: ExecStart={command} lies in a home folder, which the "
+                          "system unit hides (ProtectHome=yes); install imgur-sync for the "
+                          "whole system (`sudo pipx install --global`, or `sudo pip install`) "
+                          "and print the unit again, or use --user"), err=True)
 
 
 @cli.command()
@@ -251,6 +327,7 @@ def auth(ctx: click.Context, flow: str | None, refresh_token: str | None, cookie
     )
     from .account.tokens import TokenStore
     from .paths import state_dir
+    from .settings.places import check_places
 
     store = TokenStore(state_dir())
     if status:
@@ -258,6 +335,7 @@ def auth(ctx: click.Context, flow: str | None, refresh_token: str | None, cookie
             click.echo(escape(line))
         return
     config = _load_config(ctx)
+    check_places(config, state_dir())  # refused now, not after the browser's round trip
     if cookies is not None or access_token is not None:
         tokens = sign_in_cookie(config, store, *_cookie_token(cookies, access_token))
         click.echo(escape(f"Signed in with the browser's cookie as "
@@ -421,12 +499,18 @@ def import_command(ctx: click.Context, zip_path: Path, dry_run: bool) -> None:
         ctx.exit(ExitCode.PARTIAL)
 
 
+_create_folders = click.option(
+    "--create-folders", is_flag=True,
+    help="Make the [[upload]] folders that do not exist (without it they are an error).")
+
+
 @cli.command()
+@_create_folders
 @click.option("--confirm-deletions", is_flag=True,
               help="Apply on_local_delete also to a folder that is missing or lost all its "
                    "uploaded files at once (held back otherwise, as an unmounted share).")
 @click.pass_context
-def push(ctx: click.Context, confirm_deletions: bool) -> None:
+def push(ctx: click.Context, create_folders: bool, confirm_deletions: bool) -> None:
     """Upload what is waiting in the [[upload]] folders once, then exit.
 
     New files go to their folder's album (created when missing); bytes uploaded before
@@ -438,6 +522,7 @@ def push(ctx: click.Context, confirm_deletions: bool) -> None:
 
     config = _require_uploads(_load_config(ctx))
     with Workspace(config, purpose="push") as ws:
+        _drop_folders_ready(config, ws, create_folders)
         batch = DropFolders(config, ws.store, ws.client,
                             confirm_deletions=confirm_deletions).push()
         counts = ws.store.counts()
@@ -451,8 +536,9 @@ def push(ctx: click.Context, confirm_deletions: bool) -> None:
 
 
 @cli.command()
+@_create_folders
 @click.pass_context
-def watch(ctx: click.Context) -> None:
+def watch(ctx: click.Context, create_folders: bool) -> None:
     """Watch the [[upload]] folders in the foreground and upload new files (Ctrl-C stops).
 
     Like `run` without scheduled pulls: files dropped into a mapped folder land in its
@@ -469,6 +555,7 @@ def watch(ctx: click.Context) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     with Workspace(config, purpose="watch") as ws:
+        _drop_folders_ready(config, ws, create_folders)
         folders = DropFolders(config, ws.store, ws.client)
         click.echo("Watching " + ", ".join(escape(u.path) for u in config.uploads), err=True)
 
@@ -483,13 +570,14 @@ def watch(ctx: click.Context) -> None:
 
 
 @cli.command()
+@_create_folders
 @click.pass_context
-def run(ctx: click.Context) -> None:
+def run(ctx: click.Context, create_folders: bool) -> None:
     """Run as a service: scheduled pulls plus the drop-folder watcher, until SIGTERM.
 
     Quick pulls every [schedule] pull_every (and once at start), a full reconcile
     every full_every. Speaks systemd's notify protocol (READY, WATCHDOG, STATUS,
-    STOPPING) when started by systemd with Type=notify; see the units in systemd/.
+    STOPPING) when started by systemd with Type=notify; `imgur-sync systemd print`.
     """
     from .account.checks import require_user
     from .daemon import Daemon
@@ -497,6 +585,7 @@ def run(ctx: click.Context) -> None:
 
     config = _load_config(ctx)
     with Workspace(config, purpose="run") as ws:
+        _drop_folders_ready(config, ws, create_folders)
         require_user(ws.client.transport)  # refuse now, not on every scheduled pull
         code = Daemon(config, ws).run()
     ctx.exit(code)
@@ -563,10 +652,18 @@ def _tree(root: Path, per_folder: int = 4) -> list[str]:
     return lines
 
 
+def _drop_folders_ready(config: Config, ws: Any, create: bool) -> None:
+    """Refuse drop folders that are not there (exit code 2) before any album is made."""
+    from .settings.places import require_drop_folders
+
+    uploaded = [Path(row["path"]) for row in ws.store.iter_uploads(state="done")]
+    require_drop_folders(config, uploaded_from=uploaded, create=create)
+
+
 def _require_uploads(config: Config) -> Config:
     if not config.uploads:
         raise UsageError(f"{config.path} has no [[upload]] folders; add one (see "
-                         "config.example.toml) to use drop folders")
+                         "`imgur-sync config init`) to use drop folders")
     return config
 
 
@@ -639,6 +736,7 @@ def verify_command(ctx: click.Context, repair: bool) -> None:
     (listed by `imgur-sync status`).
     """
     from .mirror.pull import Mirror
+    from .mirror.sidecars import write_metadata
     from .mirror.verify import verify
     from .workspace import Workspace
 
@@ -647,6 +745,10 @@ def verify_command(ctx: click.Context, repair: bool) -> None:
         report = verify(config.mirror.root, ws.store, repair=repair,
                         transport=ws.client.transport, links=config.mirror.album_links,
                         concurrency=config.mirror.concurrency)
+        # The metadata beside the files, made again where it went missing or stale.
+        unwritten = write_metadata(ws.store, config.mirror) if repair else []
+        for path, reason in unwritten:
+            ws.store.add_failure("verify", path, reason)
         if repair:  # what was restored shows in the gallery again
             Mirror(config, ws.store, ws.client.transport).refresh_gallery()
     size = report.downloaded_bytes
@@ -655,11 +757,48 @@ def verify_command(ctx: click.Context, repair: bool) -> None:
     remaining = report.remaining
     for problem in remaining[:10]:
         click.echo(f"  {escape(report.describe(problem))}", err=True)
+    for path, reason in unwritten[:10]:
+        click.echo(f"  {escape(path)}: {escape(reason)}", err=True)
+    if unwritten and not remaining:
+        ctx.exit(ExitCode.PARTIAL)
     if remaining:
         more = f"  … and {len(remaining) - 10} more. " if len(remaining) > 10 else "  "
         hint = "" if repair else "`imgur-sync verify --repair` restores them; "
         click.echo(f"{more}{hint}`imgur-sync status` lists them.", err=True)
         ctx.exit(ExitCode.PARTIAL)
+
+
+@cli.command("datasette", context_settings={"ignore_unknown_options": True})
+@click.argument("datasette_args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def datasette_command(ctx: click.Context, datasette_args: tuple[str, ...]) -> None:
+    """Browse the account's database in Datasette, read-only.
+
+    Opens the database with imgur-sync's titles, labels, facets and message search.
+    Other options go to `datasette serve` (e.g. --port 8002, --open). Needs the
+    optional extra: pip install 'imgur-sync[datasette]'.
+    """
+    try:
+        from datasette.cli import cli as datasette_cli
+    except ImportError:
+        raise _Failure("Datasette is not installed; install it with "
+                       "pip install 'imgur-sync[datasette]'", ExitCode.USAGE) from None
+    from importlib.resources import as_file, files
+
+    from .paths import database_path, state_dir
+    from .store import Store, StoreError
+
+    _load_config(ctx)  # the same account as every other command, and a config that loads
+    db = database_path(state_dir())
+    if not Store.exists(db):
+        raise StoreError(f"no state database at {db}: run `imgur-sync pull` to create it")
+    with Store(db):  # brings an older database's views and search up to date, then closes
+        pass
+    # Not Datasette's immutable mode (-i): it would ignore the WAL and cache counts while the
+    # daemon writes. A plain file is opened with SQLite's mode=ro, which sees every commit.
+    with as_file(files("imgur_sync.store") / "datasette-metadata.json") as metadata:
+        datasette_cli.main(["serve", str(db), "--metadata", str(metadata), *datasette_args],
+                           prog_name="imgur-sync datasette", standalone_mode=False)
 
 
 @cli.command("gallery")

@@ -18,8 +18,9 @@ from . import paths
 from .account.signin import open_client
 from .account.tokens import TokenStore
 from .api import Imgur
-from .errors import ImgurSyncError, UsageError
+from .errors import ImgurSyncError
 from .settings.config import Config
+from .settings.places import check_places
 from .store import Store
 
 __all__ = ["LOCK_FILE", "LockedError", "Workspace"]
@@ -46,7 +47,8 @@ class Workspace:
         self.tokens: TokenStore
 
     def __enter__(self) -> Workspace:
-        _check_folder(self.config.mirror.root, "mirror.root", self.config.path)
+        # Refused before anything is made: exit code 2 with the key and the fix.
+        check_places(self.config, self.state_dir)
         self.state_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._lock()
         try:
@@ -91,13 +93,3 @@ class Workspace:
             os.close(self._lock_fd)  # closing releases the flock
             self._lock_fd = None
 
-
-def _check_folder(folder: Path, key: str, config_path: Path) -> None:
-    """Refuse, with the fix, a configured folder that is a file or lies under one."""
-    for path in (folder, *folder.parents):
-        if path.is_dir():
-            return
-        if path.exists():
-            what = ("is a file" if path == folder else f"lies under {path}, which is a file")
-            raise UsageError(f"{key} {folder} {what}, not a folder: point {key} in "
-                             f"{config_path} at a folder, or move the file out of the way")

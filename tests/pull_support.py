@@ -20,6 +20,7 @@ from pathlib import Path
 from support import sandbox_config, web_post_ids
 
 from imgur_sync.mirror.files import TEMP_PREFIX, TEMP_SUFFIX
+from imgur_sync.mirror.gallery import GALLERY_DIR, INDEX
 from imgur_sync.mirror.layout import (
     ALBUMS_DIR,
     FAVORITES_DIR,
@@ -28,6 +29,7 @@ from imgur_sync.mirror.layout import (
     MESSAGES_DIR,
     TRASH_DIR,
 )
+from imgur_sync.mirror.sidecars import is_metadata_name
 from imgur_sync.sandbox import Sandbox, World
 from imgur_sync.sandbox.media import image_bytes
 from imgur_sync.sandbox.routes_legacy import LEGACY_PAGE
@@ -147,8 +149,8 @@ def _check_folder(folder: Path | None, ids: list[str], world: World, canonical: 
     found: list[tuple[int, str]] = []
     problems: list[str] = []
     for entry in sorted(folder.iterdir()):
-        if is_partial(entry.name):
-            continue  # check_safety reports it
+        if is_partial(entry.name) or is_metadata_name(entry.name):
+            continue  # check_safety reports a partial; metadata files are checked apart
         position, image_id = _POSITION.match(entry.name), id_of(entry.name)
         if position is None or image_id is None:
             problems.append(f"{entry} is not named '<NNN> <title> [<id>].<ext>'")
@@ -267,8 +269,12 @@ def check_records(root: Path, store: Store) -> list[str]:
     """Return disagreements between the files on disk (outside .trash) and the store."""
     on_disk = set()
     for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if Path(folder, d) != root / TRASH_DIR]
-        on_disk.update(Path(folder, name).relative_to(root).as_posix() for name in files)
+        # The gallery (index.html, .gallery/) and metadata files (sidecars, album.json,
+        # account.json) are derived, never recorded.
+        dirs[:] = [d for d in dirs if Path(folder, d) not in (root / TRASH_DIR,
+                                                               root / GALLERY_DIR)]
+        on_disk.update(Path(folder, name).relative_to(root).as_posix() for name in files
+                       if not is_metadata_name(name) and Path(folder, name) != root / INDEX)
     recorded = {row["path"] for row in store.iter_files()}
     return ([f"{path} is on disk but not recorded" for path in sorted(on_disk - recorded)]
             + [f"{path} is recorded but not on disk" for path in sorted(recorded - on_disk)])

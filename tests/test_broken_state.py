@@ -221,8 +221,9 @@ def test_a_mirror_root_that_is_a_file_is_a_config_error(account: Account, under:
     error = one_error(account.run("pull"), 2, account)
     root = account.mirror / "sub" if under else account.mirror
     what = f"lies under {account.mirror}, which is a file" if under else "is a file"
-    assert error == (f"Error: mirror.root {root} {what}, not a folder: point mirror.root in "
-                     f"{account.config} at a folder, or move the file out of the way")
+    assert error == f"Error: {account.config}: 1 problem in the imgur-sync config"
+    assert (f"{account.config}: mirror.root: {root} {what}. Fix: point mirror.root at a folder "
+            "this user may write") in account.run("pull").stderr
 
 
 @pytest.mark.parametrize("expires_at", ["soon", 1e300], ids=str)

@@ -19,14 +19,15 @@ PACKAGE = ROOT / "imgur_sync"
 # Third-party frameworks allowed only in one module each (STYLE habit 1).
 # urllib3 sends media only (requests does the API calls), so it stays in api/media.py.
 FRAMEWORK_HOMES = {"click": "cli.py", "apscheduler": "daemon.py",
-                   "watchdog": "dropfolders/watcher.py", "urllib3": "api/media.py"}
+                   "watchdog": "dropfolders/watcher.py", "urllib3": "api/media.py",
+                   "datasette": "cli.py"}
 
 # Every module of imgur_sync has one place: the longest name here that holds it (a package
 # holds its modules). An import must go to a lower layer; one between two places of the same
 # layer is refused too, so the layers stay readable as a stack.
 LAYERS = {
     # 0 foundations: the standard library only
-    "__init__": 0, "errors": 0, "paths": 0, "sections": 0, "terminal": 0,
+    "__init__": 0, "errors": 0, "paths": 0, "sections": 0, "terminal": 0, "bundled": 0,
     # 1 libraries of their own: the Imgur client (it names the error root) and the local Imgur
     "api": 1, "sandbox": 1,
     # 2 the config and the SQLite state
@@ -58,11 +59,11 @@ INSIDE = {
                  "routes_image", "routes_legacy", "routes_media", "routes_oauth",
                  "routes_web"},
                 {"app", "seeds"}, {"server"}, {"__init__"}],
-    "settings": [{"durations", "sizes", "checks"}, {"config"}, {"__init__"}],
+    "settings": [{"durations", "sizes", "checks"}, {"config"}, {"places"}, {"__init__"}],
     "store": [{"schema", "base"}, {"journal", "ratelimits"}, {"database"}, {"__init__"}],
     "account": [{"tokens", "checks", "cookies"}, {"__init__"}],
-    "mirror": [{"layout", "files"}, {"plan", "validate"}, {"apply", "gallery"}, {"pull", "verify"},
-               {"importing"}, {"__init__"}],
+    "mirror": [{"layout", "files"}, {"plan", "validate"}, {"apply", "sidecars", "gallery"},
+               {"pull", "verify"}, {"importing"}, {"__init__"}],
     "dropfolders": [{"watcher", "uploader"}, {"folders"}, {"__init__"}],
 }
 

@@ -23,6 +23,7 @@ def test_run_under_a_fake_systemd(start_sandbox: Callable[..., Sandbox], tmp_pat
                                   notify: NotifySocket) -> None:
     sb = start_sandbox("demo")
     drop = tmp_path / "drop"
+    drop.mkdir()  # a drop folder that does not exist is a config error
     config = daemon_config(tmp_path, sb, pull_every="2s",
                             more=f'[[upload]]\npath = "{drop}"\nalbum = "From the daemon"\n')
     proc, env = start_daemon(config, tmp_path, notify)
@@ -33,7 +34,6 @@ def test_run_under_a_fake_systemd(start_sandbox: Callable[..., Sandbox], tmp_pat
         # Quick pulls keep coming on the short interval (each lists the images once).
         notify.wait_for(lambda m: sb.counters.by_route[
             "GET /3/account/<u>/images/<int:page>"] >= quick_pulls + 2)
-        drop.mkdir(exist_ok=True)
         (drop / "hello.png").write_bytes(render_tiny_png(4242))
         album = _wait_for_album_with_image(sb, "From the daemon", "hello")
         assert len(album.image_ids) == 1

@@ -479,14 +479,17 @@ def test_uploads_join_the_mirror_without_being_downloaded(rig: RigFactory) -> No
         (folder / f"{stem}.png").write_bytes(data)
     batch = r.drop_folders(quiet=0).push()
     assert len(batch.uploaded) == 3
+    root = r.config.mirror.root
+    for image_id, path in batch.uploaded.items():  # their metadata came in with them
+        assert (root / "images" / f"{path.stem} [{image_id}].png.xmp").is_file()
     before = r.sb.counters.snapshot()
     assert mirror.pull().outcome == "ok"
     assert mirror.pull(full=True).outcome == "ok"
     after = r.sb.counters.snapshot()
     assert after["media_requests"] == before["media_requests"]
     assert not set(after["media_by_image"]) & set(batch.uploaded)
-    root = r.config.mirror.root
-    members = list((root / "albums" / f"Cats [{album.id}]").iterdir())
+    members = [p for p in (root / "albums" / f"Cats [{album.id}]").iterdir()
+               if p.name != "album.json"]
     assert len(members) == 7
     for image_id, path in batch.uploaded.items():
         data = drops[path.stem]

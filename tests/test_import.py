@@ -73,7 +73,9 @@ def test_import_then_pull_downloads_none_of_the_imported(rig: Rig, tmp_path: Pat
         [original] = [p for p in (rig.root / "images").iterdir() if id_of(p.name) == image_id]
         assert original.read_bytes() == image_bytes(image)
         assert original.stat().st_mtime == image.datetime
-    in_albums = [p for p in (rig.root / "albums").rglob("*") if p.is_file()]
+        assert original.with_name(original.name + ".xmp").is_file()  # its metadata too
+    in_albums = [p for p in (rig.root / "albums").rglob("*")
+                 if p.is_file() and p.name != "album.json"]
     assert in_albums and all(id_of(p.name) in mine for p in in_albums)
 
     pulled = mirror(rig).pull()

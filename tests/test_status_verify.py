@@ -315,15 +315,18 @@ def test_the_status_and_verify_commands(env: dict[str, str], tmp_path: Path) -> 
     assert healthy.returncode == 0, healthy.stderr
     assert f"checked {status['counts']['files']} files: 0 missing, 0 corrupt" in healthy.stdout
 
-    victim = next((tmp_path / "mirror" / "images").iterdir())
+    victim = next(p for p in sorted((tmp_path / "mirror" / "images").iterdir())
+                  if p.suffix != ".xmp")
     victim.unlink()
+    sidecar = victim.with_name(victim.name + ".xmp")  # not recorded: repair writes it again
+    sidecar.unlink()
     broken = imgur_sync(env, "verify")
     assert broken.returncode == 3
     assert "1 missing" in broken.stdout and victim.name in broken.stderr
     assert "verify --repair" in broken.stderr
     repaired = imgur_sync(env, "verify", "--repair")
     assert repaired.returncode == 0, repaired.stderr
-    assert "repaired 1" in repaired.stdout and victim.is_file()
+    assert "repaired 1" in repaired.stdout and victim.is_file() and sidecar.is_file()
     assert imgur_sync(env, "verify").returncode == 0
     runs = json.loads(imgur_sync(env, "status", "--json").stdout)["last_runs"]
     assert [r["kind"] for r in runs[:4]] == ["verify"] * 4

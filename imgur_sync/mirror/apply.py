@@ -23,6 +23,7 @@ from ..api import BrokenDownload, ImgurError, MediaRemoved, Transport, Transport
 from ..errors import ImgurSyncError
 from ..store import Store
 from .files import LinkedFolder, Placer, clone_into, make_link, write_all
+from .layout import id_in_name
 from .plan import Action, Want, text_digest
 
 __all__ = ["Applier", "ApplyResult", "Interrupted", "MediaHostDown", "file_sha256",
@@ -105,7 +106,7 @@ class Applier:
         self._unanswered_lock = threading.Lock()
         # Per-file system calls are most of a small download's cost: what each folder held
         # before this run is read once, not asked of every file.
-        self._before: dict[Path, frozenset[str]] = {}
+        self._before: dict[Path, tuple[frozenset[str], dict[tuple[str, str], list[str]]]] = {}
         self._folder_lock = threading.Lock()
 
     def apply(self, actions: Iterable[Action]) -> ApplyResult:
@@ -240,32 +241,65 @@ class Applier:
         if full:
             self.flush()
 
-    def _was_there(self, target: Path) -> bool:
-        """Whether ``target`` was a regular file in its folder before this run wrote there.
+    def _listing(self, folder: Path) -> tuple[frozenset[str], dict[tuple[str, str], list[str]]]:
+        """Return the files ``folder`` held before this run wrote there, and by id.
 
         One listing per folder instead of a ``stat`` per file: a cold pull asks this of every
-        file it downloads, and only files from an earlier, interrupted run can answer yes.
+        file it downloads, and only files from an earlier run can be found.
         """
-        folder = target.parent
         with self._folder_lock:
-            names = self._before.get(folder)
-            if names is None:
+            listing = self._before.get(folder)
+            if listing is None:
                 try:
                     with os.scandir(folder) as entries:
                         names = frozenset(e.name for e in entries
                                           if e.is_file(follow_symlinks=False))
                 except (FileNotFoundError, NotADirectoryError):
                     names = frozenset()
-                self._before[folder] = names
-        return target.name in names
+                by_id: dict[tuple[str, str], list[str]] = {}
+                for name in sorted(names):
+                    key = id_in_name(name)
+                    if key is not None:
+                        by_id.setdefault(key, []).append(name)
+                listing = self._before[folder] = (names, by_id)
+        return listing
+
+    def _found_as(self, target: Path) -> Path | None:
+        """Return where ``target``'s file was before this run, if anywhere: under its own
+        name, else under the one other unrecorded name in its folder with its id and
+        extension (a retitle while the database was lost)."""
+        names, by_id = self._listing(target.parent)
+        if target.name in names:
+            return target
+        key = id_in_name(target.name)
+        others = by_id.get(key, []) if key is not None else []
+        if len(others) != 1:
+            return None
+        found = target.parent / others[0]
+        if self.store.file_for(found.relative_to(self.root).as_posix()) is not None:
+            return None  # another place's recorded file
+        return found
 
     def _adopt(self, want: Want, target: Path) -> bool:
-        """Record a file a crash left on disk unrecorded, if it is whole; True if adopted."""
-        if not self._was_there(target) or not target.is_file() or target.is_symlink():
+        """Record a file found on disk unrecorded, if it is whole; True if adopted.
+
+        A crash between the file and its record leaves one; a lost database leaves them
+        all. Each is found by the id in its name (:meth:`_found_as`), renamed if it was
+        retitled meanwhile, and taken when its size is Imgur's. Where Imgur gives no size
+        (null or 0) any non-empty file is taken: a file only ever gets its final name once
+        it is whole.
+        """
+        found = self._found_as(target)
+        if found is None or not found.is_file() or found.is_symlink():
             return False
-        size = target.stat().st_size
-        if want.size is not None and size != want.size:
+        size = found.stat().st_size
+        if size == 0 or (want.size and size != want.size):
             return False
+        if found != target:
+            if target.exists() or target.is_symlink():
+                return False
+            os.rename(found, target)
+            log.info("%s: found as %s, renamed", want.path, found.name)
         self._record(want, want.path, size, file_sha256(target), target.stat().st_mtime)
         return True
 
@@ -341,6 +375,9 @@ class Applier:
             record = self.store.file_for(want.canonical)
             if record is None or not source.exists():
                 raise ValueError(f"its original {want.canonical} is not on disk yet")
+        found = self._found_as(target)
+        if found not in (None, target) and not (target.exists() or target.is_symlink()):
+            os.rename(found, target)  # the same place, renamed by a retitle: linked again below
         self.files.link(source, target, self.links)
         self._record(want, want.path, record["size"], record["sha256"], record["mtime"])
         return True

@@ -29,6 +29,7 @@ from .files import TEMP_PREFIX, TEMP_SUFFIX, Placer, clone_into, sweep_partials
 from .layout import image_path, is_id
 from .plan import Action
 from .pull import Mirror
+from .sidecars import write_metadata
 
 __all__ = ["ImportResult", "import_export"]
 
@@ -180,6 +181,7 @@ def _place_all(mirror: Mirror, archive: zipfile.ZipFile, found: dict[str, _Membe
         shutil.rmtree(staging, ignore_errors=True)
     result.placed = [i for i in result.placed if i not in unread]
     result.kept = [i for i in result.kept if i not in unread]
+    result.applied.failures += write_metadata(store, mirror.config.mirror)  # as a pull does
 
 
 def _batches(found: dict[str, _Member], ids: list[str], budget: int) -> Iterator[list[str]]:

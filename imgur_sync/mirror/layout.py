@@ -49,7 +49,8 @@ from .. import sections
 __all__ = [
     "ALBUMS_DIR", "FAVORITES_DIR", "GALLERY_FAVORITES_DIR", "IMAGES_DIR", "MAX_NAME_BYTES",
     "MESSAGES_DIR", "SECTION_DIRS", "TRASH_DIR", "album_dir", "album_member_path", "extension",
-    "favorite_album_member_path", "favorite_path", "image_path", "is_id", "is_inside",
+    "favorite_album_member_path", "favorite_path", "id_in_name", "image_path", "is_id",
+    "is_inside",
     "message_path", "render_transcript", "safe_name", "trash_path",
 ]
 
@@ -88,6 +89,10 @@ _ZWNJ, _ZWJ = "\u200c", "\u200d"
 _EDGE_JUNK = " ." + _ZWNJ + _ZWJ
 _FORBIDDEN = frozenset('/\\<>:"|?*')
 _IDENT = re.compile(r"[A-Za-z0-9]{1,64}")
+# A file name this module makes: "<title> [<id>].<ext>", "<NNN> <title> [<id>].<ext>",
+# or untitled "<id>.<ext>" / "<NNN> <id>.<ext>".
+_NAMED = re.compile(r"(?:.*\[([A-Za-z0-9]{1,64})\]|(?:\d{3,} )?([A-Za-z0-9]{1,64}))"
+                    r"\.([a-z0-9]{1,10})", re.DOTALL)
 _EXT = re.compile(r"[a-z0-9]{1,10}")
 _RESERVED = frozenset(
     ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
@@ -177,6 +182,15 @@ def _clean_title(title: str | None) -> str:
 def is_id(text: object) -> bool:
     """Say whether ``text`` can name an item: ``[A-Za-z0-9]{1,64}`` and no device name."""
     return isinstance(text, str) and bool(_IDENT.fullmatch(text)) and text.upper() not in _RESERVED
+
+
+def id_in_name(name: str) -> tuple[str, str] | None:
+    """Return the id and extension a file name made here carries, or None if it has none."""
+    found = _NAMED.fullmatch(name)
+    if found is None:
+        return None
+    ident = found[1] or found[2]
+    return (ident, found[3]) if is_id(ident) else None
 
 
 def _name(title: str | None, ident: str, ext: str, max_bytes: int, prefix: str = "") -> str:

@@ -45,6 +45,7 @@ from .files import Placer, clone_into, sweep_partials
 from .gallery import GalleryResult, build_gallery
 from .layout import is_id, render_transcript
 from .plan import Action, Snapshot, Want, desired_tree, plan_changes
+from .sidecars import write_metadata
 
 __all__ = ["STEPS", "Mirror", "PullResult", "SectionSteps"]
 
@@ -133,6 +134,7 @@ class Mirror:
             if self.progress:
                 self.progress("planned", sum(a.kind == "download" for a in result.actions))
             result.applied = applier.apply(result.actions)
+            result.applied.failures += self._write_metadata()
         except BaseException as exc:
             interrupted = isinstance(exc, Interrupted | KeyboardInterrupt)
             self.store.finish_run(result.run_id, "interrupted" if interrupted else "failed",
@@ -178,6 +180,7 @@ class Mirror:
                           concurrency=self.config.mirror.concurrency, local_sources=sources)
         applied = applier.apply([*copies, *(a for a in actions if a.kind == "link"
                                             and a.want is not None and a.want.image_id in linked)])
+        applied.failures += self._write_metadata()
         self.refresh_gallery()  # no downloads here: the next pull brings their thumbnails
         return applied
 
@@ -279,6 +282,10 @@ class Mirror:
         if not missed:  # else the next start tries again
             self.store.set_setting(SEPARATED_SETTING, "yes")
         return separated
+
+    def _write_metadata(self) -> list[tuple[str, str]]:
+        """Bring the sidecars, album.json and account.json up to date; return what failed."""
+        return write_metadata(self.store, self.config.mirror, self.api.tokens.account_username)
 
     def _upload_sources(self) -> dict[str, tuple[Path, str]]:
         """The drop-folder files our uploads came from: copied in, never downloaded back."""

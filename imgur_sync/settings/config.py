@@ -43,6 +43,7 @@ OnRemoteDelete = Literal["keep", "trash"]
 AlbumLinks = Literal["hardlink", "symlink", "copy"]
 OnLocalDelete = Literal["keep", "remove_from_album", "delete_image"]
 OnLocalChange = Literal["keep", "upload"]
+Sidecars = Literal["xmp", "json", "none"]  # the metadata file beside each mirrored image
 
 DEFAULT_API_URL = "https://api.imgur.com"
 MIN_EVERY = 60  # seconds, for both intervals; see _schedule
@@ -56,7 +57,7 @@ SECTION_KEYS = {
     "imgur": ("client_id", "client_secret", "refresh_token", "api_url", "rapidapi_key",
               "mashape_key", "web_client_id"),
     "mirror": ("root", "include", "on_remote_delete", "album_links", "concurrency",
-               "max_download_size", "gallery"),
+               "max_download_size", "sidecars", "gallery"),
     "schedule": ("pull_every", "full_every", "stuck_after"),
     "upload": ("path", "album", "on_local_delete", "on_local_change"),
 }
@@ -107,6 +108,7 @@ class MirrorConfig:
     album_links: AlbumLinks = "hardlink"
     concurrency: int = 8
     max_download_size: int = parse_size(DEFAULT_MAX_DOWNLOAD)  # bytes, for unknown sizes
+    sidecars: Sidecars = "xmp"
     gallery: bool = True  # keep the offline gallery (index.html, .gallery/) in the root
 
 
@@ -191,8 +193,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError([
-            "file not found. Fix: create it by copying config.example.toml from the imgur-sync "
-            "sources and filling in [imgur] client_id, or run `imgur-sync sandbox`, which "
+            "file not found. Fix: create it with `imgur-sync config init` (every key "
+            "explained) and fill it in, or run `imgur-sync sandbox`, which "
             "prints an [imgur] section to paste (or point --config / $IMGUR_SYNC_CONFIG at "
             "an existing file)"], path) from None
     except UnicodeDecodeError as exc:
@@ -280,8 +282,9 @@ def _mirror(check: Checker, table: dict[str, Any], base: Path,
                                default="hardlink")
     concurrency = check.integer(table, "concurrency", "mirror", 1, 64, default=8,
                                 why="parallel downloads")
+    sidecars = check.choice(table, "sidecars", "mirror", get_args(Sidecars), default="xmp")
     return MirrorConfig(root or Path(), include, on_remote_delete, album_links, concurrency,
-                        _max_download_size(check, table),
+                        _max_download_size(check, table), sidecars=sidecars,
                         gallery=check.boolean(table, "gallery", "mirror", default=True))
 
 
@@ -413,6 +416,7 @@ def _render(config: Config) -> str:
               f"concurrency = {mirror.concurrency}",
               f"max_download_size = {_toml(format_size(mirror.max_download_size))}  "
               f"# {mirror.max_download_size} bytes",
+              f"sidecars = {_toml(mirror.sidecars)}",
               f"gallery = {_toml(mirror.gallery)}",
               "", "[schedule]"]
     for name in ("pull_every", "full_every", "stuck_after"):

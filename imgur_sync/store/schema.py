@@ -11,9 +11,14 @@ Conventions, so a person can read the database with ``sqlite3`` or Datasette:
   (``datetime_iso``); our bookkeeping times (``first_seen``, ``started``…) are epoch floats;
 - booleans are 0/1 integers; ``removed_at`` is NULL unless the item is gone upstream.
 
-Full-text search over ``title`` and ``description`` lives in ``albums_fts`` and ``images_fts``
-(FTS5, external content, kept current by triggers). They index by rowid, so after a manual
-``VACUUM`` run ``sqlite-utils rebuild-fts <db> albums images``.
+Full-text search over ``title`` and ``description`` lives in ``albums_fts`` and ``images_fts``,
+over message bodies and senders in ``messages_fts`` (FTS5, external content, kept current by
+triggers). They index by rowid, so after a manual ``VACUUM`` run
+``sqlite-utils rebuild-fts <db> albums images messages``.
+
+Views for reading (``imgur-sync datasette``, with ``datasette-metadata.json`` beside this
+module): ``favorite_items``, ``album_contents``, ``conversation_list`` and a ``<table>_iso``
+view for each table whose bookkeeping times are epoch floats.
 """
 
 from __future__ import annotations
@@ -163,9 +168,96 @@ def m003_uploads_by_path(db: Database) -> None:
     db["uploads"].create_index(["path"], if_not_exists=True)
 
 
+@MIGRATIONS()
+def m004_message_search(db: Database) -> None:
+    """Index message bodies the way m002 indexes titles (Datasette's search box uses it)."""
+    db["messages"].enable_fts(["body", "sender"], create_triggers=True)
+
+
+# Bookkeeping times kept as epoch floats, by table: m005's ``<table>_iso`` views show each
+# beside an ISO-8601 copy (``favorite_items`` does it for ``favorites``).
+_EPOCH_COLUMNS = {
+    "albums": ("first_seen", "last_seen", "removed_at"),
+    "images": ("first_seen", "last_seen", "removed_at"),
+    "local_files": ("mtime", "written_at"),
+    "uploads": ("next_attempt_at", "created", "updated"),
+}
+# Columns a reader has no use for in a view: the whole API record, and the secret that deletes.
+_NOT_IN_VIEWS = {"raw", "deletehash", "list_signature"}
+
+
+def _iso_sql(column: str) -> str:
+    """SQL for an epoch column as ISO-8601 UTC, the format of ``iso()`` (NULL stays NULL)."""
+    return f"strftime('%Y-%m-%dT%H:%M:%SZ', {column}, 'unixepoch')"
+
+
+def _with_iso(db: Database, table: str, epochs: tuple[str, ...]) -> str:
+    """SELECT every readable column of ``table``, each epoch one followed by its ISO copy."""
+    columns = []
+    for column in db[table].columns_dict:
+        if column not in _NOT_IN_VIEWS:
+            columns.append(f"[{column}]")
+        if column in epochs:
+            columns.append(f"{_iso_sql(f'[{column}]')} AS [{column}_iso]")
+    return f"SELECT {', '.join(columns)} FROM [{table}]"
+
+
+_FAVORITE_ITEMS = f"""
+SELECT f.item_id, f.gallery, f.kind, f.position,
+  coalesce(i.title, a.title, json_extract(f.raw, '$.title')) AS title,
+  coalesce(i.description, a.description, json_extract(f.raw, '$.description')) AS description,
+  coalesce(i.link, a.link, json_extract(f.raw, '$.link')) AS link,
+  json_extract(f.raw, '$.account_url') AS account,
+  coalesce(i.datetime_iso, a.datetime_iso,
+           {_iso_sql("json_extract(f.raw, '$.datetime')")}) AS datetime_iso,
+  (SELECT min(lf.path) FROM local_files lf WHERE lf.image_id = f.item_id
+     AND lf.role = CASE f.gallery WHEN 1 THEN 'gallery_favorite' ELSE 'favorite' END) AS path,
+  f.first_seen, {_iso_sql("f.first_seen")} AS first_seen_iso,
+  f.removed_at, {_iso_sql("f.removed_at")} AS removed_at_iso
+FROM favorites f
+LEFT JOIN images i ON f.kind = 'image' AND i.id = f.item_id
+LEFT JOIN albums a ON f.kind = 'album' AND a.id = f.item_id
+ORDER BY f.gallery, f.position
+"""
+
+_ALBUM_CONTENTS = """
+SELECT ai.album_id, a.title AS album_title, ai.position, ai.image_id,
+  i.title AS image_title, i.description, i.link, i.type, i.datetime_iso,
+  (SELECT min(lf.path) FROM local_files lf WHERE lf.image_id = ai.image_id
+     AND lf.album_id = ai.album_id AND lf.role = 'album') AS path
+FROM album_images ai
+JOIN albums a ON a.id = ai.album_id
+JOIN images i ON i.id = ai.image_id
+ORDER BY a.title, ai.album_id, ai.position
+"""
+
+_CONVERSATION_LIST = f"""
+SELECT c.id, c.with_account, c.message_count,
+  (SELECT count(*) FROM messages m WHERE m.conversation_id = c.id) AS messages_saved,
+  c.last_message_preview, c.datetime, c.datetime_iso,
+  (SELECT {_iso_sql("min(m.datetime)")} FROM messages m
+     WHERE m.conversation_id = c.id) AS first_message_iso,
+  (SELECT {_iso_sql("max(m.datetime)")} FROM messages m
+     WHERE m.conversation_id = c.id) AS last_message_iso
+FROM conversations c
+ORDER BY c.datetime DESC
+"""
+
+
+@MIGRATIONS()
+def m005_views(db: Database) -> None:
+    """Add views a person reads (in Datasette): joined favorites, album contents, ISO times."""
+    db.create_view("favorite_items", _FAVORITE_ITEMS)
+    db.create_view("album_contents", _ALBUM_CONTENTS)
+    db.create_view("conversation_list", _CONVERSATION_LIST)
+    for table, epochs in _EPOCH_COLUMNS.items():
+        db.create_view(f"{table}_iso", _with_iso(db, table, epochs))
+
+
 # Every migration this code knows, in order.
 MIGRATION_NAMES: tuple[str, ...] = (m001_tables.__name__, m002_search.__name__,
-                                    m003_uploads_by_path.__name__)
+                                    m003_uploads_by_path.__name__,
+                                    m004_message_search.__name__, m005_views.__name__)
 
 
 def unknown_migrations(db: Database) -> list[str]:

@@ -43,6 +43,7 @@ on_remote_delete = "trash"
 album_links = "symlink"
 concurrency = 64
 max_download_size = "1.5GB"
+sidecars = "json"
 
 [schedule]
 pull_every = "1h30m"
@@ -105,6 +106,7 @@ def test_minimal_config_fills_in_every_default(tmp_path: Path, home: Path,
     assert (config.schedule.pull_every, config.schedule.full_every) == (900, 86_400)
     assert config.schedule.stuck_after == 7200
     assert config.mirror.max_download_size == 250_000_000
+    assert config.mirror.sidecars == "xmp"
     assert config.uploads == ()
 
 
@@ -125,6 +127,7 @@ def test_full_config_loads_every_key(tmp_path: Path, home: Path, env: dict[str, 
     assert (config.schedule.pull_every, config.schedule.full_every) == (5400, 172_800)
     assert config.schedule.stuck_after == 3 * 3600
     assert config.mirror.max_download_size == 1_500_000_000
+    assert config.mirror.sidecars == "json"
     assert config.uploads == (
         UploadConfig(home / "drop" / "cats", "Cats", "delete_image"),
         UploadConfig(Path("/srv/drop/dogs"), "a1B2c3D", "remove_from_album"),
@@ -150,14 +153,14 @@ def test_a_cookie_user_needs_no_client_id(tmp_path: Path, env: dict[str, str]) -
 
 
 def test_the_example_config_is_valid_and_documents_every_key(env: dict[str, str]) -> None:
-    example = ROOT / "config.example.toml"
+    example = ROOT / "imgur_sync" / "data" / "config.example.toml"
     config = load_config(example, env)
     assert config.imgur.client_id
     text = example.read_text(encoding="utf-8")
     keys = ["client_id", "client_secret", "refresh_token", "api_url", "rapidapi_key",
             "root", "include", "on_remote_delete", "album_links", "concurrency",
-            "max_download_size", "pull_every", "full_every", "stuck_after", "path", "album",
-            "on_local_delete", "on_local_change"]
+            "max_download_size", "sidecars", "gallery", "pull_every", "full_every",
+            "stuck_after", "path", "album", "on_local_delete", "on_local_change"]
     assert [key for key in keys if f"{key} = " not in text] == []
     assert "mashape_key" in text
 
@@ -332,6 +335,8 @@ MALFORMED = [
      "use one of keep, trash"),
     (MINIMAL + '[mirror]\nalbum_links = "junction"\n', "mirror.album_links",
      "use one of hardlink, symlink, copy"),
+    (MINIMAL + '[mirror]\nsidecars = "exif"\n', "mirror.sidecars",
+     "use one of xmp, json, none"),
     (MINIMAL + '[mirror]\nconcurrency = 100\n', "mirror.concurrency: 100 is out of range",
      "from 1 to 64"),
     (MINIMAL + '[mirror]\nconcurrency = "8"\n', "mirror.concurrency: expected an integer",
@@ -453,7 +458,7 @@ def test_missing_file_says_how_to_create_one(tmp_path: Path, env: dict[str, str]
     error = problems_of(path, env)
     assert str(path) in str(error)
     assert "file not found" in str(error)
-    assert "config.example.toml" in str(error) and "imgur-sync sandbox" in str(error)
+    assert "imgur-sync config init" in str(error) and "imgur-sync sandbox" in str(error)
 
 
 def test_unreadable_or_binary_file_is_a_config_error(tmp_path: Path,

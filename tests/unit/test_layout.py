@@ -24,6 +24,7 @@ from imgur_sync.mirror.layout import (
     extension,
     favorite_album_member_path,
     favorite_path,
+    id_in_name,
     image_path,
     is_inside,
     message_path,
@@ -445,3 +446,23 @@ def test_the_filesystem_accepts_every_name(tmp_path_factory, args) -> None:
         assert rel.name in os.listdir(target.parent)  # stored under exactly that name
         assert target.resolve().relative_to(root.resolve()) == Path(rel)
     shutil.rmtree(root)
+
+
+@settings(max_examples=300, deadline=None)
+@given(title=st.one_of(st.none(), st.text(max_size=300)),
+       ident=st.from_regex(r"[A-Za-z0-9]{1,12}", fullmatch=True),
+       ext=st.sampled_from(["png", "jpg", "gif", "mp4"]), position=st.integers(1, 1500))
+def test_every_name_made_gives_back_its_id_and_extension(title: str | None, ident: str,
+                                                         ext: str, position: int) -> None:
+    # A lost database is rebuilt from the files by the ids in their names.
+    if ident.upper() in WINDOWS_RESERVED:
+        return
+    for path in (image_path(title, ident, ext),
+                 album_member_path("Album", "xyz", position, 1500, title, ident, ext)):
+        assert id_in_name(path.name) == (ident, ext), path.name
+
+
+@pytest.mark.parametrize("name", ["my notes.txt", "Sleepy cat [abc].PNG", "[a_b].png",
+                                  "album.json.x", "Sleepy cat [abc]", ""])
+def test_names_without_an_id_give_none(name: str) -> None:
+    assert id_in_name(name) is None

@@ -14,7 +14,7 @@ from sqlite_utils import Database
 
 from imgur_sync.errors import ImgurSyncError, UsageError
 from imgur_sync.store import Store, StoreError
-from imgur_sync.store.schema import MIGRATION_NAMES, MIGRATIONS
+from imgur_sync.store.schema import MIGRATION_NAMES, MIGRATIONS, iso
 
 
 def image(image_id: str, **fields: Any) -> dict[str, Any]:
@@ -75,6 +75,87 @@ def test_version_1_database_upgrades_and_indexes_old_rows(db_path: Path) -> None
     with Store(db_path) as store:
         assert applied(store.db) == list(MIGRATION_NAMES)
         assert [hit["id"] for hit in store.search("kittens")] == ["a1"]
+
+
+def _fill_version_3(db: Database) -> None:
+    """Rows in every table the views read, written as imgur-sync 0.1 (m001–m003) did."""
+    db["albums"].insert({"id": "a1", "title": "Trips", "datetime": 1406927327,
+                         "first_seen": 100.5, "last_seen": 200.25, "raw": "{}"})
+    db["images"].insert_all([
+        {"id": "i1", "title": "Dunes", "link": "https://i.imgur.com/i1.png", "owned": 1,
+         "first_seen": 100.5, "deletehash": "secret", "raw": "{}"},
+        {"id": "i2", "title": None, "owned": 0, "removed_at": 300.0, "raw": "{}"}])
+    db["album_images"].insert_all([{"album_id": "a1", "image_id": "i2", "position": 1},
+                                   {"album_id": "a1", "image_id": "i1", "position": 0}])
+    db["favorites"].insert_all([
+        {"item_id": "i1", "gallery": 0, "kind": "image", "position": 0, "first_seen": 1.0,
+         "raw": "{}"},
+        {"item_id": "zz", "gallery": 1, "kind": "album", "position": 0, "first_seen": 1.0,
+         "raw": json.dumps({"id": "zz", "title": "Someone's album",
+                            "link": "https://imgur.com/a/zz", "datetime": 0})}])
+    db["conversations"].insert({"id": 7, "with_account": "jasdev", "message_count": 2,
+                                "datetime": 1406927327, "raw": "{}"})
+    db["messages"].insert_all([
+        {"id": 1, "conversation_id": 7, "sender": "jasdev", "body": "Lovely harbour",
+         "datetime": 1406927000, "raw": "{}"},
+        {"id": 2, "conversation_id": 7, "sender": "me", "body": "thanks", "datetime": 1406927327,
+         "raw": "{}"}])
+    db["local_files"].insert({"path": "albums/Trips [a1]/001 Dunes [i1].png", "image_id": "i1",
+                              "role": "album", "album_id": "a1", "mtime": 0.0,
+                              "written_at": 86400.0})
+    db["uploads"].insert({"path": "drop/x.png", "sha256": "00", "marker": "m1",
+                          "created": 1.0, "updated": 2.0})
+
+
+def test_version_3_database_upgrades_in_place_keeping_every_row(db_path: Path) -> None:
+    old = Database(db_path)
+    MIGRATIONS.apply(old, stop_before="m004_message_search")
+    assert applied(old) == list(MIGRATION_NAMES[:3])
+    _fill_version_3(old)
+    tables = old.table_names()
+    before = {t: list(old[t].rows) for t in tables if not t.startswith("_sqlite")}
+    old.close()
+
+    with Store(db_path) as store:
+        db = store.db
+        assert applied(db) == list(MIGRATION_NAMES)
+        assert {t: list(db[t].rows) for t in before} == before
+        # Old messages are searchable, and new ones are indexed as they are written.
+        def search(word: str) -> list[int]:
+            return [r["rowid"] for r in db.query(
+                "SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?", [word])]
+        assert search("harbour") == [1]
+        store.save_messages(7, [{"id": 3, "from": "jasdev", "body": "harbour again",
+                                 "datetime": 1406927400}])
+        assert sorted(search("harbour")) == [1, 3]
+        favorites = {r["item_id"]: r for r in db["favorite_items"].rows}
+        assert (favorites["i1"]["title"], favorites["i1"]["link"]) == (
+            "Dunes", "https://i.imgur.com/i1.png")
+        assert (favorites["zz"]["title"], favorites["zz"]["link"]) == (
+            "Someone's album", "https://imgur.com/a/zz")
+        assert favorites["zz"]["first_seen_iso"] == "1970-01-01T00:00:01Z"
+        contents = list(db["album_contents"].rows)
+        assert [(r["album_title"], r["image_id"], r["path"]) for r in contents] == [
+            ("Trips", "i1", "albums/Trips [a1]/001 Dunes [i1].png"), ("Trips", "i2", None)]
+        [conversation] = db["conversation_list"].rows
+        assert (conversation["with_account"], conversation["messages_saved"]) == ("jasdev", 3)
+        images = {r["id"]: r for r in db["images_iso"].rows}
+        assert images["i1"]["first_seen_iso"] == "1970-01-01T00:01:40Z"
+        assert images["i2"]["removed_at_iso"] == "1970-01-01T00:05:00Z"
+        assert "deletehash" not in images["i1"] and "raw" not in images["i1"]
+        [album_row] = db["albums_iso"].rows
+        assert album_row["last_seen_iso"] == "1970-01-01T00:03:20Z"
+        [file_row] = db["local_files_iso"].rows
+        assert file_row["written_at_iso"] == "1970-01-02T00:00:00Z"
+        [upload] = db["uploads_iso"].rows
+        assert (upload["created_iso"], upload["updated_iso"]) == (
+            "1970-01-01T00:00:01Z", "1970-01-01T00:00:02Z")
+
+
+def test_iso_views_agree_with_iso(store: Store) -> None:
+    store.save_album(album("a1"), now=1796408198.987)
+    [row] = store.db["albums_iso"].rows
+    assert row["first_seen_iso"] == iso(1796408198.987) == "2026-12-04T18:16:38Z"
 
 
 def test_database_from_a_newer_version_is_refused(db_path: Path) -> None:

@@ -10,7 +10,6 @@ import pytest
 from imgur_sync.mirror.gallery import js_data
 from imgur_sync.settings.config import ConfigError, load_config
 
-ROOT = Path(__file__).resolve().parents[2]
 HOSTILE = ["</script><script>alert(1)</script>", "<!-- x", "a & b > c", "\u2028\u2029",
            "\ud800 lone surrogate", "🐱 \"quoted\" 'single'"]
 
@@ -39,7 +38,3 @@ def test_a_gallery_setting_that_is_no_boolean_is_refused(tmp_path: Path) -> None
         load_config(path, {"HOME": str(tmp_path)})
     [problem] = caught.value.problems
     assert "mirror.gallery" in problem and "gallery = true (no quotes)" in problem
-
-
-def test_the_example_config_documents_the_gallery() -> None:
-    assert "\ngallery = true\n" in (ROOT / "config.example.toml").read_text(encoding="utf-8")
