@@ -132,9 +132,12 @@ class _Data:
     messages: dict[int, list[dict[str, Any]]]
     thumbs: dict[str, str] = field(default_factory=dict)  # image id -> path under the root
 
+    def __post_init__(self) -> None:
+        self.by_id = {a.id: a for a in self.albums}
+
     def album(self, album_id: str) -> _Album | None:
-        return next((a for a in self.albums if a.id == album_id),
-                    self.favorite_albums.get(album_id))
+        """The account's album of that id, else the favorited one."""
+        return self.by_id.get(album_id) or self.favorite_albums.get(album_id)
 
 
 def _newest_first(row: Mapping[str, Any]) -> tuple[int, str]:
@@ -169,9 +172,8 @@ def _load(store: Store, members_cursor: str) -> _Data:
                 continue
             if kind == "album" and item_id not in favorite_albums:
                 raw = _json(row["raw"])
-                ids = _json(store.get_cursor(members_cursor + item_id) or "[]")
-                members = [i for i in ids if isinstance(i, str) and i in images] \
-                    if isinstance(ids, list) else []
+                ids = _json(store.get_cursor(members_cursor + item_id), [])
+                members = [i for i in ids if isinstance(i, str) and i in images]
                 favorite_albums[item_id] = _Album(
                     item_id, _text(raw.get("title")), _text(raw.get("description")), members,
                     _text(raw.get("cover")), None, False)
@@ -185,12 +187,14 @@ def _load(store: Store, members_cursor: str) -> _Data:
                  conversations, messages)
 
 
-def _json(text: str | None) -> Any:
+def _json(text: str | None, default: Any = None) -> Any:
+    """Decode stored JSON; ``default`` (an empty object) when it is not JSON of that kind."""
+    default = {} if default is None else default
     try:
-        value = json.loads(text or "{}")
+        value = json.loads(text or "null")
     except ValueError:
-        return {}
-    return value
+        return default
+    return value if isinstance(value, type(default)) else default
 
 
 def _text(value: Any) -> str | None:
@@ -223,9 +227,8 @@ class _Thumbnails:
         self.root, self.store, self.transport = root, store, transport
         self.should_stop = should_stop
         self.concurrency = max(1, concurrency)
-        failed = _json(store.get_setting(FAILED_SETTING) or "[]")
-        self.failed: set[str] = set() if retry_failed or not isinstance(failed, list) \
-            else {i for i in failed if isinstance(i, str)}
+        failed = [] if retry_failed else _json(store.get_setting(FAILED_SETTING), [])
+        self.failed: set[str] = {i for i in failed if isinstance(i, str)}
         self._lock = threading.Lock()
         self._unanswered = 0
         self._down = False
@@ -333,10 +336,9 @@ class _Renderer:
                ("favorites", _page_path("favorites.html"), "Favorites"),
                ("gallery-favorites", _page_path("gallery-favorites.html"), "Gallery favorites"),
                ("messages", _page_path("messages.html"), "Messages")]
-        links = "".join(
-            f'<a href="{up}{_href(target)}"'
-            f'{" aria-current=" + chr(34) + "page" + chr(34) if key == current else ""}>'
-            f"{label}</a>" for key, target, label in nav)
+        here = ' aria-current="page"'
+        links = "".join(f'<a href="{up}{_href(target)}"{here if key == current else ""}>'
+                        f"{label}</a>" for key, target, label in nav)
         return (
             "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
