@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 import pytest
 from browser_support import chromium, missing_reason
@@ -19,7 +19,7 @@ from pull_support import check_records, cli_env, run_cli, write_config
 
 from imgur_sync.api import Transport
 from imgur_sync.mirror import Mirror
-from imgur_sync.mirror.gallery import GALLERY_DIR, INDEX, PER_PAGE, build_gallery
+from imgur_sync.mirror.gallery import GALLERY_DIR, INDEX, PER_PAGE, THUMBS_DIR, build_gallery
 from imgur_sync.mirror.pull import MEMBERS_CURSOR
 from imgur_sync.mirror.verify import verify
 from imgur_sync.sandbox import Sandbox
@@ -417,3 +417,25 @@ def test_the_gallery_command_rebuilds_it(start_sandbox: Callable[..., Sandbox],
     config.write_text(config.read_text().replace("gallery = true", "gallery = false"))
     refused = run_cli(env, "gallery")
     assert refused.returncode == 2 and "[mirror] gallery is false" in refused.stderr
+
+
+def test_a_tile_without_its_thumbnail_shows_the_file_until_a_pull_fetches_it(
+        pulled: Callable[..., Pulled]) -> None:
+    rig = pulled("demo")
+    image = next(i for i in rig.sb.world.images_of(rig.sb.username) if i.title)
+    [thumb] = (rig.root / THUMBS_DIR).glob(f"{image.id}.*")
+    thumb.unlink()
+    [original] = [row["path"] for row in rig.store.iter_files("image", image_id=image.id)]
+
+    def tile() -> str:
+        page = (rig.root / GALLERY_DIR / "images.html").read_text(encoding="utf-8")
+        [found] = [t for t in page.split('<li class="tile">') if f"image-{image.id}.html" in t]
+        return found
+
+    # An upload's take-in fetches nothing: the tile shows the mirrored file meanwhile.
+    assert rig.mirror().refresh_gallery() is not None
+    assert f'src="../{quote(original)}"' in tile()
+    before = rig.sb.counters.media_by_image[image.id]
+    assert rig.mirror().pull().outcome == "ok"
+    assert rig.sb.counters.media_by_image[image.id] == before + 1  # the thumbnail, once
+    assert f'src="../{THUMBS_DIR}/{thumb.name}"' in tile()
