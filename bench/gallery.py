@@ -5,7 +5,8 @@ albums) into a temporary mirror with the gallery on, then reports:
 
 - the gallery's size: files and bytes of ``index.html`` and ``.gallery/`` (pages, assets,
   search index; thumbnails apart);
-- an incremental rebuild of the unchanged account (pages written: 0 expected);
+- the gallery alone made from scratch (thumbnails downloaded, pages written), then an
+  incremental rebuild of the unchanged account (pages written: 0 expected);
 - in Chromium (the OS package, headless), from ``file://``: the index's DOMContentLoaded
   and load (every lazy thumbnail on screen loaded), and a first search (the search index
   loaded and results shown), each from the start of the navigation.
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -116,6 +118,13 @@ def main() -> None:
         mirror = pull(sb, folder)
         print(f"cold pull of big --scale {args.scale} with the gallery: "
               f"{time.perf_counter() - started:.1f} s")
+        shutil.rmtree(mirror.root / GALLERY_DIR)
+        (mirror.root / INDEX).unlink()
+        started = time.perf_counter()
+        scratch = mirror.refresh_gallery(thumbnails=True)
+        assert scratch is not None
+        print(f"the gallery alone, from scratch: {time.perf_counter() - started:.1f} s "
+              f"({scratch.thumbnails} thumbnails downloaded, {scratch.written} files written)")
         started = time.perf_counter()
         again = mirror.refresh_gallery(thumbnails=True)
         assert again is not None
