@@ -7,7 +7,12 @@
 
   // An image reached from a list (#album-…, #favorites…) steps through that list.
   function followContext() {
-    var context = decodeURIComponent(location.hash.slice(1));
+    var context;
+    try {
+      context = decodeURIComponent(location.hash.slice(1));
+    } catch (error) {
+      return;  // a hand-edited address: the page's own steps stay
+    }
     if (!context) return;
     var links = document.querySelectorAll("#contexts a[data-context]");
     for (var i = 0; i < links.length; i++) {
