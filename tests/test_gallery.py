@@ -182,7 +182,8 @@ def test_the_demo_gallery_opens_offline_and_reaches_everything(
     sources = visit.page.eval_on_selector_all("main img", "i => i.map(x => [x.loading, x.src])")
     assert sources and all(lazy == "lazy" and "/.gallery/thumbs/" in src
                            for lazy, src in sources)
-    assert visit.page.evaluate("[...document.images].every(i => i.complete)")
+    visit.page.wait_for_function(
+        "[...document.images].every(i => i.complete && i.naturalWidth > 0)")
 
     # An album in its order; an image; next and previous with the keyboard.
     tile.click()
@@ -292,6 +293,8 @@ def test_an_inline_script_in_a_page_is_blocked(pulled: Callable[..., Pulled], br
     opened = Visit(browser, tmp_path)
     try:
         opened.open(page_path.as_uri())
+        # Both the script and the handler are reported blocked, and neither ran.
+        opened.page.wait_for_function("window.__violations.length >= 2")
         assert opened.page.evaluate("window.__pwned") == 0
         assert len(opened.page.evaluate("window.__violations")) == 2
         # The gallery's own script still runs: the search box works.
