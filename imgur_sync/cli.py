@@ -21,7 +21,7 @@ from . import __version__
 from . import sections as registry
 from .errors import ExitCode, ImgurSyncError, UsageError
 from .settings.sizes import format_size
-from .terminal import EscapingFormatter, escape, escape_lines, json_safe
+from .terminal import escape, escape_lines, json_safe, on_journal, setup_logging, with_priority
 
 if TYPE_CHECKING:
     from .settings.config import Config
@@ -35,6 +35,9 @@ class _Failure(click.ClickException):
     def __init__(self, message: str, exit_code: ExitCode) -> None:
         super().__init__(escape_lines(message))  # paths and server messages are data
         self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        _err(f"Error: {self.format_message()}")
 
 
 class _Group(click.Group):
@@ -73,25 +76,71 @@ def _unexpected(exc: Exception) -> str:
             "command again with -v to see the details, and please report it")
 
 
-def _setup_logging(verbose: int, quiet: bool) -> None:
-    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
-    # journald stamps every line itself; elsewhere a timestamp helps.
-    fmt = "%(levelname)s %(name)s: %(message)s" if os.environ.get("JOURNAL_STREAM") else (
-        "%(asctime)s %(levelname)s %(name)s: %(message)s")
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(EscapingFormatter(fmt))  # names and titles in messages are data
-    logging.basicConfig(level=level, handlers=[handler])
+# The group's options, also accepted after the command (`imgur-sync pull -v`): each command
+# takes them too, unexposed, and adds what it is given to the group's (see _Command).
+_GLOBAL_OPTIONS: tuple[tuple[tuple[str, ...], dict[str, Any]], ...] = (
+    (("--config", "config_path"),
+     {"type": click.Path(dir_okay=False), "default": None,
+      "help": "Config file (default: $IMGUR_SYNC_CONFIG, else the XDG config dir)."}),
+    (("-v", "--verbose"), {"count": True,
+                           "help": "More log output (DEBUG); -vv also the scheduler's."}),
+    (("-q", "--quiet"), {"is_flag": True,
+                         "help": "Print nothing on success: only warnings and errors."}),
+    (("--log-file",), {"type": click.Path(dir_okay=False, path_type=Path), "default": None,
+                       "metavar": "PATH",
+                       "help": "Also append the log to PATH (INFO, DEBUG with -v; even with "
+                               "-q)."}),
+)
+
+
+def _given_after(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Merge a global option given after the command into the group's settings."""
+    if value in (None, 0, False) or ctx.obj is None:
+        return
+    if param.name == "verbose":
+        ctx.obj["verbose"] += value
+    else:  # the later one on the command line wins
+        ctx.obj[param.name] = value
+
+
+class _Command(click.Command):
+    """A command that also takes the global options, and sets up logging before it runs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.params += [click.Option(decls, expose_value=False, callback=_given_after, **opts)
+                        for decls, opts in _GLOBAL_OPTIONS]
+
+    def invoke(self, ctx: click.Context) -> Any:
+        options = ctx.obj or {}
+        try:
+            setup_logging(sys.stderr, verbose=options.get("verbose", 0),
+                          quiet=options.get("quiet", False), log_file=options.get("log_file"))
+        except OSError as exc:
+            raise UsageError(f"cannot open the log file {options.get('log_file')} "
+                             f"({exc.strerror}); give --log-file a file this user may "
+                             "write") from None
+        return super().invoke(ctx)
+
+
+_Group.command_class = _Command
+_Group.group_class = type  # `config` and its commands take the global options too
+
+
+def _global(command: Any) -> Any:
+    """Add the global options to the group itself (the config path also from the env)."""
+    for decls, opts in reversed(_GLOBAL_OPTIONS):
+        extra = {"envvar": "IMGUR_SYNC_CONFIG"} if "--config" in decls else {}
+        command = click.option(*decls, **opts, **extra)(command)
+    return command
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="imgur-sync")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), default=None,
-              envvar="IMGUR_SYNC_CONFIG",
-              help="Config file (default: $IMGUR_SYNC_CONFIG, else the XDG config dir).")
-@click.option("-v", "--verbose", count=True, help="More log output (DEBUG).")
-@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@_global
 @click.pass_context
-def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool) -> None:
+def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool,
+        log_file: Path | None) -> None:
     """Mirror an Imgur account to local disk and keep it in sync.
 
     Pulls albums, images, favorites and messages into a folder tree tracked in
@@ -100,10 +149,11 @@ def cli(ctx: click.Context, config_path: str | None, verbose: int, quiet: bool) 
     New here? `imgur-sync demo` tours everything on a built-in sandbox. With your
     own account: write a config (`imgur-sync config init`), then `imgur-sync auth`
     and `imgur-sync pull`. Exit codes: 0 done, 1 error, 2 usage or config error,
-    3 finished but some items failed (`imgur-sync status` lists them).
+    3 finished but some items failed (`imgur-sync status` lists them), 4 `status
+    --check` found a problem, 5 `run` stopped after too many failed pulls.
     """
-    _setup_logging(verbose, quiet)
-    ctx.obj = {"config_path": config_path}
+    ctx.obj = {"config_path": config_path, "verbose": verbose, "quiet": quiet,
+               "log_file": log_file}
 
 
 @cli.command()
@@ -208,8 +258,8 @@ def config_init(ctx: click.Context, path: Path | None, force: bool) -> None:
     ~/.config/imgur-sync/config.toml. An existing file is left alone unless --force.
     The file is made readable by its owner only: it may hold secrets later.
     """
-    from .bundled import example_config
     from .paths import config_path
+    from .settings.bundled import example_config
     from .settings.places import unwritable
 
     target = path if path is not None else config_path(ctx.obj["config_path"])
@@ -268,7 +318,7 @@ def systemd_print(user: bool, unit: str | None) -> None:
     header has its install steps, e.g.
     `imgur-sync systemd print | sudo tee /etc/systemd/system/imgur-sync.service`.
     """
-    from .bundled import hidden_from_system_units, installed_command, unit_names, unit_text
+    from .settings.bundled import hidden_from_system_units, installed_command, unit_names, unit_text
 
     name, command = unit or "imgur-sync.service", installed_command()
     try:
@@ -399,8 +449,11 @@ def _cookie_token(cookies: Path | None, access_token: str | None) -> tuple[str, 
               help="Comma-separated subset of: " + "; ".join(
                   f"{s.name} ({s.description})" for s in registry.sections())
                    + " (default: [mirror] include).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print what was done (or, with --dry-run, planned) as JSON (docs/JSON.md).")
 @click.pass_context
-def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> None:
+def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None,
+         as_json: bool) -> None:
     """Mirror the account into the folder tree once, then exit.
 
     Quick by default: a few requests when nothing changed. Files already saved are
@@ -421,39 +474,53 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None) -> Non
                                      f"{', '.join(registry.names())}", param_hint="--only")
     with Workspace(config, purpose="pull") as ws, _Progress() as progress:
         mirror = Mirror(config, ws.store, ws.client.transport, progress=progress.update)
-        result = mirror.pull(full=full, dry_run=dry_run, only=sections)
-    if dry_run:
+        if dry_run:
+            result = mirror.pull(full=full, dry_run=True, only=sections)
+        else:  # a real pull pings, tells on_failure and writes the metrics ([alerts])
+            from .alerts import Alerts
+
+            result = Alerts(config, ws.store, ws.state_dir).around(
+                "full" if full else "quick", lambda: mirror.pull(full=full, only=sections))
+    if as_json:
+        from .mirror.reports import dry_run_json, pull_json
+
+        _echo_json((dry_run_json if dry_run else pull_json)(result, config.mirror.root))
+    elif dry_run:
         for action in result.actions:
             click.echo(escape(action.describe()))
         click.echo(f"{len(result.actions)} change(s) planned; dry run: nothing was changed "
                    f"({result.requests} API requests made to look).")
-        return
+    else:
+        _pull_summary(ctx, config, result)
+    if result.problems and not dry_run:
+        for problem in result.problems[:10]:
+            _err(f"  failed: {escape(problem)}")
+        more = len(result.problems) - 10
+        _err((f"  … and {more} more. " if more > 0 else "  ") +
+             "They are retried on the next pull; `imgur-sync status` lists them.")
+        ctx.exit(ExitCode.PARTIAL)
+
+
+def _pull_summary(ctx: click.Context, config: Config, result: Any) -> None:
+    """Say what a pull did, in a few lines (none with -q)."""
     done = result.applied.done
     labels = {"download": "downloaded", "link": "linked", "write": "transcripts written",
               "rename": "renamed", "unlink": "stale links removed", "trash": "moved to .trash"}
     parts = [f"{done[kind]} {label}" for kind, label in labels.items() if done.get(kind)]
     parts = parts or ["nothing to change"]
-    click.echo(f"{result.kind.capitalize()} pull of {escape(config.mirror.root)}: "
-               f"{', '.join(parts)}; "
-               f"{format_size(result.applied.downloaded_bytes)} downloaded, "
-               f"{result.requests} API requests.")
+    _say(ctx, f"{result.kind.capitalize()} pull of {escape(config.mirror.root)}: "
+              f"{', '.join(parts)}; "
+              f"{format_size(result.applied.downloaded_bytes)} downloaded, "
+              f"{result.requests} API requests.")
     if result.removed:
-        click.echo(f"{result.removed} item(s) are gone from Imgur; their copies are kept.")
+        _say(ctx, f"{result.removed} item(s) are gone from Imgur; their copies are kept.")
     if result.applied.media_removed:
-        click.echo(f"{len(result.applied.media_removed)} image(s) were removed by Imgur before "
-                   "they could be saved (Imgur serves removed.png for them).")
+        _say(ctx, f"{len(result.applied.media_removed)} image(s) were removed by Imgur before "
+                  "they could be saved (Imgur serves removed.png for them).")
     if result.messages_available is False:
-        click.echo("Messages: Imgur no longer serves its messaging API; skipped.")
+        _say(ctx, "Messages: Imgur no longer serves its messaging API; skipped.")
     for reason in result.unavailable.values():
-        click.echo(escape(reason) + ".")
-    if result.problems:
-        for problem in result.problems[:10]:
-            click.echo(f"  failed: {escape(problem)}", err=True)
-        more = len(result.problems) - 10
-        click.echo((f"  … and {more} more. " if more > 0 else "  ") +
-                   "They are retried on the next pull; `imgur-sync status` lists them.",
-                   err=True)
-        ctx.exit(ExitCode.PARTIAL)
+        _say(ctx, escape(reason) + ".")
 
 
 @cli.command("import")
@@ -481,9 +548,9 @@ def import_command(ctx: click.Context, zip_path: Path, dry_run: bool) -> None:
         mirror = Mirror(config, ws.store, ws.client.transport, progress=progress.update)
         result = import_export(mirror, zip_path, dry_run=dry_run)
     for name, reason in result.skipped:
-        click.echo(escape(f"  skipped {name!r}: {reason}"), err=True)
+        _err(escape(f"  skipped {name!r}: {reason}"))
     verb = "would place" if dry_run else "placed"
-    click.echo(escape(
+    _say(ctx, escape(
         f"Import of {zip_path} into {config.mirror.root}: {verb} {len(result.placed)} "
         f"image(s) where the pull puts them ({result.applied.done.get('link', 0)} album "
         f"links); {len(result.kept)} no longer on the account, kept in images/ and marked "
@@ -491,10 +558,10 @@ def import_command(ctx: click.Context, zip_path: Path, dry_run: bool) -> None:
         f"pull; {len(result.present)} already mirrored; {len(result.skipped)} skipped; "
         f"{result.requests} API requests."))
     if dry_run:
-        click.echo("Dry run: nothing was changed.")
+        _say(ctx, "Dry run: nothing was changed.")
     failures = result.applied.failures
     for path, reason in failures[:10]:
-        click.echo(f"  failed: {escape(path)}: {escape(reason)}", err=True)
+        _err(f"  failed: {escape(path)}: {escape(reason)}")
     if failures or result.skipped:
         ctx.exit(ExitCode.PARTIAL)
 
@@ -509,8 +576,11 @@ _create_folders = click.option(
 @click.option("--confirm-deletions", is_flag=True,
               help="Apply on_local_delete also to a folder that is missing or lost all its "
                    "uploaded files at once (held back otherwise, as an unmounted share).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print what was uploaded as JSON (docs/JSON.md).")
 @click.pass_context
-def push(ctx: click.Context, create_folders: bool, confirm_deletions: bool) -> None:
+def push(ctx: click.Context, create_folders: bool, confirm_deletions: bool,
+         as_json: bool) -> None:
     """Upload what is waiting in the [[upload]] folders once, then exit.
 
     New files go to their folder's album (created when missing); bytes uploaded before
@@ -527,10 +597,17 @@ def push(ctx: click.Context, create_folders: bool, confirm_deletions: bool) -> N
                             confirm_deletions=confirm_deletions).push()
         counts = ws.store.counts()
     waiting = sum(counts[f"uploads_{state}"] for state in ("pending", "uploading", "failed"))
-    click.echo(f"Uploaded {len(batch.uploaded)} file(s); {batch.linked} added to another "
-               f"album without uploading again; {waiting} waiting for a retry.")
+    if as_json:  # docs/JSON.md
+        _echo_json({"uploaded": [{"id": image_id, "path": str(path)}
+                                 for image_id, path in batch.uploaded.items()],
+                    "linked": batch.linked, "waiting": waiting,
+                    "not_uploaded": [{"path": path, "reason": reason}
+                                     for path, reason in batch.bad]})
+    else:
+        _say(ctx, f"Uploaded {len(batch.uploaded)} file(s); {batch.linked} added to another "
+                  f"album without uploading again; {waiting} waiting for a retry.")
     for path, reason in batch.bad:
-        click.echo(f"  not uploaded: {escape(path)}: {escape(reason)}", err=True)
+        _err(f"  not uploaded: {escape(path)}: {escape(reason)}")
     if batch.bad:
         ctx.exit(ExitCode.PARTIAL)
 
@@ -557,16 +634,19 @@ def watch(ctx: click.Context, create_folders: bool) -> None:
     with Workspace(config, purpose="watch") as ws:
         _drop_folders_ready(config, ws, create_folders)
         folders = DropFolders(config, ws.store, ws.client)
-        click.echo("Watching " + ", ".join(escape(u.path) for u in config.uploads), err=True)
+        if not ctx.obj.get("quiet"):
+            click.echo("Watching " + ", ".join(escape(u.path) for u in config.uploads),
+                       err=True)
 
         def report(batch: Any) -> None:
             for image_id, path in batch.uploaded.items():
-                click.echo(f"uploaded {escape(path)} as {escape(image_id)}")
+                _say(ctx, f"uploaded {escape(path)} as {escape(image_id)}")
             for path, reason in batch.bad:
-                click.echo(f"not uploaded: {escape(path)}: {escape(reason)}", err=True)
+                _err(f"not uploaded: {escape(path)}: {escape(reason)}")
 
         folders.watch(stop, on_batch=report)
-    click.echo("Stopped; nothing queued was lost.", err=True)
+    if not ctx.obj.get("quiet"):
+        click.echo("Stopped; nothing queued was lost.", err=True)
 
 
 @cli.command()
@@ -578,6 +658,8 @@ def run(ctx: click.Context, create_folders: bool) -> None:
     Quick pulls every [schedule] pull_every (and once at start), a full reconcile
     every full_every. Speaks systemd's notify protocol (READY, WATCHDOG, STATUS,
     STOPPING) when started by systemd with Type=notify; `imgur-sync systemd print`.
+    Exits with code 5 after [alerts] exit_after_failures failed pulls in a row, so that
+    systemd's OnFailure= can tell someone.
     """
     from .account.checks import require_user
     from .daemon import Daemon
@@ -668,20 +750,27 @@ def _require_uploads(config: Config) -> Config:
 
 
 class _Progress:
-    """A progress bar for downloads on a terminal; silent otherwise (logs carry the story)."""
+    """A progress bar for downloads on a terminal; elsewhere (journald, cron, -v) a log line
+    every so many files or seconds."""
 
     def __init__(self) -> None:
+        from .mirror.progress import ProgressLog
+
         self.enabled = sys.stderr.isatty() and logging.getLogger().level > logging.DEBUG
+        self.logged = ProgressLog()
         self.bar: Any = None
         # Downloads report from several threads; click's bar counts a step twice when two
         # updates interleave (it showed 1642 of 1290).
         self._lock = threading.Lock()
 
     def __enter__(self) -> _Progress:
+        if not self.enabled:  # on a terminal the bar tells it; lines would break it up
+            self.logged.__enter__()
         return self
 
     def update(self, kind: str, n: int) -> None:
         if not self.enabled:
+            self.logged.update(kind, n)
             return
         with self._lock:
             self._update(kind, n)
@@ -698,37 +787,50 @@ class _Progress:
                 self.bar = None
 
     def __exit__(self, *exc: object) -> None:
+        self.logged.__exit__()
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
 
 
 @cli.command("status")
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
+@click.option("--check", is_flag=True,
+              help="Print only the problems, one a line, and exit 4 if there is one.")
 @click.pass_context
-def status_command(ctx: click.Context, as_json: bool) -> None:
+def status_command(ctx: click.Context, as_json: bool, check: bool) -> None:
     """Show the account, counts, last runs, upload queue, failures and credits.
 
     Reads the state database without taking the lock, so it works beside a running
-    daemon. Never prints a token or secret.
+    daemon. Never prints a token or secret. --check is for monitoring: exit code 4 when
+    the last pull failed, no pull succeeded within [alerts] stale_after, an upload waits
+    longer than [schedule] stuck_after, or Imgur refuses the sign-in ("check" in --json).
     """
-    import json
-
     from .paths import state_dir
     from .status import collect_status, render_status
 
     status = collect_status(_load_config(ctx), state_dir())
+    problems = status["check"]["problems"]
     if as_json:
-        click.echo(json_safe(json.dumps(status, indent=2, ensure_ascii=False)))
-    else:
+        _echo_json(status)
+    elif not check:
         click.echo(render_status(status), nl=False)
+    elif problems:
+        for problem in problems:
+            click.echo(escape(f"imgur-sync: {problem}"))
+    else:
+        _say(ctx, "imgur-sync: healthy")  # -q: nothing to say when all is well
+    if check and problems:
+        ctx.exit(ExitCode.UNHEALTHY)
 
 
 @cli.command("verify")
 @click.option("--repair", is_flag=True,
               help="Restore missing or corrupt files: from a good copy on disk, else by "
                    "downloading them again. Media Imgur removed is never saved over a file.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print what was checked and found as JSON (docs/JSON.md).")
 @click.pass_context
-def verify_command(ctx: click.Context, repair: bool) -> None:
+def verify_command(ctx: click.Context, repair: bool, as_json: bool) -> None:
     """Re-hash the mirrored files against the database.
 
     Reports files that are missing or whose size or sha256 differ from what was
@@ -751,20 +853,25 @@ def verify_command(ctx: click.Context, repair: bool) -> None:
             ws.store.add_failure("verify", path, reason)
         if repair:  # what was restored shows in the gallery again
             Mirror(config, ws.store, ws.client.transport).refresh_gallery()
-    size = report.downloaded_bytes
-    downloaded = f" ({format_size(size)} downloaded)" if size else ""
-    click.echo(f"{report.summary()}{downloaded}.")
+    if as_json:
+        from .mirror.reports import verify_json
+
+        _echo_json(verify_json(report))
+    else:
+        size = report.downloaded_bytes
+        downloaded = f" ({format_size(size)} downloaded)" if size else ""
+        _say(ctx, f"{report.summary()}{downloaded}.")
     remaining = report.remaining
     for problem in remaining[:10]:
-        click.echo(f"  {escape(report.describe(problem))}", err=True)
+        _err(f"  {escape(report.describe(problem))}")
     for path, reason in unwritten[:10]:
-        click.echo(f"  {escape(path)}: {escape(reason)}", err=True)
+        _err(f"  {escape(path)}: {escape(reason)}")
     if unwritten and not remaining:
         ctx.exit(ExitCode.PARTIAL)
     if remaining:
         more = f"  … and {len(remaining) - 10} more. " if len(remaining) > 10 else "  "
         hint = "" if repair else "`imgur-sync verify --repair` restores them; "
-        click.echo(f"{more}{hint}`imgur-sync status` lists them.", err=True)
+        _err(f"{more}{hint}`imgur-sync status` lists them.")
         ctx.exit(ExitCode.PARTIAL)
 
 
@@ -801,6 +908,26 @@ def datasette_command(ctx: click.Context, datasette_args: tuple[str, ...]) -> No
                            prog_name="imgur-sync datasette", standalone_mode=False)
 
 
+def _err(message: str) -> None:
+    """Print an error line on stderr; under journald marked ``<3>``, so ``journalctl -p err``
+    finds it with the logged errors."""
+    click.echo(with_priority(message, logging.ERROR) if on_journal(sys.stderr) else message,
+               err=True)
+
+
+def _say(ctx: click.Context, message: str) -> None:
+    """Print a line of a success summary on stdout: nothing with -q, so cron mails nothing."""
+    if not (ctx.obj or {}).get("quiet"):
+        click.echo(message)
+
+
+def _echo_json(data: object) -> None:
+    """Print ``data`` as JSON on stdout (the log stays on stderr)."""
+    import json
+
+    click.echo(json_safe(json.dumps(data, indent=2, ensure_ascii=False)))
+
+
 @cli.command("gallery")
 @click.pass_context
 def gallery_command(ctx: click.Context) -> None:
@@ -823,8 +950,8 @@ def gallery_command(ctx: click.Context) -> None:
     if built is None:
         raise ImgurSyncError("The gallery could not be written; `imgur-sync status` says why")
     index = config.mirror.root / INDEX
-    click.echo(f"Gallery: {built.written} file(s) written, {built.unchanged} unchanged, "
-               f"{built.thumbnails} thumbnail(s) downloaded. Open {escape(index.as_uri())}")
+    _say(ctx, f"Gallery: {built.written} file(s) written, {built.unchanged} unchanged, "
+              f"{built.thumbnails} thumbnail(s) downloaded. Open {escape(index.as_uri())}")
 
 
 def _load_config(ctx: click.Context) -> Config:

@@ -15,6 +15,12 @@ request goes out, at least once per ``stuck_after``. One that does not is stuck:
 watchdog goes unanswered and systemd restarts the service. On SIGTERM every wait between
 retries ends at once and downloads stop between chunks, so the stop takes seconds.
 
+A broken backup is not silent (docs/ARCHITECTURE.md §Alerts): every pull goes through
+``Alerts`` (ping, ``on_failure``, metrics); a sign-in Imgur refuses for good (a revoked
+token, an expired cookie) is logged as an error and put in ``STATUS=`` until a pull gets in
+again; and after ``[alerts] exit_after_failures`` failed pulls in a row the process exits
+with ``ExitCode.FAILING`` (5), so that systemd's ``OnFailure=`` fires.
+
 No thread dies silently: an error that escapes the drop-folder loop is logged with its
 traceback, recorded for ``status``, shown in ``STATUS=``, and the loop starts again after a
 backoff, while the pulls go on.
@@ -35,9 +41,12 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from .alerts import Alerts, one_line
+from .api import AuthenticationError, RetryPolicy
 from .dropfolders.folders import DropFolders
 from .errors import ExitCode, ImgurSyncError
 from .mirror.apply import Interrupted
+from .mirror.progress import ProgressLog
 from .mirror.pull import Mirror
 from .settings.config import Config
 from .workspace import Workspace
@@ -113,6 +122,15 @@ class Daemon:
         self.transport = workspace.client.transport
         # Backoffs and rate-limit waits end when a stop is asked for, not minutes later.
         self.transport.sleep = self._pause
+        # Test-only, not a setting: the outage tests shorten the retry budget so that a pull
+        # against a host that is down fails in a second rather than in two minutes.
+        attempts = os.environ.get("IMGUR_SYNC_TEST_RETRIES", "")
+        if attempts.isdigit() and int(attempts) > 0:
+            self.transport.retry = RetryPolicy(int(attempts))
+        self.alerts = Alerts(config, workspace.store, workspace.state_dir, clock=clock)
+        self.failed_in_a_row = 0
+        self.refused: str | None = None  # why Imgur refuses the sign-in, until a pull gets in
+        self.exit_code = ExitCode.OK
         self.mirror = Mirror(config, workspace.store, self.transport, clock=clock,
                              should_stop=self.stop.is_set, progress=self._progressed)
         self.folders = (DropFolders(config, workspace.store, workspace.client, clock=clock,
@@ -126,12 +144,15 @@ class Daemon:
         self._moved = 0.0
         self._requests_seen = -1
         self._said_stuck = False
+        self._reporter: ProgressLog | None = None  # the running pull's progress lines
 
     def _pause(self, seconds: float) -> None:
         self.stop.wait(seconds)
 
     def _progressed(self, kind: str, n: int) -> None:
         self._moved = time.monotonic()
+        if self._reporter is not None:
+            self._reporter.update(kind, n)
 
     # -- jobs -------------------------------------------------------------------------------
 
@@ -143,20 +164,43 @@ class Daemon:
             self.notifier.send(f"STATUS=Running a {kind} pull")
             self._pull_started = self._moved = time.monotonic()
             try:
-                result = self.mirror.pull(full=full)
+                with ProgressLog() as self._reporter:  # journald hears how a long pull goes
+                    result = self.alerts.around(kind, lambda: self.mirror.pull(full=full))
             except Interrupted:
                 self.last[kind] = "interrupted"
                 return
+            except AuthenticationError as exc:  # no pull can work until the user signs in
+                self.refused = one_line(str(exc))
+                log.error("IMGUR REFUSES THE SIGN-IN, so nothing is backed up: %s", exc)
+                self.notifier.send(self.status_line())
+                self._failed(kind, exc)
+                return
             except ImgurSyncError as exc:  # logged and recorded; the next run tries again
                 log.error("%s pull failed: %s", kind.capitalize(), exc)
-                self.last[kind] = f"failed ({exc})"
+                self._failed(kind, exc)
                 return
+            except Exception as exc:  # APScheduler logs the traceback; counted all the same
+                self._failed(kind, exc)
+                raise
             finally:
-                self._pull_started = None
+                self._pull_started, self._reporter = None, None
+        self.failed_in_a_row, self.refused = 0, None
         done = result.applied.done
         self.last[kind] = (f"{result.outcome} at {datetime.now(timezone.utc):%H:%M} UTC, "
                            f"{done.get('download', 0)} downloaded")
         log.info("%s pull %s: %s", kind, result.outcome, done or "nothing to change")
+
+    def _failed(self, kind: str, exc: Exception) -> None:
+        """Count a failed pull; stop the process after ``exit_after_failures`` in a row."""
+        self.last[kind] = f"failed ({one_line(str(exc))})"
+        self.failed_in_a_row += 1
+        limit = self.config.alerts.exit_after_failures
+        if limit and self.failed_in_a_row >= limit and not self.stop.is_set():
+            log.error("%d pulls failed in a row ([alerts] exit_after_failures); imgur-sync "
+                      "exits with code %d so that systemd's OnFailure= can tell someone",
+                      self.failed_in_a_row, ExitCode.FAILING)
+            self.exit_code = ExitCode.FAILING
+            self.stop.set()
 
     def _watch_folders(self) -> None:
         """The drop-folder thread: the loop, started again whenever an error stops it."""
@@ -235,6 +279,11 @@ class Daemon:
         stuck = self.stuck_for()
         now = f"Pull stuck for {stuck:.0f} s; " if stuck is not None else ""
         line = f"STATUS={now}Last quick pull: {last}; {waiting} upload(s) waiting"
+        if self.refused is not None:  # first, where `systemctl status` cannot cut it off
+            line = (f"STATUS=SIGN-IN REFUSED, nothing is backed up (run `imgur-sync auth`): "
+                    f"{self.refused}; {line[len('STATUS='):]}")
+        elif self.failed_in_a_row > 1:
+            line += f"; {self.failed_in_a_row} pulls failed in a row"
         if self.folders_error is not None:
             line += f"; drop folders restarted after an error ({self.folders_error})"
         return line
@@ -266,7 +315,7 @@ class Daemon:
             for thread in self._threads:
                 thread.join(timeout=8)
         log.info("imgur-sync stopped; nothing queued was lost")
-        return ExitCode.OK
+        return self.exit_code
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         log.info("received %s; stopping", signal.Signals(signum).name)

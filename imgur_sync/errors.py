@@ -20,6 +20,8 @@ class ExitCode(IntEnum):
     ERROR = 1  # an ImgurSyncError, or one nothing foresaw
     USAGE = 2  # a usage or config error: the command cannot run as written
     PARTIAL = 3  # finished, but some items failed (`imgur-sync status` lists them)
+    UNHEALTHY = 4  # `status --check`: the backup needs attention (one line says why)
+    FAILING = 5  # `run` stopped after [alerts] exit_after_failures failed pulls in a row
 
 
 class ImgurSyncError(Exception):

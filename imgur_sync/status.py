@@ -5,6 +5,10 @@ and the token file, and returns plain JSON-able data; ``render_status`` turns it
 aligned text block. Neither ever includes a secret: of the tokens only the account, the
 expiry and whether a refresh token is stored are read out.
 
+``check`` is what ``status --check`` judges (docs/ARCHITECTURE.md §Alerts): one line per
+problem — the last pull failed, no pull succeeded within ``[alerts] stale_after``, an upload
+has waited longer than ``[schedule] stuck_after``, Imgur refuses the sign-in.
+
 Rate-limit credits are shown when a run recorded them in the ``rate_limits`` setting (the
 JSON ``rate_limits_setting`` builds from the transport's counters); otherwise "unknown".
 """
@@ -22,8 +26,9 @@ from .account.tokens import TokenStore
 from .errors import ImgurSyncError
 from .paths import database_path
 from .settings.config import Config
+from .settings.durations import format_duration
 from .settings.sizes import format_size
-from .store import RATE_LIMITS_SETTING, UNAVAILABLE_SETTING, Store, printable
+from .store import RATE_LIMITS_SETTING, SIGN_IN_FAILURE, UNAVAILABLE_SETTING, Store, printable
 from .store.schema import iso
 from .terminal import escape
 
@@ -33,6 +38,8 @@ MESSAGES_UNAVAILABLE = "unavailable: Imgur no longer serves its messaging API"
 _MESSAGES = {"yes": "available", "no": MESSAGES_UNAVAILABLE}
 _RUNS = 5
 _PULL_KINDS = ("quick", "full")
+_WAITING = ("pending", "uploading", "failed")  # upload states still on their way
+NEVER_PULLED = "never pulled: run `imgur-sync pull` to make the first copy"
 _COUNTS = ("albums", "albums_removed", "images", "images_removed", "images_not_owned",
            "media_removed", "favorites", "gallery_favorites", "conversations", "messages",
            "files", "file_bytes", "open_failures")
@@ -49,10 +56,11 @@ def collect_status(config: Config, state_dir: Path, *,
         "database": str(db), "pulled": False, "last_pull": None, "counts": None,
         "last_runs": [], "uploads": {"by_state": {}, "problems": []}, "failures": [],
         "messages": "not checked yet", "rate_limits": "unknown", "token": token,
-        "not_mirrored": {},
+        "not_mirrored": {}, "last_success": None, "last_finished_pull": None,
+        "check": {"healthy": False, "problems": [NEVER_PULLED]},
     }
     if not Store.exists(db):  # an empty file is a database not yet written
-        status["never_pulled"] = "never pulled: run `imgur-sync pull` to make the first copy"
+        status["never_pulled"] = NEVER_PULLED
         return status
     with Store.open_readonly(db) as store:
         counts = store.counts()
@@ -80,9 +88,43 @@ def collect_status(config: Config, state_dir: Path, *,
             if (reason := store.get_setting(UNAVAILABLE_SETTING + name))}
         status["account"] = status["account"] or store.get_setting("account_username")
         status["rate_limits"] = _rate_limits(store.get_setting(RATE_LIMITS_SETTING))
+        status["last_success"] = _last_pull(store, ("ok", "partial"))
+        status["last_finished_pull"] = _last_pull(store, ("ok", "partial", "failed"))
+        problems = _problems(store, config, now, status["last_finished_pull"],
+                             status["last_success"])
+        status["check"] = {"healthy": not problems, "problems": problems}
     if not status["pulled"]:
-        status["never_pulled"] = "never pulled: run `imgur-sync pull` to make the first copy"
+        status["never_pulled"] = NEVER_PULLED
     return status
+
+
+def _problems(store: Store, config: Config, now: float, last: Mapping[str, Any] | None,
+              success: Mapping[str, Any] | None) -> list[str]:
+    """Return one line per reason the backup needs attention (``status --check``)."""
+    problems = []
+    if last is not None and last["outcome"] == "failed":
+        problems.append(f"the last pull failed at {last['finished_iso']}: "
+                        f"{_short(last['error'] or 'no reason recorded')}")
+    stale_after = config.alerts.stale_after
+    if success is None:
+        problems.append("no pull has succeeded yet: run `imgur-sync pull` (or start the "
+                        "service) and see its errors")
+    elif now - success["finished"] > stale_after:
+        since = format_duration(int(now - success["finished"]))
+        problems.append(f"no pull has succeeded for {since} (the last good one ended "
+                        f"{success['finished_iso']}; [alerts] stale_after is "
+                        f"{format_duration(stale_after)})")
+    stuck_after = config.schedule.stuck_after
+    stuck = [row for state in _WAITING for row in store.iter_uploads(state=state)
+             if now - row["created"] > stuck_after]
+    if stuck:
+        oldest = min(stuck, key=lambda row: row["created"])
+        problems.append(f"{len(stuck)} upload(s) have waited longer than [schedule] "
+                        f"stuck_after ({format_duration(stuck_after)}); the oldest, "
+                        f"{printable(oldest['path'])}: {oldest.get('error') or oldest['state']}")
+    problems += [f"Imgur refuses the sign-in: {_short(f['reason'])}"
+                 for f in store.open_failures() if f["kind"] == SIGN_IN_FAILURE]
+    return problems
 
 
 def _token_status(state_dir: Path, now: float) -> dict[str, Any]:
@@ -113,14 +155,20 @@ def _run(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _last_pull(store: Store) -> dict[str, Any] | None:
-    marks = ", ".join("?" for _ in _PULL_KINDS)
-    row = next(store.db.query(f"SELECT * FROM runs WHERE kind IN ({marks}) ORDER BY id DESC"
-                              " LIMIT 1", list(_PULL_KINDS)), None)
+def _last_pull(store: Store, outcomes: tuple[str, ...] = ()) -> dict[str, Any] | None:
+    """Return the latest pull (with one of ``outcomes`` if given), running ones included."""
+    sql, args = f"SELECT * FROM runs WHERE kind IN ({_marks(_PULL_KINDS)})", list(_PULL_KINDS)
+    if outcomes:
+        sql, args = sql + f" AND outcome IN ({_marks(outcomes)})", args + list(outcomes)
+    row = next(store.db.query(sql + " ORDER BY id DESC LIMIT 1", args), None)
     if row is None:
         return None
     row["counts"] = json.loads(row["counts"]) if row.get("counts") else {}
-    return _run(row)
+    return {**_run(row), "finished": row.get("finished")}
+
+
+def _marks(values: tuple[str, ...]) -> str:
+    return ", ".join("?" for _ in values)
 
 
 def _upload(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -151,7 +199,12 @@ def render_status(status: Mapping[str, Any]) -> str:
         ("Rate limits", _limits_line(status["rate_limits"])),
         ("Last pull", _run_line(status["last_pull"]) if status["last_pull"]
          else status.get("never_pulled", "never pulled")),
+        ("Health", "ok" if status["check"]["healthy"] else
+         f"{len(status['check']['problems'])} problem(s), listed below "
+         "(`imgur-sync status --check` exits 4)"),
     ])
+    if not status["check"]["healthy"]:
+        lines += _block("Problems", [("-", problem) for problem in status["check"]["problems"]])
     if status.get("not_mirrored"):
         lines += _block("Not mirrored", list(status["not_mirrored"].items()))
     counts = status.get("counts")

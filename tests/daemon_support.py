@@ -59,12 +59,14 @@ def daemon_config(tmp_path: Path, sb: Sandbox, *, api_url: str | None = None,
     return config
 
 
-def start_daemon(config: Path, tmp_path: Path, notify: NotifySocket,
+def start_daemon(config: Path, tmp_path: Path, notify: NotifySocket, **more_env: str,
                  ) -> tuple[subprocess.Popen[str], dict[str, str]]:
-    """Start `imgur-sync run` on ``config`` as systemd would; return it and its environment."""
+    """Start `imgur-sync run` on ``config`` as systemd would (``more_env`` added to its
+    environment); return it and its environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IMGUR_", "XDG_"))}
     env.update(IMGUR_SYNC_CONFIG=str(config), XDG_STATE_HOME=str(tmp_path / "state"),
-               PYTHONPATH=str(ROOT), NOTIFY_SOCKET=str(notify.path), WATCHDOG_USEC="1000000")
+               PYTHONPATH=str(ROOT), NOTIFY_SOCKET=str(notify.path), WATCHDOG_USEC="1000000",
+               **more_env)
     proc = subprocess.Popen([sys.executable, "-m", "imgur_sync", "run"], env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     return proc, env

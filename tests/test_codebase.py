@@ -27,7 +27,7 @@ FRAMEWORK_HOMES = {"click": "cli.py", "apscheduler": "daemon.py",
 # layer is refused too, so the layers stay readable as a stack.
 LAYERS = {
     # 0 foundations: the standard library only
-    "__init__": 0, "errors": 0, "paths": 0, "sections": 0, "terminal": 0, "bundled": 0,
+    "__init__": 0, "errors": 0, "paths": 0, "sections": 0, "terminal": 0,
     # 1 libraries of their own: the Imgur client (it names the error root) and the local Imgur
     "api": 1, "sandbox": 1,
     # 2 the config and the SQLite state
@@ -37,7 +37,7 @@ LAYERS = {
     # 4 what works on one account: the pull (and verify), the sign-in, the status
     "mirror": 4, "account.signin": 4, "status": 4,
     # 5 the lock around a command's work; the upload, which hands its files to the pull
-    "workspace": 5, "dropfolders": 5,
+    "workspace": 5, "dropfolders": 5, "alerts": 5,
     # 6 the long-running and the guided commands; 7 the command line; 8 its entry point
     "daemon": 6, "demo": 6,
     "cli": 7,
@@ -59,11 +59,13 @@ INSIDE = {
                  "routes_image", "routes_legacy", "routes_media", "routes_oauth",
                  "routes_web"},
                 {"app", "seeds"}, {"server"}, {"__init__"}],
-    "settings": [{"durations", "sizes", "checks"}, {"config"}, {"places"}, {"__init__"}],
+    "settings": [{"durations", "sizes", "checks", "bundled"}, {"config"}, {"places"},
+                 {"__init__"}],
     "store": [{"schema", "base"}, {"journal", "ratelimits"}, {"database"}, {"__init__"}],
     "account": [{"tokens", "checks", "cookies"}, {"__init__"}],
-    "mirror": [{"layout", "files"}, {"plan", "validate"}, {"apply", "sidecars", "gallery"},
-               {"pull", "verify"}, {"importing"}, {"__init__"}],
+    "mirror": [{"layout", "files", "progress"}, {"plan", "validate"},
+               {"apply", "sidecars", "gallery"}, {"pull", "verify"}, {"importing", "reports"},
+               {"__init__"}],
     "dropfolders": [{"watcher", "uploader"}, {"folders"}, {"__init__"}],
 }
 

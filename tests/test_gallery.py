@@ -410,6 +410,8 @@ def test_the_gallery_command_rebuilds_it(start_sandbox: Callable[..., Sandbox],
     assert done.returncode == 0, done.stderr
     assert index.as_uri() in done.stdout and "1 file(s) written" in done.stdout
     assert (tmp_path / "mirror" / GALLERY_DIR / "images.html").is_file()
+    quiet = run_cli(env, "gallery", "-q")
+    assert (quiet.returncode, quiet.stdout) == (0, "")
     # verify --repair brings it back too (a verify without --repair leaves it).
     (tmp_path / "mirror" / GALLERY_DIR / "images.html").unlink()
     assert run_cli(env, "verify").returncode == 0

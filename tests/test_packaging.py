@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from imgur_sync.bundled import example_config, hidden_from_system_units
 from imgur_sync.settings import load_config
+from imgur_sync.settings.bundled import example_config, hidden_from_system_units
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -37,7 +37,8 @@ def _staged(tmp_path: Path, unit: Path) -> Path:
 def test_every_unit_is_there() -> None:
     names = {p.relative_to(UNITS).as_posix() for p in ALL_UNITS}
     assert names == {"imgur-sync.service", "imgur-sync@.service", "user/imgur-sync.service",
-                     "imgur-sync-pull.service", "imgur-sync-pull.timer"}
+                     "imgur-sync-pull.service", "imgur-sync-pull.timer",
+                     "imgur-sync-failure@.service"}
     assert INSTALLED.exists(), "pip install -e . puts the imgur-sync script there"
 
 

@@ -23,6 +23,7 @@ from ..api import (
     Imgur,
     ImgurError,
     MediaLimits,
+    RetryPolicy,
     Tokens,
     authorization_url,
     parse_redirect,
@@ -63,6 +64,9 @@ def open_client(config: Config, store: TokenStore, **options: Any) -> Imgur:
     if "transport" not in options:  # a transport passed in comes with its own limits
         options.setdefault("media_limits",
                            MediaLimits(max_size=config.mirror.max_download_size))
+        # A connection is made within seconds or not at all; an answer may take longer.
+        options.setdefault("timeout", (min(10.0, imgur.timeout), float(imgur.timeout)))
+        options.setdefault("retry", RetryPolicy(attempts=imgur.retries + 1))
     client = Imgur(imgur.client_id, imgur.client_secret, tokens.access_token,
                    tokens.refresh_token, rapidapi_key=imgur.rapidapi_key, api_url=imgur.api_url,
                    expires_at=tokens.expires_at, on_token=store.save, **options)

@@ -326,6 +326,7 @@ class Applier:
                 continue
             self._record(want, want.path, size, digest, want.mtime or target.stat().st_mtime)
             result.add_bytes(size)
+            self.progress("bytes", size)
             return True
         raise ValueError(f"the download kept failing ({last})")
 

@@ -38,7 +38,13 @@ from ..api import (
 from ..api.listings import Page, listings_for
 from ..errors import ImgurSyncError
 from ..settings.config import Config
-from ..store import RATE_LIMITS_SETTING, UNAVAILABLE_SETTING, Store, rate_limits_setting
+from ..store import (
+    RATE_LIMITS_SETTING,
+    SIGN_IN_FAILURE,
+    UNAVAILABLE_SETTING,
+    Store,
+    rate_limits_setting,
+)
 from . import validate
 from .apply import Applier, ApplyResult, Interrupted, prepare_root
 from .files import Placer, clone_into, sweep_partials
@@ -109,7 +115,7 @@ class Mirror:
         kind = "full" if full else "quick"
         result = PullResult(run_id=None, kind=kind)
         sent_before = self.listings.requests_sent
-        self._sign_in_checked()
+        self._sign_in_checked(None if dry_run else kind)
         if dry_run:
             with suppress(_DryRun), self.store.transaction():
                 self._fetch_all(sections, full, result)
@@ -136,10 +142,7 @@ class Mirror:
             result.applied = applier.apply(result.actions)
             result.applied.failures += self._write_metadata()
         except BaseException as exc:
-            interrupted = isinstance(exc, Interrupted | KeyboardInterrupt)
-            self.store.finish_run(result.run_id, "interrupted" if interrupted else "failed",
-                                  error=str(exc)[:500],
-                                  requests=self.listings.requests_sent - sent_before)
+            self._end_run(result.run_id, exc, self.listings.requests_sent - sent_before)
             raise
         for path, reason in result.applied.failures:
             self._fail(result, "download", path, reason)
@@ -148,7 +151,8 @@ class Mirror:
         result.outcome = "partial" if result.problems else "ok"
         # What this run tried again and did not fail at is fixed; verify's failures are not.
         # An item skipped once may not be listed by a quick pull: only a full one clears them.
-        for failure in ("download", "listing", "root") + (("item",) if full and not only else ()):
+        for failure in ("download", "listing", "root", SIGN_IN_FAILURE) + (
+                ("item",) if full and not only else ()):
             if failure not in result.failed_kinds:
                 self.store.resolve_failures(failure)
         self._remember_account()
@@ -323,13 +327,30 @@ class Mirror:
                 skipped.append(problem.ident)
         return good
 
-    def _sign_in_checked(self) -> None:
-        """Stop before anything is fetched without a sign-in, or with one for another account."""
+    def _end_run(self, run_id: int, exc: BaseException, requests: int = 0) -> None:
+        """Record that run ``run_id`` ended on ``exc``: interrupted, or failed."""
+        interrupted = isinstance(exc, Interrupted | KeyboardInterrupt)
+        if isinstance(exc, AuthenticationError):  # `status --check` says so until one works
+            self.store.add_failure(SIGN_IN_FAILURE, None, str(exc))
+        self.store.finish_run(run_id, "interrupted" if interrupted else "failed",
+                              error=str(exc)[:500], requests=requests)
+
+    def _sign_in_checked(self, kind: str | None = None) -> None:
+        """Stop before anything is fetched without a sign-in, or with one for another account.
+
+        With ``kind``, a refused sign-in or no answer is recorded as a failed pull of that
+        kind (it is one: `status --check` must see it); another account's is not.
+        """
         require_user(self.api)
         try:
-            self._check_account()
-        except TransportError as exc:
-            raise _no_answer(exc, self.api) from exc
+            try:
+                self._check_account()
+            except TransportError as exc:
+                raise _no_answer(exc, self.api) from exc
+        except (AuthenticationError, TransportError) as exc:
+            if kind is not None:
+                self._end_run(self.store.start_run(kind), exc)
+            raise
 
     def _check_account(self) -> None:
         """Stop before saving anything if the sign-in is for another account than the mirror."""
@@ -392,6 +413,8 @@ class Mirror:
                 log.warning("skipped %s in %s: %s", skipped.id, where, skipped.reason)
                 if result is not None:
                     self._fail(result, "item", f"{where}: {skipped.id}", skipped.reason)
+            if self.progress:
+                self.progress("listed", len(page))
             yield page
 
     def _listing_started(self, name: str, full: bool) -> bool:

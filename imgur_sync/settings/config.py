@@ -14,9 +14,11 @@ import json
 import logging
 import os
 import re
+import shlex
+import shutil
 import stat
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -34,8 +36,8 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 __all__ = [
-    "Config", "ConfigError", "ImgurConfig", "MirrorConfig", "ScheduleConfig", "UploadConfig",
-    "load_config", "mask_secret",
+    "AlertsConfig", "Config", "ConfigError", "ImgurConfig", "MirrorConfig", "ScheduleConfig",
+    "UploadConfig", "load_config", "mask_secret",
 ]
 
 Include = str  # a section's name: imgur_sync.sections lists them
@@ -50,17 +52,21 @@ MIN_EVERY = 60  # seconds, for both intervals; see _schedule
 MAX_EVERY = 365 * 86_400
 DEFAULT_WEB_CLIENT_ID = "546c25a59c58ad7"
 DEFAULT_MAX_DOWNLOAD = "250MB"  # Imgur takes videos of up to 200 MB
+DEFAULT_RETRIES, MAX_RETRIES = 9, 30  # nine retries ride out about two minutes of trouble
+DEFAULT_TIMEOUT, MAX_TIMEOUT = "60s", 600  # the wait for an answer; a connection gets 10 s
 MIN_DOWNLOAD, MAX_DOWNLOAD = 1000, 100 * 1000**3
 SECRET_ENV = {"client_secret": "IMGUR_CLIENT_SECRET", "refresh_token": "IMGUR_REFRESH_TOKEN",
               "rapidapi_key": "IMGUR_RAPIDAPI_KEY"}
 SECTION_KEYS = {
     "imgur": ("client_id", "client_secret", "refresh_token", "api_url", "rapidapi_key",
-              "mashape_key", "web_client_id"),
+              "mashape_key", "web_client_id", "retries", "timeout"),
     "mirror": ("root", "include", "on_remote_delete", "album_links", "concurrency",
                "max_download_size", "sidecars", "gallery"),
     "schedule": ("pull_every", "full_every", "stuck_after"),
     "upload": ("path", "album", "on_local_delete", "on_local_change"),
+    "alerts": ("on_failure", "ping_url", "metrics_file", "stale_after", "exit_after_failures"),
 }
+STALE_PULLS = 3  # [alerts] stale_after defaults to this many pull_every
 _SYNTAX_POSITION = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
 # A syntax error quotes its line, but never the value of a secret written there.
 _SECRET_KEY = re.compile(r"client_secret|refresh_token|rapidapi_key|mashape_key")
@@ -96,6 +102,10 @@ class ImgurConfig:
     from_env: frozenset[str] = frozenset()
     #: The client id imgur.com's own pages send to the web API (not a secret; Imgur may change it).
     web_client_id: str = DEFAULT_WEB_CLIENT_ID
+    #: How often a failed request is tried again (so ``retries + 1`` tries in all).
+    retries: int = DEFAULT_RETRIES
+    #: Seconds to wait for an answer (connecting: at most 10 of them).
+    timeout: int = 60
 
 
 @dataclass(frozen=True)
@@ -132,6 +142,17 @@ class UploadConfig:
 
 
 @dataclass(frozen=True)
+class AlertsConfig:
+    """The ``[alerts]`` section: how a broken backup makes itself known."""
+
+    stale_after: int  # seconds without a successful pull before `status --check` fails
+    on_failure: tuple[str, ...] = ()  # the command run once per incident, split like a shell
+    ping_url: str | None = field(default=None, repr=False)  # its path may be a secret
+    metrics_file: Path | None = None
+    exit_after_failures: int = 5  # failed pulls in a row that end `run`; 0 never
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole validated config; ``path`` is the file it came from."""
 
@@ -140,6 +161,7 @@ class Config:
     schedule: ScheduleConfig
     uploads: tuple[UploadConfig, ...]
     path: Path
+    alerts: AlertsConfig = AlertsConfig(STALE_PULLS * ScheduleConfig.pull_every)
 
     def masked(self) -> str:
         """Render the resolved settings as TOML, secrets masked, for ``config check``."""
@@ -163,6 +185,8 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
     mirror = _mirror(check, check.table(data, "mirror"), base, env)
     schedule = _schedule(check, check.table(data, "schedule"), _is_local(imgur.api_url))
     uploads = _uploads(check, data.get("upload", []), base, env)
+    alerts = _alerts(check, check.table(data, "alerts"), base, env, schedule,
+                     _is_local(imgur.api_url))
     if mirror.root.parts:
         _check_overlaps(check, mirror.root, uploads)
     if check.problems:
@@ -170,7 +194,7 @@ def load_config(path: Path, env: Mapping[str, str] | None = None) -> Config:
     if not _is_local(imgur.api_url):  # a sandbox's credentials are made up: nothing to leak
         _warn_if_readable(path, [name for name in SECRET_ENV
                                  if getattr(imgur, name) and name not in imgur.from_env])
-    return Config(imgur, mirror, schedule, tuple(uploads.values()), path)
+    return Config(imgur, mirror, schedule, tuple(uploads.values()), path, alerts)
 
 
 def _warn_if_readable(path: Path, secrets: list[str]) -> None:
@@ -266,7 +290,11 @@ def _imgur(check: Checker, table: dict[str, Any], env: Mapping[str, str]) -> Img
                   "add client_id = \"…\" (your application's Client ID) under [imgur]")
     return ImgurConfig(client_id or web_client_id, secrets["client_secret"],
                        secrets["refresh_token"], api_url, secrets["rapidapi_key"],
-                       frozenset(from_env), web_client_id)
+                       frozenset(from_env), web_client_id,
+                       retries=check.integer(table, "retries", "imgur", 0, MAX_RETRIES,
+                                             default=DEFAULT_RETRIES,
+                                             why="tries after a failed request"),
+                       timeout=_timeout(check, table))
 
 
 def _mirror(check: Checker, table: dict[str, Any], base: Path,
@@ -290,18 +318,32 @@ def _mirror(check: Checker, table: dict[str, Any], base: Path,
 
 def _max_download_size(check: Checker, table: dict[str, Any]) -> int:
     """Read ``max_download_size``: how large a download of unknown size may grow."""
-    sample = f'max_download_size = "{DEFAULT_MAX_DOWNLOAD}"'
-    text = check.string(table, "max_download_size", "mirror", sample=sample)
+    return _measure(check, table, "mirror.max_download_size", parse_size, DEFAULT_MAX_DOWNLOAD,
+                    (MIN_DOWNLOAD, MAX_DOWNLOAD), '"1kB" to "100GB"')
+
+
+def _timeout(check: Checker, table: dict[str, Any]) -> int:
+    """Read ``[imgur] timeout``: how long a request waits for Imgur's answer, in seconds."""
+    return _measure(check, table, "imgur.timeout", parse_duration, DEFAULT_TIMEOUT,
+                    (1, MAX_TIMEOUT), '"1s" to "10m"')
+
+
+def _measure(check: Checker, table: dict[str, Any], key: str, parse: Callable[[str], int],
+             default: str, bounds: tuple[int, int], shown: str) -> int:
+    """Read the amount ``key`` ("table.name"), written as a number and a unit."""
+    where, name = key.split(".")
+    sample = f'{name} = "{default}"'
+    text = check.string(table, name, where, sample=sample)
     try:
-        size = parse_size(DEFAULT_MAX_DOWNLOAD if text is None else text)
+        amount = parse(default if text is None else text)
     except ValueError as exc:
-        check.add("mirror.max_download_size", str(exc), f"write a number and a unit, like {sample}")
-        return parse_size(DEFAULT_MAX_DOWNLOAD)
-    if not MIN_DOWNLOAD <= size <= MAX_DOWNLOAD:
-        check.add("mirror.max_download_size", f"{json.dumps(text)} is out of range",
-                  f'use from "1kB" to "100GB"; the default is "{DEFAULT_MAX_DOWNLOAD}"')
-        return parse_size(DEFAULT_MAX_DOWNLOAD)
-    return size
+        check.add(key, str(exc), f"write a number and a unit, like {sample}")
+        return parse(default)
+    if not bounds[0] <= amount <= bounds[1]:
+        check.add(key, f"{json.dumps(text)} is out of range",
+                  f'use from {shown}; the default is "{default}"')
+        return parse(default)
+    return amount
 
 
 def _is_local(api_url: str) -> bool:
@@ -313,28 +355,93 @@ def _schedule(check: Checker, table: dict[str, Any], local: bool = False) -> Sch
     check.unknown_keys(table, SECTION_KEYS["schedule"], "schedule", SECTION_KEYS)
     every: dict[str, int] = {}
     for key, default in (("pull_every", "15m"), ("full_every", "24h"), ("stuck_after", "2h")):
-        where = f"schedule.{key}"
-        text = check.string(table, key, "schedule", sample=f'{key} = "{default}"')
-        text = default if text is None else text
-        try:
-            seconds = parse_duration(text)
-        except ValueError as exc:
-            check.add(where, str(exc), f'write a number and a unit (s, m, h, d), e.g. '
-                                       f'{key} = "{default}"')
-            seconds = parse_duration(default)
-        if seconds < (1 if local else MIN_EVERY):
-            # Each pull costs API credits, and an application gets ~12,500 a day, shared by
-            # every user of its client_id; a shorter interval would burn them for nothing.
-            why = ("a pull may wait minutes for a slow answer or a rate limit"
-                   if key == "stuck_after" else "every pull spends Imgur API credits (about "
-                   "12,500 a day per application)")
-            check.add(where, f"{json.dumps(text)} is shorter than the 1 minute minimum: {why}",
-                      f'use at least "1m"; the default is "{default}"')
-        elif seconds > MAX_EVERY:
-            check.add(where, f"{json.dumps(text)} is longer than the 365 day maximum",
-                      'use at most "365d"')
-        every[key] = seconds
+        # Each pull costs API credits, and an application gets ~12,500 a day, shared by
+        # every user of its client_id; a shorter interval would burn them for nothing.
+        why = ("a pull may wait minutes for a slow answer or a rate limit"
+               if key == "stuck_after" else "every pull spends Imgur API credits (about "
+               "12,500 a day per application)")
+        every[key] = _duration(check, table, "schedule", key, default, why, local)
     return ScheduleConfig(every["pull_every"], every["full_every"], every["stuck_after"])
+
+
+def _duration(check: Checker, table: dict[str, Any], where: str, key: str, default: str,
+              why: str, local: bool) -> int:
+    """Read duration ``key``: from 1 minute (1 s against a local sandbox) to 365 days."""
+    text = check.string(table, key, where, sample=f'{key} = "{default}"')
+    text = default if text is None else text
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        check.add(f"{where}.{key}", str(exc), f'write a number and a unit (s, m, h, d), e.g. '
+                                              f'{key} = "{default}"')
+        return parse_duration(default)
+    if seconds < (1 if local else MIN_EVERY):
+        check.add(f"{where}.{key}",
+                  f"{json.dumps(text)} is shorter than the 1 minute minimum: {why}",
+                  f'use at least "1m"; the default is "{default}"')
+    elif seconds > MAX_EVERY:
+        check.add(f"{where}.{key}", f"{json.dumps(text)} is longer than the 365 day maximum",
+                  'use at most "365d"')
+    return seconds
+
+
+def _alerts(check: Checker, table: dict[str, Any], base: Path, env: Mapping[str, str],
+            schedule: ScheduleConfig, local: bool) -> AlertsConfig:
+    check.unknown_keys(table, SECTION_KEYS["alerts"], "alerts", SECTION_KEYS)
+    default = format_duration(STALE_PULLS * schedule.pull_every)
+    stale_after = STALE_PULLS * schedule.pull_every
+    if "stale_after" in table:  # the default follows pull_every, already checked
+        stale_after = _duration(check, table, "alerts", "stale_after", default,
+                                "a pull takes time, and runs only every pull_every", local)
+        if stale_after <= schedule.pull_every:
+            check.add("alerts.stale_after", f"{format_duration(stale_after)} is not longer than "
+                      f"schedule.pull_every ({format_duration(schedule.pull_every)}), so "
+                      "`status --check` would fail between two good pulls",
+                      f'use a few times pull_every, like stale_after = "{default}" (the default)')
+    metrics = check.path(table, "metrics_file", "alerts", base, env,
+                         sample='metrics_file = "/var/lib/node_exporter/imgur-sync.prom"')
+    if metrics is not None and metrics.suffix != ".prom":
+        check.add("alerts.metrics_file", f"{metrics} does not end in .prom, so node_exporter's "
+                  "textfile collector would not read it", "name the file like imgur-sync.prom")
+    return AlertsConfig(
+        stale_after, _command(check, table), _ping_url(check, table), metrics,
+        check.integer(table, "exit_after_failures", "alerts", 0, 10_000, default=5,
+                      why="failed pulls in a row before `run` exits; 0 never"))
+
+
+def _command(check: Checker, table: dict[str, Any]) -> tuple[str, ...]:
+    """Read ``on_failure``: a command split as a shell would, run without one."""
+    sample = 'on_failure = "/usr/local/bin/notify-me --subject imgur-sync"'
+    text = check.string(table, "on_failure", "alerts", sample=sample)
+    if not text:
+        return ()
+    try:
+        argv = tuple(shlex.split(text))
+    except ValueError as exc:
+        check.add("alerts.on_failure", f"cannot be split into words ({exc})",
+                  f"close the quotes, like {sample}")
+        return ()
+    if not argv:
+        return ()
+    if shutil.which(argv[0]) is None:
+        check.add("alerts.on_failure", f"{json.dumps(argv[0])} is not an executable program "
+                  "here", "give the full path of an executable file (no shell runs it: "
+                  "write pipes and redirections in a script)")
+    return argv
+
+
+def _ping_url(check: Checker, table: dict[str, Any]) -> str | None:
+    text = check.string(table, "ping_url", "alerts",
+                        sample='ping_url = "https://hc-ping.com/your-check-uuid"')
+    if not text:
+        return None
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+        check.add("alerts.ping_url", "is not an http(s) URL without a query",
+                  'use the check\'s ping URL, like "https://hc-ping.com/your-check-uuid"; '
+                  "/start and /fail are added to it")
+        return None
+    return text.rstrip("/")
 
 
 def _uploads(check: Checker, tables: Any, base: Path,
@@ -409,6 +516,8 @@ def _render(config: Config) -> str:
         shown = value if name == "api_url" else mask_secret(value)
         source = f"  # from ${SECRET_ENV[name]}" if name in imgur.from_env else ""
         lines.append(f"{name} = {_toml(shown)}{source}")
+    lines += [f"retries = {imgur.retries}",
+              f"timeout = {_toml(format_duration(imgur.timeout))}  # {imgur.timeout} seconds"]
     lines += ["", "[mirror]", f"root = {_toml(str(mirror.root))}",
               f"include = {_toml(list(mirror.include))}",
               f"on_remote_delete = {_toml(mirror.on_remote_delete)}",
@@ -429,7 +538,23 @@ def _render(config: Config) -> str:
                   f"on_local_change = {_toml(upload.on_local_change)}"]
     if not config.uploads:
         lines += ["", "# no [[upload]] drop folders"]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _render_alerts(config.alerts)) + "\n"
+
+
+def _render_alerts(alerts: AlertsConfig) -> list[str]:
+    lines = ["", "[alerts]", f"stale_after = {_toml(format_duration(alerts.stale_after))}  "
+             f"# {alerts.stale_after} seconds",
+             f"exit_after_failures = {alerts.exit_after_failures}"]
+    lines.append(f"on_failure = {_toml(shlex.join(alerts.on_failure))}" if alerts.on_failure
+                 else "# on_failure is not set")
+    if alerts.ping_url:  # the check's path is what lets anyone ping it: shown masked
+        parts = urlsplit(alerts.ping_url)
+        lines.append(f"ping_url = {_toml(f'{parts.scheme}://{parts.netloc}/****')}")
+    else:
+        lines.append("# ping_url is not set")
+    lines.append(f"metrics_file = {_toml(str(alerts.metrics_file))}" if alerts.metrics_file
+                 else "# metrics_file is not set")
+    return lines
 
 
 def _toml(value: object) -> str:

@@ -18,8 +18,10 @@ from .database import Store
 from .ratelimits import RATE_LIMITS_SETTING, rate_limits_setting
 
 __all__ = ["FAVORITE_KINDS", "RATE_LIMITS_SETTING", "RUN_KINDS", "RUN_OUTCOMES",
-           "UNAVAILABLE_SETTING", "UPLOAD_STATES", "Store", "StoreError", "printable",
-           "rate_limits_setting"]
+           "SIGN_IN_FAILURE", "UNAVAILABLE_SETTING", "UPLOAD_STATES", "Store", "StoreError",
+           "printable", "rate_limits_setting"]
 
 #: + a section's name: why the sign-in cannot read that section ("" once it could).
 UNAVAILABLE_SETTING = "unavailable:"
+#: The kind of the open failure a pull records when Imgur refuses the sign-in.
+SIGN_IN_FAILURE = "sign-in"

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from imgur_sync.bundled import (
+from imgur_sync.settings import load_config
+from imgur_sync.settings.bundled import (
     example_config,
     hidden_from_system_units,
     installed_command,
     unit_names,
     unit_text,
 )
-from imgur_sync.settings import load_config
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -28,8 +28,9 @@ DATA = ROOT / "imgur_sync" / "data"
 
 
 def test_the_units_and_the_example_are_found_in_the_package() -> None:
-    assert unit_names() == ["imgur-sync-pull.service", "imgur-sync-pull.timer",
-                            "imgur-sync.service", "imgur-sync@.service"]
+    assert unit_names() == ["imgur-sync-failure@.service", "imgur-sync-pull.service",
+                            "imgur-sync-pull.timer", "imgur-sync.service",
+                            "imgur-sync@.service"]
     assert unit_names(user=True) == ["imgur-sync.service"]
     assert example_config() == (DATA / "config.example.toml").read_text(encoding="utf-8")
 

@@ -11,6 +11,8 @@ import pytest
 from imgur_sync.errors import ImgurSyncError
 from imgur_sync.paths import cache_dir, config_path, expand_user, state_dir
 from imgur_sync.settings.config import (
+    SECTION_KEYS,
+    AlertsConfig,
     ConfigError,
     ImgurConfig,
     UploadConfig,
@@ -160,9 +162,37 @@ def test_the_example_config_is_valid_and_documents_every_key(env: dict[str, str]
     keys = ["client_id", "client_secret", "refresh_token", "api_url", "rapidapi_key",
             "root", "include", "on_remote_delete", "album_links", "concurrency",
             "max_download_size", "sidecars", "gallery", "pull_every", "full_every",
-            "stuck_after", "path", "album", "on_local_delete", "on_local_change"]
+            "stuck_after", "path", "album", "on_local_delete", "on_local_change", "on_failure",
+            "ping_url", "metrics_file", "stale_after", "exit_after_failures"]
     assert [key for key in keys if f"{key} = " not in text] == []
     assert "mashape_key" in text
+    assert [key for table in SECTION_KEYS.values() for key in table
+            if key != "mashape_key" and f"{key} = " not in text] == []
+
+
+def test_alerts_default_to_nothing_but_a_stale_after_of_three_pulls(
+        tmp_path: Path, env: dict[str, str]) -> None:
+    config = load_config(write(tmp_path, MINIMAL + '[schedule]\npull_every = "20m"\n'), env)
+    assert config.alerts == AlertsConfig(stale_after=3 * 20 * 60)
+    assert (config.alerts.on_failure, config.alerts.ping_url, config.alerts.metrics_file,
+            config.alerts.exit_after_failures) == ((), None, None, 5)
+
+
+def test_alerts_are_read_and_their_ping_url_is_masked(tmp_path: Path, env: dict[str, str]
+                                                      ) -> None:
+    text = (MINIMAL + '[alerts]\non_failure = "/bin/echo \'backup broke\' now"\n'
+            'ping_url = "https://hc-ping.com/secret-uuid-1234/"\nstale_after = "2h"\n'
+            'metrics_file = "textfile/imgur-sync.prom"\nexit_after_failures = 0\n')
+    config = load_config(write(tmp_path, text), env)
+    assert config.alerts == AlertsConfig(
+        stale_after=7200, on_failure=("/bin/echo", "backup broke", "now"),
+        ping_url="https://hc-ping.com/secret-uuid-1234",
+        metrics_file=tmp_path / "textfile" / "imgur-sync.prom", exit_after_failures=0)
+    shown = config.masked()
+    assert "secret-uuid" not in shown and "secret-uuid" not in repr(config)
+    assert 'ping_url = "https://hc-ping.com/****"' in shown
+    assert "on_failure = \"/bin/echo 'backup broke' now\"" in shown
+    assert load_config(write(tmp_path, shown, "again.toml"), env).alerts.stale_after == 7200
 
 
 # --- secrets from the environment ------------------------------------------------------
@@ -378,6 +408,24 @@ MALFORMED = [
      "mirror.root: /srv/drop/imgur is inside upload[1].path", "outside every drop folder"),
     (MINIMAL + UPLOAD + 'album_id = "x"\n', "upload[1].album_id: unknown key",
      'did you mean "album"?'),
+    (MINIMAL + '[alerts]\non_failure = "no-such-program-here --now"\n',
+     'alerts.on_failure: "no-such-program-here" is not an executable', "full path"),
+    (MINIMAL + '[alerts]\non_failure = "/bin/echo \'unclosed"\n',
+     "alerts.on_failure: cannot be split", "close the quotes"),
+    (MINIMAL + '[alerts]\nping_url = "hc-ping.com/abc"\n', "alerts.ping_url: is not an http",
+     "/start and /fail are added"),
+    (MINIMAL + '[alerts]\nping_url = "https://hc-ping.com/abc?x=1"\n', "alerts.ping_url",
+     "/start and /fail are added"),
+    (MINIMAL + '[alerts]\nmetrics_file = "/tmp/imgur-sync.txt"\n',
+     "alerts.metrics_file: /tmp/imgur-sync.txt does not end in .prom", "imgur-sync.prom"),
+    (MINIMAL + '[alerts]\nstale_after = "10m"\n', "alerts.stale_after: 10m is not longer "
+     "than schedule.pull_every (15m)", 'stale_after = "45m"'),
+    (MINIMAL + '[alerts]\nstale_after = "often"\n', 'alerts.stale_after: "often" is not',
+     "a number and a unit"),
+    (MINIMAL + '[alerts]\nexit_after_failures = -1\n', "alerts.exit_after_failures: -1 is "
+     "out of range", "from 0 to 10000"),
+    (MINIMAL + '[alerts]\nping = "https://hc-ping.com/abc"\n', "alerts.ping: unknown key",
+     'did you mean "ping_url"?'),
 ]
 
 

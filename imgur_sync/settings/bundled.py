@@ -24,7 +24,7 @@ _HOMES = ("/home", "/root", "/run/user")
 
 
 def _data() -> Traversable:
-    return resources.files(__package__ or "imgur_sync") / "data"
+    return resources.files("imgur_sync") / "data"
 
 
 def example_config() -> str:
