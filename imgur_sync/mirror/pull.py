@@ -162,13 +162,14 @@ class Mirror:
                               error="; ".join(result.problems)[:2000] or None)
         return result
 
-    def take_in_uploads(self, image_ids: Iterable[str]) -> ApplyResult:
+    def take_in_uploads(self, image_ids: Iterable[str], *, gallery: bool = True) -> ApplyResult:
         """Bring uploaded images into the tree from their local files.
 
         Used after uploads and album adds: the given images get their album links, and
         every uploaded image whose file is still there is copied in (also those a crash
         left out), so the next pull finds them recorded. Only a file edited since its
-        upload makes a download: Imgur has the uploaded bytes.
+        upload makes a download: Imgur has the uploaded bytes. ``gallery=False`` leaves
+        the gallery for the last batch of a large drop to bring up to date.
         """
         sections = frozenset(self.config.mirror.include) & frozenset(registry.names())
         try:
@@ -185,7 +186,8 @@ class Mirror:
         applied = applier.apply([*copies, *(a for a in actions if a.kind == "link"
                                             and a.want is not None and a.want.image_id in linked)])
         applied.failures += self._write_metadata()
-        self.refresh_gallery()  # no downloads here: the next pull brings their thumbnails
+        if gallery:  # no downloads here: the next pull brings their thumbnails
+            self.refresh_gallery()
         return applied
 
     def refresh_gallery(self, result: PullResult | None = None, *, thumbnails: bool = False,
