@@ -28,7 +28,7 @@ class FakeClock:
 
 def sandbox_config(path: Path, sb: Sandbox, root: Path, *,
                    uploads: Iterable[tuple[Path, str, str]] = (), api_url: str | None = None,
-                   **mirror: str | int) -> Path:
+                   **mirror: str | int | bool) -> Path:
     """Write a config for the sandbox ``sb``: the mirror at ``root``, optional drop folders
     ``(folder, album, on_local_delete)`` and extra ``[mirror]`` keys; return its path.
 
@@ -36,7 +36,11 @@ def sandbox_config(path: Path, sb: Sandbox, root: Path, *,
     lines = ["[imgur]", f'api_url = "{api_url or sb.url}"', f'client_id = "{sb.client_id}"',
              f'client_secret = "{sb.client_secret}"', f'refresh_token = "{sb.refresh_token}"',
              "", "[mirror]", f'root = "{root}"']
-    lines += [f"{key} = {value}" if isinstance(value, int) else f'{key} = "{value}"'
+    # The gallery (its pages and one thumbnail download per image) is off unless a test asks
+    # for it: the other tests count files and media requests of the tree itself.
+    mirror = {"gallery": False, **mirror}
+    lines += [f"{key} = {str(value).lower()}" if isinstance(value, bool) else
+              f"{key} = {value}" if isinstance(value, int) else f'{key} = "{value}"'
               for key, value in mirror.items()]
     for folder, album, on_delete in uploads:
         lines += ["", "[[upload]]", f'path = "{folder}"', f'album = "{album}"',
