@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import subprocess
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import pytest
 
 if TYPE_CHECKING:
     from imgur_sync.sandbox import Sandbox
@@ -56,3 +60,18 @@ def web_post_ids(sb: Sandbox) -> list[str]:
     in_albums = {i for album in albums for i in album.image_ids}
     posts = [*albums, *(i for i in world.images_of(sb.username) if i.id not in in_albums)]
     return [p.id for p in sorted(posts, key=lambda p: (p.datetime, p.seq), reverse=True)]
+
+
+@contextmanager
+def tmpfs(folder: Path, options: str) -> Iterator[Path]:
+    """Mount a tmpfs with ``options`` at the new ``folder`` for the block (needs the right to
+    mount: root); skip the test where that cannot be done."""
+    folder.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+                             capture_output=True, text=True, check=False)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs ({options}) here: {mounted.stderr.strip()}")
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
