@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import requests
 
 from . import __version__
+from .errors import ImgurSyncError
 from .mirror.apply import Interrupted
 from .mirror.pull import PullResult
 from .settings.config import SECRET_ENV, Config
@@ -71,6 +72,8 @@ class Alerts:
         so that it neither fails a good pull nor hides why a pull failed."""
         try:
             say(*args)
+        except ImgurSyncError as exc:  # foreseen (a locked database, say): one line says it
+            log.warning("The [alerts] could not be given: %s", exc)
         except Exception:
             log.exception("The [alerts] could not be given")
 

@@ -710,6 +710,9 @@ def demo(folder: Path) -> None:
     click.echo(render_status(collect_status(report.config, state)))
     click.echo("\nWhere to look:")
     click.echo(f"  {root}   the folder tree: images/, albums/, favorites/, messages/")
+    if report.config.mirror.gallery:
+        click.echo(f"  {(root / 'index.html').as_uri()}   the offline gallery: open it in a "
+                   "browser")
     click.echo(f"  {state / 'imgur-sync.db'}   the state, e.g. "
                f"sqlite3 {state / 'imgur-sync.db'} 'select title from images'")
     click.echo(f"  {report.config.path}   the config the demo used")
@@ -834,6 +837,7 @@ def verify_command(ctx: click.Context, repair: bool, as_json: bool) -> None:
     recorded, album and favorite links included. Exit code 3 when problems remain
     (listed by `imgur-sync status`).
     """
+    from .mirror.pull import Mirror
     from .mirror.sidecars import write_metadata
     from .mirror.verify import verify
     from .workspace import Workspace
@@ -847,6 +851,8 @@ def verify_command(ctx: click.Context, repair: bool, as_json: bool) -> None:
         unwritten = write_metadata(ws.store, config.mirror) if repair else []
         for path, reason in unwritten:
             ws.store.add_failure("verify", path, reason)
+        if repair:  # what was restored shows in the gallery again
+            Mirror(config, ws.store, ws.client.transport).refresh_gallery()
     if as_json:
         from .mirror.reports import verify_json
 
@@ -920,6 +926,32 @@ def _echo_json(data: object) -> None:
     import json
 
     click.echo(json_safe(json.dumps(data, indent=2, ensure_ascii=False)))
+
+
+@cli.command("gallery")
+@click.pass_context
+def gallery_command(ctx: click.Context) -> None:
+    """Rebuild the offline gallery (index.html in the mirror) from the state database.
+
+    Every pull keeps it current; this writes it on demand, e.g. after `[mirror] gallery`
+    was off, and downloads the thumbnails it still lacks (media, no API credits).
+    """
+    from .mirror.gallery import INDEX
+    from .mirror.pull import Mirror
+    from .workspace import Workspace
+
+    config = _load_config(ctx)
+    if not config.mirror.gallery:
+        raise UsageError(f"[mirror] gallery is false in {config.path}; set it to true to "
+                         "keep a gallery in the mirror")
+    with Workspace(config, purpose="gallery") as ws:
+        built = Mirror(config, ws.store, ws.client.transport).refresh_gallery(
+            thumbnails=True, retry=True)
+    if built is None:
+        raise ImgurSyncError("The gallery could not be written; `imgur-sync status` says why")
+    index = config.mirror.root / INDEX
+    _say(ctx, f"Gallery: {built.written} file(s) written, {built.unchanged} unchanged, "
+              f"{built.thumbnails} thumbnail(s) downloaded. Open {escape(index.as_uri())}")
 
 
 def _load_config(ctx: click.Context) -> Config:

@@ -20,6 +20,7 @@ from pathlib import Path
 from support import sandbox_config, web_post_ids
 
 from imgur_sync.mirror.files import TEMP_PREFIX, TEMP_SUFFIX
+from imgur_sync.mirror.gallery import GALLERY_DIR, INDEX
 from imgur_sync.mirror.layout import (
     ALBUMS_DIR,
     FAVORITES_DIR,
@@ -41,7 +42,7 @@ _BARE = re.compile(r"(?:\d{3,} )?([A-Za-z0-9]+)(?:\.[a-z0-9]+)?$")
 _POSITION = re.compile(r"(\d{3,}) ")
 
 
-def write_config(folder: Path, sb: Sandbox, **mirror: str | int) -> Path:
+def write_config(folder: Path, sb: Sandbox, **mirror: str | int | bool) -> Path:
     """Write a config for ``sb`` with the mirror under ``folder``; return its path."""
     return sandbox_config(folder / "config.toml", sb, folder / "mirror", **mirror)
 
@@ -268,10 +269,12 @@ def check_records(root: Path, store: Store) -> list[str]:
     """Return disagreements between the files on disk (outside .trash) and the store."""
     on_disk = set()
     for folder, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if Path(folder, d) != root / TRASH_DIR]
-        # Metadata files (sidecars, album.json, account.json) are derived, never recorded.
+        # The gallery (index.html, .gallery/) and metadata files (sidecars, album.json,
+        # account.json) are derived, never recorded.
+        dirs[:] = [d for d in dirs if Path(folder, d) not in (root / TRASH_DIR,
+                                                               root / GALLERY_DIR)]
         on_disk.update(Path(folder, name).relative_to(root).as_posix() for name in files
-                       if not is_metadata_name(name))
+                       if not is_metadata_name(name) and Path(folder, name) != root / INDEX)
     recorded = {row["path"] for row in store.iter_files()}
     return ([f"{path} is on disk but not recorded" for path in sorted(on_disk - recorded)]
             + [f"{path} is recorded but not on disk" for path in sorted(recorded - on_disk)])

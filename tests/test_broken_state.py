@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from support import sandbox_config
+from support import sandbox_config, tmpfs
 
 from imgur_sync.account.tokens import tokens_from_fields
 from imgur_sync.sandbox import Sandbox
@@ -123,16 +123,8 @@ def test_a_damaged_database_says_how_to_rebuild_it_and_the_rebuild_works(
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 4 MiB tmpfs mounted at a new folder (needs the right to mount: root)."""
-    disk = tmp_path / "small-disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(disk)],
-                             capture_output=True, text=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.strip()}")
-    try:
+    with tmpfs(tmp_path / "small-disk", "size=4m") as disk:
         yield disk
-    finally:
-        subprocess.run(["umount", str(disk)], check=True)
 
 
 def fill(disk: Path) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from support import sandbox_config
+from support import sandbox_config, tmpfs
 
 from imgur_sync.sandbox import Sandbox
 from imgur_sync.sandbox.media import render_tiny_png
@@ -105,16 +105,8 @@ def test_a_mirror_root_that_is_a_dangling_link_is_refused(setup: Setup) -> None:
 @pytest.fixture
 def read_only(tmp_path: Path) -> Iterator[Path]:
     """A read-only tmpfs: the mount a read-only disk or share gives, which binds root too."""
-    folder = tmp_path / "read-only"
-    folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", str(folder)],
-                             capture_output=True, text=True, check=False)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a read-only tmpfs here (needs root): {mounted.stderr.strip()}")
-    try:
+    with tmpfs(tmp_path / "read-only", "ro,size=1m") as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", str(folder)], check=True)
 
 
 def test_a_mirror_root_on_a_read_only_mount_is_refused(setup: Setup, read_only: Path) -> None:

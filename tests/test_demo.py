@@ -29,6 +29,8 @@ def test_demo_runs_the_whole_tour(tmp_path: Path) -> None:
     backup = next((folder / "mirror" / "images").glob("hello-from-the-demo *.png"))
     assert backup.read_bytes() == drop.read_bytes() and not backup.samefile(drop)
     assert list((folder / "mirror" / "messages").glob("*.md"))
+    # The gallery was brought up to date after the upload, too.
+    assert "Dropped in the demo" in (folder / "mirror" / "index.html").read_text()
     assert "is on Imgur as" in result.stdout and "Where to look" in result.stdout
     assert "Traceback" not in result.stderr
     # Signed in as a new user must since 2025: with the browser's cookies, no refresh token.

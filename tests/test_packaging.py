@@ -113,7 +113,9 @@ def test_the_wheel_alone_gives_config_init_and_systemd_print(tmp_path: Path) -> 
         names = archive.namelist()
         metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA")))
     assert {"imgur_sync/data/config.example.toml", "imgur_sync/data/systemd/imgur-sync.service",
-            "imgur_sync/data/systemd/user/imgur-sync.service"} <= set(names)
+            "imgur_sync/data/systemd/user/imgur-sync.service",
+            "imgur_sync/mirror/gallery_static/gallery.css",
+            "imgur_sync/mirror/gallery_static/gallery.js"} <= set(names)
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     assert b"\nLicense-Expression: MIT\n" in metadata and b"\nProject-URL: Source, " in metadata
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, env=env, timeout=120)

@@ -215,7 +215,9 @@ class DropFolders:
                              else max(upcoming, self.clock() + WAKE_EVERY))
         if batch.uploaded or batch.linked:
             with self.tree_lock:
-                applied = self.mirror.take_in_uploads([*batch.joined, *batch.uploaded])
+                # The gallery is rewritten once a drop is through, not after every step.
+                applied = self.mirror.take_in_uploads([*batch.joined, *batch.uploaded],
+                                                      gallery=not batch.remaining)
             for path, reason in applied.failures:
                 log.warning("could not add %s to the mirror: %s", path, reason)
         return batch

@@ -182,6 +182,7 @@ def _place_all(mirror: Mirror, archive: zipfile.ZipFile, found: dict[str, _Membe
     result.placed = [i for i in result.placed if i not in unread]
     result.kept = [i for i in result.kept if i not in unread]
     result.applied.failures += write_metadata(store, mirror.config.mirror)  # as a pull does
+    mirror.refresh_gallery(thumbnails=True)
 
 
 def _batches(found: dict[str, _Member], ids: list[str], budget: int) -> Iterator[list[str]]:

@@ -48,6 +48,7 @@ from ..store import (
 from . import validate
 from .apply import Applier, ApplyResult, Interrupted, prepare_root
 from .files import Placer, clone_into, sweep_partials
+from .gallery import GalleryResult, build_gallery
 from .layout import is_id, render_transcript
 from .plan import Action, Snapshot, Want, desired_tree, plan_changes
 from .sidecars import write_metadata
@@ -145,6 +146,7 @@ class Mirror:
             raise
         for path, reason in result.applied.failures:
             self._fail(result, "download", path, reason)
+        self.refresh_gallery(result, thumbnails=True, retry=full)
         result.requests = self.listings.requests_sent - sent_before
         result.outcome = "partial" if result.problems else "ok"
         # What this run tried again and did not fail at is fixed; verify's failures are not.
@@ -160,13 +162,14 @@ class Mirror:
                               error="; ".join(result.problems)[:2000] or None)
         return result
 
-    def take_in_uploads(self, image_ids: Iterable[str]) -> ApplyResult:
+    def take_in_uploads(self, image_ids: Iterable[str], *, gallery: bool = True) -> ApplyResult:
         """Bring uploaded images into the tree from their local files.
 
         Used after uploads and album adds: the given images get their album links, and
         every uploaded image whose file is still there is copied in (also those a crash
         left out), so the next pull finds them recorded. Only a file edited since its
-        upload makes a download: Imgur has the uploaded bytes.
+        upload makes a download: Imgur has the uploaded bytes. ``gallery=False`` leaves
+        the gallery for the last batch of a large drop to bring up to date.
         """
         sections = frozenset(self.config.mirror.include) & frozenset(registry.names())
         try:
@@ -180,10 +183,37 @@ class Mirror:
         linked = set(image_ids) | {a.want.image_id for a in copies if a.want is not None}
         applier = Applier(self.root, self.store, self.api, links=self.config.mirror.album_links,
                           concurrency=self.config.mirror.concurrency, local_sources=sources)
-        result = applier.apply([*copies, *(a for a in actions if a.kind == "link"
-                                           and a.want is not None and a.want.image_id in linked)])
-        result.failures += self._write_metadata()
-        return result
+        applied = applier.apply([*copies, *(a for a in actions if a.kind == "link"
+                                            and a.want is not None and a.want.image_id in linked)])
+        applied.failures += self._write_metadata()
+        if gallery:  # no downloads here: the next pull brings their thumbnails
+            self.refresh_gallery()
+        return applied
+
+    def refresh_gallery(self, result: PullResult | None = None, *, thumbnails: bool = False,
+                        retry: bool = False) -> GalleryResult | None:
+        """Bring the offline gallery up to date (``[mirror] gallery``); None when off or failed.
+
+        A failure is logged and recorded, never raised: the files and records it would
+        show are already saved, and the next run writes the gallery again.
+        """
+        if not self.config.mirror.gallery:
+            return None
+        try:
+            built = build_gallery(self.root, self.store, members_cursor=MEMBERS_CURSOR,
+                                  transport=self.api if thumbnails else None,
+                                  concurrency=self.config.mirror.concurrency,
+                                  retry_thumbnails=retry, should_stop=self.should_stop)
+        except Exception as exc:  # a full disk, a file in the way, a bug: the pull stands
+            log.warning("the gallery could not be written: %s", exc, exc_info=log.isEnabledFor(
+                logging.DEBUG))
+            if result is not None:
+                self._fail(result, "gallery", str(self.root / "index.html"), str(exc))
+            else:
+                self.store.add_failure("gallery", str(self.root / "index.html"), str(exc))
+            return None
+        self.store.resolve_failures("gallery")
+        return built
 
     def list_account(self) -> PullResult:
         """Fetch and save the listings as a quick pull does; place and download nothing."""

@@ -188,13 +188,21 @@ def seed_big(world: World, scale: int = 1) -> Credentials:
     return creds
 
 
-# Titles that try to escape the mirror's root or break a file system (issue 4).
+# Titles that try to run a script in the offline gallery (issue 14): shown as text, never run.
+HOSTILE_MARKUP: list[str] = [
+    "<img src=x onerror=alert(1)>", "</script><script>alert(1)</script>",
+    '"><svg onload=alert(1)>', "'><iframe src=javascript:alert(1)>",
+    "</title><script>window.__pwned=1</script>", "\u2028</style><b>bold</b>&amp;\u2029",
+]
+
+# Titles that try to escape the mirror's root or break a file system (issue 4), and the
+# markup above.
 HOSTILE_TITLES: list[str | None] = [
     "../../../etc/passwd", "..", ".", "a/b\\c", "/absolute/path", "CON", "nul.txt", "aux",
     "COM1", "LPT9.png", "x" * 300, "é" * 150, "🐱‍👤 cats 🎉" * 20, "שלום עולם \u202egnp.exe",
     "猫の写真", "Photo", "PHOTO", "photo", "Same title", "Same title", "Same title", "",
     None, "tab\there\nnewline\x00null\x1b[31m", "trailing dot. ", "-rf --no-preserve-root",
-    "   ", "~", "$HOME", "a:b*c?d\"e<f>g|h", ".hidden", "...",
+    "   ", "~", "$HOME", "a:b*c?d\"e<f>g|h", ".hidden", "...", *HOSTILE_MARKUP,
 ]
 
 
@@ -215,6 +223,8 @@ def seed_hostile(world: World, scale: int = 1) -> Credentials:
     world.share(gallery.id, "../../favorite/escape")
     world.favorite(me, gallery.id)
     world.add_message("evil", me, "../../../../tmp/pwned")
+    world.add_message("evil", me, "</script><script>alert(1)</script> <img src=x "
+                      "onerror=alert(1)> <a href=\"javascript:alert(1)\">click</a>")
     return creds
 
 

@@ -163,6 +163,16 @@ class Checker:
                 self._not_a_choice(key, item, choices)
         return tuple(dict.fromkeys(item for item in value if item in choices))
 
+    def boolean(self, table: Mapping[str, Any], name: str, where: str, *,
+                default: bool) -> bool:
+        """Return boolean ``name`` (``default`` when absent or not a boolean)."""
+        value = table.get(name, default)
+        if not isinstance(value, bool):
+            self.add(f"{where}.{name}", f"expected true or false, got {describe(value)}",
+                     f"write {name} = {json.dumps(default)} (no quotes)")
+            return default
+        return value
+
     def integer(self, table: Mapping[str, Any], name: str, where: str, low: int, high: int,
                 *, default: int, why: str) -> int:
         """Return integer ``name`` within ``low``..``high`` (``default`` if absent or wrong)."""

@@ -62,7 +62,7 @@ SECTION_KEYS = {
     "imgur": ("client_id", "client_secret", "refresh_token", "api_url", "rapidapi_key",
               "mashape_key", "web_client_id", "retries", "timeout"),
     "mirror": ("root", "include", "on_remote_delete", "album_links", "concurrency",
-               "max_download_size", "sidecars"),
+               "max_download_size", "sidecars", "gallery"),
     "schedule": ("pull_every", "full_every", "stuck_after"),
     "budget": ("share", "reserve"),
     "upload": ("path", "album", "on_local_delete", "on_local_change"),
@@ -121,6 +121,7 @@ class MirrorConfig:
     concurrency: int = 8
     max_download_size: int = parse_size(DEFAULT_MAX_DOWNLOAD)  # bytes, for unknown sizes
     sidecars: Sidecars = "xmp"
+    gallery: bool = True  # keep the offline gallery (index.html, .gallery/) in the root
 
 
 @dataclass(frozen=True)
@@ -323,7 +324,8 @@ def _mirror(check: Checker, table: dict[str, Any], base: Path,
                                 why="parallel downloads")
     sidecars = check.choice(table, "sidecars", "mirror", get_args(Sidecars), default="xmp")
     return MirrorConfig(root or Path(), include, on_remote_delete, album_links, concurrency,
-                        _max_download_size(check, table), sidecars=sidecars)
+                        _max_download_size(check, table), sidecars=sidecars,
+                        gallery=check.boolean(table, "gallery", "mirror", default=True))
 
 
 def _max_download_size(check: Checker, table: dict[str, Any]) -> int:
@@ -557,6 +559,7 @@ def _render(config: Config) -> str:
               f"max_download_size = {_toml(format_size(mirror.max_download_size))}  "
               f"# {mirror.max_download_size} bytes",
               f"sidecars = {_toml(mirror.sidecars)}",
+              f"gallery = {_toml(mirror.gallery)}",
               "", "[schedule]"]
     for name in ("pull_every", "full_every", "stuck_after"):
         seconds = getattr(schedule, name)

@@ -185,11 +185,30 @@ class Store(Journal):
                     now: float | None = None) -> None:
         """Upsert many images in one transaction (a listing page at a time)."""
         now = self._now(now)
-        records = [{**image_row(image), "last_seen": now, "removed_at": None,
-                    "owned": int(owned), "first_seen": now} for image in images]
+        images = list(images)
+        known = self._raw_records("images", [image["id"] for image in images])
+        records = [{**image_row(_merged(known.get(image["id"]), image)), "last_seen": now,
+                    "removed_at": None, "owned": int(owned), "first_seen": now}
+                   for image in images]
         # first_seen is kept from the first time; owned never goes back from 1 to 0.
         self._upsert_many("images", "id", records, keep=("first_seen",),
                           merge={"owned": "max(images.owned, excluded.owned)"})
+
+    def _raw_records(self, table: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored Imgur records of ``ids`` (those that are stored and decode)."""
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(ids), 500):  # SQLite's limit on bound parameters
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for row in self.db.execute(f"SELECT id, raw FROM {table} WHERE id IN ({marks})",
+                                       chunk):
+                try:
+                    record = json.loads(row[1]) if row[1] else None
+                except ValueError:
+                    continue
+                if isinstance(record, dict):
+                    found[row[0]] = record
+        return found
 
     def _upsert_many(self, table: str, pk: str, records: list[dict[str, Any]], *,
                      keep: Sequence[str] = (), merge: Mapping[str, str] | None = None) -> None:
@@ -521,3 +540,23 @@ def _make_private(path: Path) -> None:
                 log.warning("%s was readable by others; made it private (mode 0600)", file)
         except OSError:  # absent, or not ours to change: SQLite says more if it matters
             continue
+
+
+# Texts the owner edits: null there means "cleared", never "not told".
+_EDITABLE = frozenset({"title", "description"})
+
+
+def _merged(known: dict[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:
+    """The record to store for an image read again: ``new``, but where it says nothing
+    (null, or no field) of what an earlier answer said, that is kept.
+
+    Listings differ in what they tell of an image: an album's members come with null
+    ``account_id``, ``account_url`` and ``nsfw``, which the account's own listing fills.
+    Kept, the record (and the sidecars made of it) does not flip with whichever listing
+    read the image last.
+    """
+    if not known:
+        return dict(new)
+    kept = {key: value for key, value in known.items() if value is not None
+            and key not in _EDITABLE and new.get(key) is None}
+    return {**new, **kept}

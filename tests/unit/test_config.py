@@ -161,9 +161,9 @@ def test_the_example_config_is_valid_and_documents_every_key(env: dict[str, str]
     text = example.read_text(encoding="utf-8")
     keys = ["client_id", "client_secret", "refresh_token", "api_url", "rapidapi_key",
             "root", "include", "on_remote_delete", "album_links", "concurrency",
-            "max_download_size", "sidecars", "pull_every", "full_every", "stuck_after", "path",
-            "album", "on_local_delete", "on_local_change", "on_failure", "ping_url",
-            "metrics_file", "stale_after", "exit_after_failures"]
+            "max_download_size", "sidecars", "gallery", "pull_every", "full_every",
+            "stuck_after", "path", "album", "on_local_delete", "on_local_change", "on_failure",
+            "ping_url", "metrics_file", "stale_after", "exit_after_failures"]
     assert [key for key in keys if f"{key} = " not in text] == []
     assert "mashape_key" in text
     assert [key for table in SECTION_KEYS.values() for key in table

@@ -523,3 +523,20 @@ def test_counts_and_integrity(store: Store) -> None:
     assert (counts["images"], counts["images_not_owned"]) == (1, 1)
     assert counts["uploads_pending"] == 0
     assert store.integrity_check() == "ok"
+
+
+def test_an_image_read_again_keeps_what_a_poorer_listing_leaves_null(store: Store) -> None:
+    """An album's members come with null account fields; the record must not flip to them,
+    but a title cleared on Imgur is cleared here too."""
+    full = {"id": "abc1234", "title": "Cat", "description": "On a box", "link": "https://i/x",
+            "account_id": 7, "account_url": "me", "nsfw": False}
+    store.save_images([full], owned=True)
+    store.save_images([{**full, "account_id": None, "account_url": None, "nsfw": None,
+                        "views": 5}], owned=True)
+    raw = json.loads(store.get_image("abc1234")["raw"])
+    assert (raw["account_id"], raw["account_url"], raw["nsfw"], raw["views"]) == (7, "me",
+                                                                                  False, 5)
+    store.save_images([{**full, "title": None, "description": None}], owned=True)
+    row = store.get_image("abc1234")
+    assert row["title"] is None and row["description"] is None
+    assert json.loads(row["raw"])["title"] is None
