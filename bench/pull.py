@@ -51,6 +51,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -627,6 +628,26 @@ def report(args: argparse.Namespace, m: dict[str, Any]) -> bool:
         (f"peak RSS scale {args.scale} <= {TARGET_RSS_MB} MB", f"{rss / MB:.1f} MB",
          rss / MB <= TARGET_RSS_MB),
     ]
+    return print_targets(targets)
+
+
+def run_bench(args: argparse.Namespace, prefix: str,
+              measure: Callable[[argparse.Namespace, Path], Any],
+              report: Callable[[argparse.Namespace, Any], bool]) -> None:
+    """Measure in a temporary folder, print the report and exit: 2 when the bench could not
+    measure, 1 with ``--check`` when a target is missed, else 0."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as work:
+        try:
+            figures = measure(args, Path(work))
+        except BenchError as exc:
+            print(f"bench failed: {exc}", file=sys.stderr)
+            sys.exit(2)
+    met = report(args, figures)
+    sys.exit(1 if args.check and not met else 0)
+
+
+def print_targets(targets: list[tuple[str, str, bool]]) -> bool:
+    """Print each target's figure and whether it is met; return True when all are."""
     width = max(len(name) for name, _, _ in targets)
     print("targets:")
     for name, value, ok in targets:
@@ -647,14 +668,7 @@ def main() -> None:
     parser.add_argument("--profile", metavar="DIR", default=None,
                         help="run each pull under cProfile, writing DIR/<pull>.prof")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="imgur-sync-bench-") as work:
-        try:
-            figures = measure(args, Path(work))
-        except BenchError as exc:
-            print(f"bench failed: {exc}", file=sys.stderr)
-            sys.exit(2)
-    met = report(args, figures)
-    sys.exit(1 if args.check and not met else 0)
+    run_bench(args, "imgur-sync-bench-", measure, report)
 
 
 if __name__ == "__main__":

@@ -33,8 +33,6 @@ import argparse
 import random
 import sqlite3
 import statistics
-import sys
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import closing
@@ -42,7 +40,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pull import MB, Account, BenchError, SandboxProcess
+from pull import MB, Account, BenchError, SandboxProcess, print_targets, run_bench
 
 from imgur_sync.api import read_ledger
 
@@ -272,11 +270,7 @@ def report(args: argparse.Namespace, figures: dict[str, Any]) -> bool:
         ("removals <= direct GETs", f"{figures['removed']} / {figures['confirming']}",
          figures["removed"] <= figures["confirming"]),
     ]
-    width = max(len(name) for name, _, _ in targets)
-    print("targets:")
-    for name, value, ok in targets:
-        print(f"  {name:{width}} : {value:>9} -> {'ok' if ok else 'MISSED'}")
-    return all(ok for _, _, ok in targets)
+    return print_targets(targets)
 
 
 def main() -> None:
@@ -295,14 +289,7 @@ def main() -> None:
     args = parser.parse_args()
     if DAY % (args.pull_every * MINUTE) or args.full_every % args.pull_every:
         parser.error("--pull-every must divide a day, and --full-every be a multiple of it")
-    with tempfile.TemporaryDirectory(prefix="imgur-sync-week-") as work:
-        try:
-            figures = simulate(args, Path(work))
-        except BenchError as exc:
-            print(f"bench failed: {exc}", file=sys.stderr)
-            sys.exit(2)
-    met = report(args, figures)
-    sys.exit(1 if args.check and not met else 0)
+    run_bench(args, "imgur-sync-week-", simulate, report)
 
 
 if __name__ == "__main__":
