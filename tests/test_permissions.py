@@ -52,7 +52,8 @@ class Member:
         return subprocess.run(["setpriv", f"--reuid={uid}", f"--regid={primary}",
                                "--init-groups", "sh", "-c", "umask 022 && exec \"$@\"", "sh",
                                *command], input=stdin, capture_output=True, timeout=60,
-                              env={"PATH": "/usr/bin:/bin", "HOME": "/", "LC_ALL": "C"})
+                              env={"PATH": "/usr/bin:/bin", "HOME": "/", "LC_ALL": "C"},
+                              cwd="/")  # the checkout may be a private folder (CI's mktemp)
 
 
 @pytest.fixture
