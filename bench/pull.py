@@ -84,6 +84,10 @@ from imgur_sync.mirror import Mirror
 from imgur_sync.paths import config_path
 from imgur_sync.workspace import Workspace
 full, profile = sys.argv[1] == "full", sys.argv[2]
+# The sandbox's clock may run ahead of the machine's (bench/week.py moves it): the pull runs
+# on the sandbox's time, as a pull meets Imgur's, so its pacing and reconcile follow it.
+offset = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
+clock = lambda: time.time() + offset
 config = load_config(config_path())
 prof = None
 if profile:
@@ -91,8 +95,8 @@ if profile:
     prof = cProfile.Profile()
     prof.enable()
 start = time.perf_counter()
-with Workspace(config, purpose="pull") as ws:
-    result = Mirror(config, ws.store, ws.client.transport).pull(full=full)
+with Workspace(config, purpose="pull", clock=clock) as ws:
+    result = Mirror(config, ws.store, ws.client.transport, clock=clock).pull(full=full)
 seconds = time.perf_counter() - start
 if prof is not None:
     prof.disable()
@@ -462,20 +466,28 @@ class Account:
     ALL_CREDITS = 'share = "100%"\nreserve = 0\n'
 
     def __init__(self, sandbox: SandboxProcess, home: Path, concurrency: int,
-                 budget: str = ALL_CREDITS) -> None:
+                 budget: str = ALL_CREDITS, *, settings: dict[str, str] | None = None,
+                 shared: Path | None = None, more: str = "") -> None:
+        """``settings`` sign in as another account of the sandbox (its client id, refresh
+        token…); ``shared`` is a state directory shared with other accounts, where the
+        credit ledger of their client id is kept (as under ``imgur-sync@.service``); ``more``
+        is TOML added to the config."""
         self.sandbox, self.home = sandbox, home
+        self.clock_offset = 0.0  # seconds the sandbox's clock runs ahead of this machine's
         home.mkdir(parents=True)
-        s = sandbox.settings
+        s = settings or sandbox.settings
         self.config = home / "config.toml"
         keys = ("client_id", "client_secret", "api_url") + (
             () if sandbox.cookies else ("refresh_token",))
         self.config.write_text(
             "[imgur]\n" + "".join(f'{key} = {json.dumps(s[key])}\n' for key in keys) +
             f"[mirror]\nroot = {json.dumps(str(home / 'mirror'))}\n"
-            f"concurrency = {concurrency}\n[budget]\n{budget}")
+            f"concurrency = {concurrency}\n[budget]\n{budget}{more}")
         self.env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
         self.env.update(IMGUR_SYNC_CONFIG=str(self.config), XDG_STATE_HOME=str(home / "state"),
                         XDG_CACHE_HOME=str(home / "cache"))
+        if shared is not None:  # systemd's StateDirectory= of the unit: its own, then shared
+            self.env["STATE_DIRECTORY"] = f"{home / 'state' / 'imgur-sync'}:{shared}"
         if sandbox.cookies:  # sign in as the README says: with the browser's cookies
             signed = subprocess.run([sys.executable, "-m", "imgur_sync", "auth", "--cookies",
                                      str(sandbox.cookies)], cwd=REPO, env=self.env,
@@ -490,7 +502,8 @@ class Account:
         with Window(self.sandbox) as window, out.open("w") as o, err.open("w") as e:
             start = time.perf_counter()
             child = subprocess.Popen(
-                [sys.executable, "-c", RUNNER, "full" if full else "quick", profile],
+                [sys.executable, "-c", RUNNER, "full" if full else "quick", profile,
+                 repr(self.clock_offset)],
                 cwd=REPO, env=self.env, stdout=o, stderr=e, stdin=subprocess.DEVNULL)
             try:
                 _, status, usage = os.wait4(child.pid, 0)

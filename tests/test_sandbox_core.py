@@ -483,3 +483,44 @@ def test_big_scale_has_the_promised_shape() -> None:
     assert 280 <= len(sb.world.account(sb.username).favorites) <= 320
     longest = max(len(c.messages) for c in sb.world.conversations_of(sb.username))
     assert longest > 25  # more than one legacy page
+
+
+def test_a_seeded_second_account_signs_in_to_the_same_application(
+        demo: Sandbox, http: requests.Session) -> None:
+    added = http.post(f"{demo.url}/__sandbox__/accounts", json={
+        "username": "Second", "client_id": demo.client_id, "scale": 1})
+    assert added.status_code == 200, added.text
+    refresh = added.json()["data"]["refresh_token"]
+    token = http.post(f"{demo.url}/oauth2/token", data={
+        "refresh_token": refresh, "client_id": demo.client_id,
+        "client_secret": demo.client_secret, "grant_type": "refresh_token"}).json()
+    assert token["account_username"] == "Second"
+    count = http.get(f"{demo.url}/3/account/me/images/count",
+                     headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert count.json()["data"] == 1000
+    albums = http.get(f"{demo.url}/3/account/me/albums/count",
+                      headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert albums.json()["data"] == 40
+
+
+@pytest.mark.parametrize("body", [
+    {"username": "Second", "client_id": "nobody's"},
+    {"username": "Second", "client_id": None, "scale": 1},
+    {"client_id": "x"},
+    {"username": "Second", "client_id": "OURS", "scale": 0},
+    {"username": "Second", "client_id": "OURS", "scale": "1"},
+])
+def test_a_seeded_account_needs_a_name_a_known_client_and_a_scale(
+        demo: Sandbox, http: requests.Session, body: dict[str, object]) -> None:
+    if body.get("client_id") == "OURS":
+        body = {**body, "client_id": demo.client_id}
+    answer = http.post(f"{demo.url}/__sandbox__/accounts", json=body)
+    assert answer.status_code == 400
+    assert "Second" not in {a.url for a in demo.world.accounts.values()}
+
+
+def test_a_seeded_account_cannot_take_an_existing_name(demo: Sandbox,
+                                                       http: requests.Session) -> None:
+    answer = http.post(f"{demo.url}/__sandbox__/accounts", json={
+        "username": demo.username.upper(), "client_id": demo.client_id})
+    assert answer.status_code == 400 and "exists already" in answer.text

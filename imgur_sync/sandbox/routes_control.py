@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 from .exports import write_export
 from .faults import FaultPlan
 from .routing import ApiError, Ctx, route
+from .seeds import seed_account
 from .state import NotFound
 
 PREFIX = "/__sandbox__"
@@ -118,6 +119,25 @@ def options(ctx: Ctx) -> dict[str, Any]:
             setattr(ctx.app.options, key, value)
         ctx.world.token_lifetime = ctx.app.options.token_lifetime
     return dataclasses.asdict(ctx.app.options)
+
+
+@route(PREFIX + "/accounts", "POST", auth="none", kind="control")
+def add_seeded_account(ctx: Ctx) -> dict[str, Any]:
+    """Add an account with the ``big`` scenario's own content, signed in to a registered
+    application: ``{"username": "Second", "client_id": "...", "scale": 1}``; answers its
+    refresh token (``/__sandbox__/mutate`` answers no secrets)."""
+    body = ctx.request.get_json(silent=True)
+    if not isinstance(body, dict) or not isinstance(body.get("username"), str) or \
+            body.get("client_id") not in ctx.world.clients:
+        raise ApiError(400, 'send {"username": "...", "client_id": "<a registered client id>", '
+                            '"scale": 1}')
+    if body["username"].lower() in ctx.world.accounts:
+        raise ApiError(400, f"the account {body['username']} exists already")
+    scale = body.get("scale", 1)
+    if isinstance(scale, bool) or not isinstance(scale, int) or not 1 <= scale <= 1000:
+        raise ApiError(400, f"scale must be a whole number from 1 to 1000, not {scale!r}")
+    token = seed_account(ctx.world, body["username"], body["client_id"], scale)
+    return {"username": body["username"], "refresh_token": token}
 
 
 @route(PREFIX + "/export.zip", auth="none", kind="control")

@@ -145,21 +145,7 @@ def seed_big(world: World, scale: int = 1) -> Credentials:
     others = ("bigfriend", "bigposter", "bigchatter")
     creds = _base(world, "BigAccount", others)
     me = creds.username
-    n_images, n_albums = 1000 * scale, 40 * scale
-    ids = []
-    for i in range(n_images):
-        image = world.add_image(
-            me, f"Image {i:06d}" if i % 17 else None, datetime=EPOCH + i * 600,
-            media_kind="tiny", width=16, height=16, description=None if i % 5 else f"note {i}",
-        )
-        _sized(image)
-        ids.append(image.id)
-    per_album = n_images // n_albums
-    for a in range(n_albums):
-        members = ids[a * per_album:(a + 1) * per_album]
-        if a % 10 == 9:  # a few images live in two albums
-            members = members + ids[(a - 1) * per_album:(a - 1) * per_album + 3]
-        world.add_album(me, f"Album {a:04d}", members, datetime=EPOCH + a * 3600 * 3)
+    ids = _big_content(world, me, scale)
 
     gallery = []
     for i in range(330):
@@ -186,6 +172,36 @@ def seed_big(world: World, scale: int = 1) -> Credentials:
             world.add_message(sender, recipient, f"Message {m} with {other}",
                               datetime=EPOCH + 300 * DAY + m * 60)
     return creds
+
+
+def _big_content(world: World, me: str, scale: int) -> list[str]:
+    """Give ``me`` the big account's own content: ``scale``×1000 images in ``scale``×40
+    albums; return the image ids, oldest first."""
+    n_images, n_albums = 1000 * scale, 40 * scale
+    ids = []
+    for i in range(n_images):
+        image = world.add_image(
+            me, f"Image {i:06d}" if i % 17 else None, datetime=EPOCH + i * 600,
+            media_kind="tiny", width=16, height=16, description=None if i % 5 else f"note {i}",
+        )
+        _sized(image)
+        ids.append(image.id)
+    per_album = n_images // n_albums
+    for a in range(n_albums):
+        members = ids[a * per_album:(a + 1) * per_album]
+        if a % 10 == 9:  # a few images live in two albums
+            members = members + ids[(a - 1) * per_album:(a - 1) * per_album + 3]
+        world.add_album(me, f"Album {a:04d}", members, datetime=EPOCH + a * 3600 * 3)
+    return ids
+
+
+def seed_account(world: World, username: str, client_id: str, scale: int = 1) -> str:
+    """Add another account with the big account's own content (no favorites or messages),
+    signed in to ``client_id``; return its refresh token. For benches of several accounts
+    sharing one application's credits."""
+    world.add_account(username, created=EPOCH - 400 * DAY)
+    _big_content(world, username, scale)
+    return world.issue_token(username, client_id).refresh_token
 
 
 # Titles that try to run a script in the offline gallery (issue 14): shown as text, never run.
