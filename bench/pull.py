@@ -60,6 +60,8 @@ from typing import Any
 import requests
 import urllib3
 
+from imgur_sync.settings.config import DEFAULT_WEB_CLIENT_ID
+
 REPO = Path(__file__).resolve().parents[1]
 CHUNK = 256 * 1024
 MB = 1_000_000
@@ -332,7 +334,7 @@ def walk_web(sandbox: SandboxProcess) -> Walk:
     jar = http.cookiejar.MozillaCookieJar(str(sandbox.cookies))
     jar.load()
     token = next(c.value for c in jar if c.name == "accesstoken")
-    web_id = "546c25a59c58ad7"  # the sandbox's, as imgur.com's
+    web_id = DEFAULT_WEB_CLIENT_ID  # the sandbox's, as imgur.com's
     http_session = requests.Session()
 
     def get(path: str, **headers: str) -> Any:

@@ -42,7 +42,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from .alerts import Alerts, one_line
-from .api import AuthenticationError, RetryPolicy
+from .api import AuthenticationError
 from .dropfolders.folders import DropFolders
 from .errors import ExitCode, ImgurSyncError
 from .mirror.apply import Interrupted
@@ -122,11 +122,6 @@ class Daemon:
         self.transport = workspace.client.transport
         # Backoffs and rate-limit waits end when a stop is asked for, not minutes later.
         self.transport.sleep = self._pause
-        # Test-only, not a setting: the outage tests shorten the retry budget so that a pull
-        # against a host that is down fails in a second rather than in two minutes.
-        attempts = os.environ.get("IMGUR_SYNC_TEST_RETRIES", "")
-        if attempts.isdigit() and int(attempts) > 0:
-            self.transport.retry = RetryPolicy(int(attempts))
         self.alerts = Alerts(config, workspace.store, workspace.state_dir, clock=clock)
         self.failed_in_a_row = 0
         self.refused: str | None = None  # why Imgur refuses the sign-in, until a pull gets in

@@ -47,14 +47,15 @@ class NotifySocket:
 
 
 def daemon_config(tmp_path: Path, sb: Sandbox, *, api_url: str | None = None,
-                   pull_every: str = "1h", more: str = "") -> Path:
+                   pull_every: str = "1h", more: str = "", retries: int | None = None) -> Path:
     """Write a config for ``sb`` (reached at ``api_url``, else its own URL; ``more`` goes
-    after the [schedule] keys) and return its path."""
+    after the [schedule] keys; ``retries`` sets [imgur] retries) and return its path."""
     config = tmp_path / "config.toml"
     config.write_text(
         f'[imgur]\nclient_id = "{sb.client_id}"\nclient_secret = "{sb.client_secret}"\n'
         f'refresh_token = "{sb.refresh_token}"\napi_url = "{api_url or sb.url}"\n'
-        f'[mirror]\nroot = "{tmp_path / "mirror"}"\ngallery = false\n'
+        + (f"retries = {retries}\n" if retries is not None else "")
+        + f'[mirror]\nroot = "{tmp_path / "mirror"}"\ngallery = false\n'
         f'[schedule]\npull_every = "{pull_every}"\nfull_every = "1h"\n{more}')
     return config
 

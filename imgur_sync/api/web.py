@@ -40,12 +40,10 @@ from .transport import (
     _retry_after,
 )
 
-__all__ = ["DEFAULT_WEB_CLIENT_ID", "POST_KINDS", "WebApi"]
+__all__ = ["POST_KINDS", "WebApi"]
 
 log = logging.getLogger(__name__)
 
-# gallery-dl's default: the id imgur.com's own pages use; Imgur can change it.
-DEFAULT_WEB_CLIENT_ID = "546c25a59c58ad7"
 POST_KINDS = ("all_posts", "hidden_albums")
 INCLUDE = "media,tags,account"
 EXPIRED = ("Imgur refused the browser sign-in cookie (it expired, was signed out, or the web "
@@ -59,7 +57,7 @@ class WebApi:
     def __init__(
         self,
         cookie_token: str,
-        web_client_id: str = DEFAULT_WEB_CLIENT_ID,
+        web_client_id: str,  # [imgur] web_client_id: its default is the config's to say
         *,
         api_url: str | None = None,
         session: requests.Session | None = None,

@@ -65,6 +65,7 @@ class SandboxOptions:
     media_url: str | None = None
     # The web API (/post/v1): the client id imgur.com's own pages send, its page size, and
     # which list routes answer ``{"data": [...]}`` instead of a bare list (flipped: the other).
+    # The world's own value, as imgur.com's pages send it (the client's default matches it).
     web_client_id: str = "546c25a59c58ad7"
     web_page_size: int = 60
     web_flip_bodies: bool = False

@@ -51,6 +51,7 @@ Sidecars = Literal["xmp", "json", "none"]  # the metadata file beside each mirro
 DEFAULT_API_URL = "https://api.imgur.com"
 MIN_EVERY = 60  # seconds, for both intervals; see _schedule
 MAX_EVERY = 365 * 86_400
+# gallery-dl's default: the client id imgur.com's own pages send; Imgur can change it.
 DEFAULT_WEB_CLIENT_ID = "546c25a59c58ad7"
 DEFAULT_MAX_DOWNLOAD = "250MB"  # Imgur takes videos of up to 200 MB
 DEFAULT_RETRIES, MAX_RETRIES = 9, 30  # nine retries ride out about two minutes of trouble
