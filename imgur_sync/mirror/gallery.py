@@ -104,7 +104,7 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-@lru_cache(maxsize=1 << 16)  # the same pages are linked from many: quoting was a third
+@lru_cache(maxsize=1 << 12)  # the same pages are linked from many: quoting was a third
 def _href(rel: str) -> str:
     """Return a path under the root as a relative URL (spaces, #, ? and % quoted)."""
     return quote(rel, safe="/")

@@ -58,38 +58,35 @@ owned_list AS (
     WHERE owned AND (removed_at IS NULL
                      OR EXISTS (SELECT 1 FROM local_files f WHERE f.image_id = i.id))),
 own_albums AS (
-    SELECT id, title, description, datetime_iso AS date, cover,
-           row_number() OVER (ORDER BY coalesce(datetime, 0) DESC, id) AS n
+    SELECT id, title, description, datetime_iso AS date, cover, -coalesce(datetime, 0) AS k
     FROM albums WHERE removed_at IS NULL AND is_id(id)),
 favorited AS (
     SELECT item_id AS id, raw, gallery FROM favorites
     WHERE kind = 'album' AND removed_at IS NULL AND is_id(item_id)
       AND item_id NOT IN (SELECT id FROM own_albums)),
 favorite_albums AS (
-    SELECT id, title, description, date, cover, row_number() OVER (ORDER BY id) AS n FROM (
-        -- SQLite takes the bare columns from the row min() chose: the favorites' entry first
-        SELECT id, {_raw_text("title")} AS title, {_raw_text("description")} AS description,
-               NULL AS date, {_raw_text("cover")} AS cover, min(gallery)
-        FROM favorited GROUP BY id)),
+    -- SQLite takes the bare columns from the row min() chose: the favorites' entry first
+    SELECT id, {_raw_text("title")} AS title, {_raw_text("description")} AS description,
+           NULL AS date, {_raw_text("cover")} AS cover, 0 AS k, min(gallery)
+    FROM favorited GROUP BY id),
 album_list AS (
-    SELECT id, title, description, date, cover, 1 AS owned, {OWN_ALBUM} AS kind, n
-    FROM own_albums
+    SELECT id, title, {OWN_ALBUM} AS kind FROM own_albums
     UNION ALL
-    SELECT id, title, description, date, cover, 0, {FAVORITE_ALBUM}, n FROM favorite_albums),
+    SELECT id, title, {FAVORITE_ALBUM} FROM favorite_albums),
 favorite_members AS (
     SELECT a.id AS album_id, j.value AS image_id, min(j.key) AS ord
     FROM favorite_albums a JOIN cursors c ON c.name = :members || a.id, {_ARRAY} j
     WHERE j.type = 'text' AND j.value IN (SELECT id FROM img)
     GROUP BY a.id, j.value),
 members AS (
-    SELECT id AS image_id, {IMAGES} AS kind, 0 AS n, 'images' AS context, NULL AS album_id,
+    SELECT id AS image_id, {IMAGES} AS kind, 0 AS k, 'images' AS context, NULL AS album_id,
            ord FROM owned_list
     UNION ALL
-    SELECT m.image_id, {OWN_ALBUM}, a.n, 'album-' || a.id, a.id, m.position
+    SELECT m.image_id, {OWN_ALBUM}, a.k, 'album-' || a.id, a.id, m.position
     FROM album_images m JOIN own_albums a ON a.id = m.album_id
     WHERE m.image_id IN (SELECT id FROM img)
     UNION ALL
-    SELECT m.image_id, {FAVORITE_ALBUM}, a.n, 'album-' || a.id, a.id, m.ord
+    SELECT m.image_id, {FAVORITE_ALBUM}, 0, 'album-' || a.id, a.id, m.ord
     FROM favorite_members m JOIN favorite_albums a ON a.id = m.album_id
     UNION ALL
     SELECT item_id, {FAVORITES} + gallery, 0,
@@ -177,7 +174,7 @@ class GalleryQueries:
         # key starts with album_id): a subquery over `members` would be the whole account.
         member = _OWN_MEMBERS if kind == OWN_ALBUM else _FAVORITE_MEMBERS
         table = "own_albums" if kind == OWN_ALBUM else "favorite_albums"
-        where = "" if album_id is None else "WHERE a.id = :id"
+        where = "" if album_id is None else "WHERE a.id = :id"  # a key lookup, no sort
         sql = f"""
             SELECT a.id, a.title, a.description, a.date,
                    (SELECT count(DISTINCT image_id) FROM ({member.format(album="a.id")}))
@@ -185,7 +182,7 @@ class GalleryQueries:
                    coalesce((SELECT id FROM images WHERE id = a.cover AND is_id(id)),
                             (SELECT image_id FROM ({member.format(album="a.id")})
                              ORDER BY ord LIMIT 1)) AS cover
-            FROM {table} a {where} ORDER BY a.n"""
+            FROM {table} a {where} ORDER BY a.k, a.id"""
         for row in self._rows(sql, {"id": album_id}):
             yield AlbumInfo(row["id"], _text(row["title"]), _text(row["description"]),
                             row["date"], row["cover"], row["count"], kind == OWN_ALBUM)
@@ -232,15 +229,15 @@ class GalleryQueries:
         wanted = ", ".join(f"i.{c}" for c in columns)
         sql = f"""
             , steps AS (
-                SELECT image_id, kind, n, context, album_id,
+                SELECT image_id, kind, k, context, album_id,
                        lag(image_id) OVER w AS prev, lead(image_id) OVER w AS next
-                FROM members WINDOW w AS (PARTITION BY kind, n ORDER BY ord))
+                FROM members WINDOW w AS (PARTITION BY context ORDER BY ord))
             SELECT {wanted}, {_FILE.format(id='i.id')} AS _file, s.context AS _context,
                    s.prev AS _prev, s.next AS _next, s.album_id AS _album,
                    a.title AS _album_title
             FROM steps s JOIN images i ON i.id = s.image_id
-            LEFT JOIN album_list a ON a.kind = s.kind AND a.n = s.n
-            ORDER BY s.image_id, s.kind, s.n"""
+            LEFT JOIN album_list a ON a.kind = s.kind AND a.id = s.album_id
+            ORDER BY s.image_id, s.kind, s.k, s.album_id"""
         # The steps CTE follows _WITH's last one: its leading comma continues the WITH.
         current: dict[str, Any] | None = None
         file: str | None = None
