@@ -19,6 +19,7 @@ import html
 import json
 import logging
 import os
+import re
 import threading
 from array import array
 from bisect import bisect_left
@@ -26,7 +27,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import partial
 from importlib import resources
 from itertools import chain, islice
 from pathlib import Path
@@ -61,6 +62,7 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self';
 _THUMB_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif",
                 "image/webp": "webp"}
 _ASSETS = ("gallery.css", "gallery.js")
+_PLAIN = re.compile(r"[A-Za-z0-9._/-]*")  # what quote() leaves as it is
 _JS_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
 _T = TypeVar("_T")
 _Page = tuple[str, str]  # a page's path under the root, and its text
@@ -104,10 +106,11 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-@lru_cache(maxsize=1 << 12)  # the same pages are linked from many: quoting was a third
 def _href(rel: str) -> str:
     """Return a path under the root as a relative URL (spaces, #, ? and % quoted)."""
-    return quote(rel, safe="/")
+    # Most links are to pages, whose names need no quoting: quoting them all was a third
+    # of a build, and a cache of them grew with the account.
+    return rel if _PLAIN.fullmatch(rel) else quote(rel, safe="/")
 
 
 
