@@ -29,7 +29,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from importlib import resources
-from itertools import chain, islice
+from itertools import chain
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
@@ -39,7 +39,7 @@ from ..errors import ImgurSyncError
 from ..settings.sizes import format_size
 from ..store import Store
 from .files import write_if_changed
-from .gallery_data import AlbumInfo, GalleryQueries, ImageInfo, Step
+from .gallery_data import AlbumInfo, GalleryQueries, ImageInfo, Step, batched
 
 __all__ = ["GALLERY_DIR", "INDEX", "GalleryError", "GalleryResult", "build_gallery",
            "js_data"]
@@ -122,13 +122,6 @@ def _json(text: str | None, default: Any = None) -> Any:
     except ValueError:
         return default
     return value if isinstance(value, type(default)) else default
-
-
-def _batched(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
-    """``items`` in lists of ``size`` (the last one shorter), read as they are needed."""
-    iterator = iter(items)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 # ---- thumbnails ------------------------------------------------------------------------------
@@ -342,14 +335,14 @@ class _Renderer:
 
     def _image_tiles(self, ids: Iterable[str], context: str) -> Iterator[list[_Tile]]:
         """The tiles of the images ``ids``, a page's worth at a time."""
-        for chunk in _batched(ids, PER_PAGE):
+        for chunk in batched(ids, PER_PAGE):
             images = self.q.images(chunk)
             yield [partial(self._image_tile, image=images[i], context=context)
                    for i in chunk if i in images]
 
     def _album_tiles(self, albums: Iterable[AlbumInfo]) -> Iterator[list[_Tile]]:
         """The tiles of ``albums``, a page's worth at a time."""
-        for chunk in _batched(albums, PER_PAGE):
+        for chunk in batched(albums, PER_PAGE):
             covers = self.q.images([a.cover for a in chunk if a.cover])
             yield [partial(self._album_tile, album=a, cover=covers.get(a.cover or ""))
                    for a in chunk]
@@ -419,7 +412,7 @@ class _Renderer:
 
     def _favorites(self, name: str, gallery: bool) -> Iterator[_Page]:
         def tiles() -> Iterator[list[_Tile]]:
-            for chunk in _batched(self.q.favorites(gallery), PER_PAGE):
+            for chunk in batched(self.q.favorites(gallery), PER_PAGE):
                 albums = {i: self.q.album(i) for kind, i in chunk if kind == "album"}
                 images = self.q.images([i for kind, i in chunk if kind == "image"])
                 covers = self.q.images([a.cover for a in albums.values() if a and a.cover])
@@ -529,13 +522,13 @@ class _Renderer:
         ``[kind, title, description, page, thumbnail]`` with paths under the root), then
         ``search-index.js``, which says how many shards there are."""
         shards = 0
-        for shards, items in enumerate(_batched(self._search_items(), SHARD_SIZE), start=1):
+        for shards, items in enumerate(batched(self._search_items(), SHARD_SIZE), start=1):
             yield (f"{GALLERY_DIR}/search-index-{shards}.js",
                    js_data(f"GALLERY_INDEX_{shards}", {"items": items}))
         yield f"{GALLERY_DIR}/search-index.js", js_data("GALLERY_INDEX", {"shards": shards})
 
     def _search_items(self) -> Iterator[list[Any]]:
-        for chunk in _batched(chain(self.q.albums(owned=True), self.q.albums(owned=False)),
+        for chunk in batched(chain(self.q.albums(owned=True), self.q.albums(owned=False)),
                               PER_PAGE):
             covers = self.q.images([a.cover for a in chunk if a.cover])
             for album in chunk:

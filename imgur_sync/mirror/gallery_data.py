@@ -17,13 +17,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from itertools import groupby, islice
+from typing import Any, TypeVar
 
 from .layout import is_id
 
-__all__ = ["AlbumInfo", "GalleryQueries", "ImageInfo", "Step"]
+__all__ = ["AlbumInfo", "GalleryQueries", "ImageInfo", "Step", "batched"]
+
+_T = TypeVar("_T")
+_CHUNK = 500  # images read at once by id
+_CACHE_KIB = 256
 
 # The lists an image is shown in, in the order its page names them (kind numbers).
 IMAGES, OWN_ALBUM, FAVORITE_ALBUM, FAVORITES, GALLERY_FAVORITES = range(5)
@@ -141,6 +146,10 @@ class GalleryQueries:
     def __init__(self, conn: sqlite3.Connection, members_cursor: str) -> None:
         self.conn = conn
         conn.create_function("is_id", 1, is_id, deterministic=True)
+        # Each of SQLite's temporary tables (a sort, a window's list, an IN list) keeps up
+        # to this many KiB in memory before it spills to a file: 2 MiB by default, several
+        # at once were tens of MB at 100,000 images.
+        conn.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
         self.members = members_cursor
 
     def _rows(self, sql: str, args: dict[str, Any] | None = None) -> Iterator[sqlite3.Row]:
@@ -214,45 +223,42 @@ class GalleryQueries:
 
     def search_images(self) -> Iterator[ImageInfo]:
         """Every image shown anywhere, newest first: the search index's images."""
-        sql = f"""SELECT i.id, i.title, i.description, i.type, {_FILE.format(id='i.id')} AS file
-                  FROM images i JOIN img ON img.id = i.id
-                  WHERE i.id IN (SELECT image_id FROM members) ORDER BY img.dt DESC, i.id"""
-        for row in self._rows(sql):
-            yield ImageInfo(row["id"], row["title"], row["description"], row["type"],
-                            row["file"])
+        # Sorted narrow (ids), then read a page's worth at a time: SQLite's sorter holds
+        # what it sorts, and titles and descriptions would be most of it.
+        ids = (row[0] for row in self._rows(
+            "SELECT id FROM img WHERE id IN (SELECT image_id FROM members) ORDER BY dt DESC, id"))
+        for chunk in batched(ids, _CHUNK):
+            found = self.images(chunk)
+            yield from (found[i] for i in chunk if i in found)
 
     # -- image pages ----------------------------------------------------------------------------
 
     def image_pages(self, columns: tuple[str, ...]) -> Iterator[tuple[dict[str, Any],
                                                                        str | None, list[Step]]]:
         """Each image shown anywhere, by id: its row (``columns``), file and lists."""
-        wanted = ", ".join(f"i.{c}" for c in columns)
-        sql = f"""
+        # The steps (narrow rows) are sorted by image id, and merged here with the images
+        # read in the order of their key: sorting whole rows cost SQLite tens of MB.
+        steps = self._rows("""
             , steps AS (
                 SELECT image_id, kind, k, context, album_id,
                        lag(image_id) OVER w AS prev, lead(image_id) OVER w AS next
                 FROM members WINDOW w AS (PARTITION BY context ORDER BY ord))
-            SELECT {wanted}, {_FILE.format(id='i.id')} AS _file, s.context AS _context,
-                   s.prev AS _prev, s.next AS _next, s.album_id AS _album,
-                   a.title AS _album_title
-            FROM steps s JOIN images i ON i.id = s.image_id
-            LEFT JOIN album_list a ON a.kind = s.kind AND a.id = s.album_id
-            ORDER BY s.image_id, s.kind, s.k, s.album_id"""
-        # The steps CTE follows _WITH's last one: its leading comma continues the WITH.
-        current: dict[str, Any] | None = None
-        file: str | None = None
-        steps: list[Step] = []
-        for row in self._rows(sql):
-            if current is not None and row["id"] != current["id"]:
-                yield current, file, steps
-                current = None
-            if current is None:
-                current = {c: row[c] for c in columns}
-                file, steps = row["_file"], []
-            steps.append(Step(row["_context"], row["_prev"], row["_next"], row["_album"],
-                              _text(row["_album_title"])))
-        if current is not None:
-            yield current, file, steps
+            SELECT s.image_id, s.context, s.prev, s.next, s.album_id, a.title
+            FROM steps s LEFT JOIN album_list a ON a.kind = s.kind AND a.id = s.album_id
+            ORDER BY s.image_id, s.kind, s.k, s.album_id""")  # its comma continues the WITH
+        wanted = ", ".join(f"i.{c}" for c in columns)
+        images = self._rows(f"SELECT {wanted}, {_FILE.format(id='i.id')} AS _file "
+                            "FROM images i WHERE is_id(id) ORDER BY id")
+        row = next(images, None)
+        # Ids are ASCII letters and digits (is_id): Python orders them as SQLite does.
+        for image_id, group in groupby(steps, key=lambda step: step[0]):
+            while row is not None and row["id"] < image_id:
+                row = next(images, None)
+            if row is None or row["id"] != image_id:
+                continue  # not possible: every step's image is one of `img`
+            yield ({c: row[c] for c in columns}, row["_file"],
+                   [Step(context, prev, nxt, album, _text(title))
+                    for _, context, prev, nxt, album, title in group])
 
     def thumbnail_candidates(self) -> Iterator[dict[str, Any]]:
         """The mirrored images, by id: those a thumbnail may be fetched for."""
@@ -261,6 +267,13 @@ class GalleryQueries:
                                              WHERE f.image_id = i.id)
                  ORDER BY id"""
         return (dict(row) for row in self._rows(sql))
+
+
+def batched(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    """``items`` in lists of ``size`` (the last one shorter), read as they are needed."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
 
 
 def _text(value: Any) -> str | None:
