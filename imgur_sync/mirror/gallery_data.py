@@ -81,7 +81,7 @@ album_list AS (
 favorite_members AS (
     SELECT a.id AS album_id, j.value AS image_id, min(j.key) AS ord
     FROM favorite_albums a JOIN cursors c ON c.name = :members || a.id, {_ARRAY} j
-    WHERE j.type = 'text' AND j.value IN (SELECT id FROM img)
+    WHERE j.type = 'text' AND {_VALID.format(id='j.value')}
     GROUP BY a.id, j.value),
 members AS (
     SELECT id AS image_id, {IMAGES} AS kind, 0 AS k, 'images' AS context, NULL AS album_id,
@@ -89,7 +89,7 @@ members AS (
     UNION ALL
     SELECT m.image_id, {OWN_ALBUM}, a.k, 'album-' || a.id, a.id, m.position
     FROM album_images m JOIN own_albums a ON a.id = m.album_id
-    WHERE m.image_id IN (SELECT id FROM img)
+    WHERE {_VALID.format(id='m.image_id')}
     UNION ALL
     SELECT m.image_id, {FAVORITE_ALBUM}, 0, 'album-' || a.id, a.id, m.ord
     FROM favorite_members m JOIN favorite_albums a ON a.id = m.album_id
@@ -97,7 +97,7 @@ members AS (
     SELECT item_id, {FAVORITES} + gallery, 0,
            CASE gallery WHEN 0 THEN 'favorites' ELSE 'gallery-favorites' END, NULL, position
     FROM favorites
-    WHERE kind = 'image' AND removed_at IS NULL AND item_id IN (SELECT id FROM img))
+    WHERE kind = 'image' AND removed_at IS NULL AND {_VALID.format(id='item_id')})
 """
 
 # The first mirrored file of an image (its own place first), as the tiles and pages show it.
@@ -209,7 +209,7 @@ class GalleryQueries:
         """The favorites shown, ``(kind, id)`` in listing order."""
         sql = """SELECT kind, item_id FROM favorites
                  WHERE gallery = :gallery AND removed_at IS NULL AND is_id(item_id)
-                   AND (kind = 'album' OR item_id IN (SELECT id FROM img))
+                   AND (kind = 'album' OR """ + _VALID.format(id="item_id") + """)
                  ORDER BY position, item_id"""
         return ((row[0], row[1]) for row in self._rows(sql, {"gallery": int(gallery)}))
 
