@@ -22,7 +22,6 @@ import os
 import re
 import threading
 from array import array
-from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -97,8 +96,12 @@ def js_data(name: str, value: Any) -> str:
     ASCII-only JSON with ``<``, ``>`` and ``&`` escaped: no title can end the script or
     start markup, and U+2028/2029 (line ends to older JavaScript) never appear raw.
     """
-    text = json.dumps(value, ensure_ascii=True, separators=(",", ":")).translate(_JS_ESCAPES)
-    return f"window.{name} = {text};\n"
+    return f"window.{name} = {_js_json(value)};\n"
+
+
+def _js_json(value: Any) -> str:
+    """``value`` as JSON that is safe inside a script (see ``js_data``)."""
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":")).translate(_JS_ESCAPES)
 
 
 def _e(text: object) -> str:
@@ -522,9 +525,12 @@ class _Renderer:
         ``[kind, title, description, page, thumbnail]`` with paths under the root), then
         ``search-index.js``, which says how many shards there are."""
         shards = 0
-        for shards, items in enumerate(batched(self._search_items(), SHARD_SIZE), start=1):
+        # Each entry is made JSON as it comes (what js_data would write for the shard, byte
+        # for byte): a shard's entries as lists were most of a build's memory.
+        items = (_js_json(item) for item in self._search_items())
+        for shards, texts in enumerate(batched(items, SHARD_SIZE), start=1):
             yield (f"{GALLERY_DIR}/search-index-{shards}.js",
-                   js_data(f"GALLERY_INDEX_{shards}", {"items": items}))
+                   f'window.GALLERY_INDEX_{shards} = {{"items":[{",".join(texts)}]}};\n')
         yield f"{GALLERY_DIR}/search-index.js", js_data("GALLERY_INDEX", {"shards": shards})
 
     def _search_items(self) -> Iterator[list[Any]]:
@@ -592,27 +598,26 @@ def build_gallery(root: Path, store: Store, *, members_cursor: str,
 
 
 class _Names:
-    """The set of the paths a build wrote, 8 bytes each: 64-bit hashes, sorted once read.
+    """A set of names (the pages a build wrote, the thumbnails on disk) kept as 64-bit
+    hashes, 8 bytes each, in buckets small enough to scan (sorting them would take a list
+    of Python ints, five times that).
 
     Two names with one hash (about 1 in 10^9 at 100,000 pages) would leave one stale page
-    in place, never remove a page that is made.
+    in place or show one missing thumbnail; never remove a page that is made.
     """
 
+    _BUCKETS = 4096
+
     def __init__(self) -> None:
-        self._hashes = array("q")
-        self._sorted = True
+        self._buckets = [array("q") for _ in range(self._BUCKETS)]
 
     def add(self, name: str) -> None:
-        self._hashes.append(hash(name))
-        self._sorted = False
+        key = hash(name)
+        self._buckets[key % self._BUCKETS].append(key)
 
     def __contains__(self, name: str) -> bool:
-        if not self._sorted:
-            self._hashes = array("q", sorted(self._hashes))
-            self._sorted = True
         key = hash(name)
-        at = bisect_left(self._hashes, key)
-        return at < len(self._hashes) and self._hashes[at] == key
+        return key in self._buckets[key % self._BUCKETS]
 
 
 def _is_page(name: str) -> bool:
