@@ -217,9 +217,8 @@ class GalleryQueries:
         """What the tiles of ``ids`` show (a page's worth)."""
         sql = (f"SELECT id, title, description, type, {_FILE.format(id='i.id')} AS file "
                "FROM images i WHERE id IN (SELECT value FROM json_each(:ids))")
-        return {row["id"]: ImageInfo(row["id"], row["title"], row["description"], row["type"],
-                                     row["file"])
-                for row in self._rows(sql, {"ids": json.dumps(ids)})}
+        cursor = self.conn.execute(_WITH + sql, {"members": self.members, "ids": json.dumps(ids)})
+        return {row[0]: ImageInfo(*row) for row in cursor}  # tuples: quicker than Rows
 
     def search_images(self) -> Iterator[ImageInfo]:
         """Every image shown anywhere, newest first: the search index's images."""

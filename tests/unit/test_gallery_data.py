@@ -6,6 +6,7 @@ import json
 import re
 import tracemalloc
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -102,3 +103,9 @@ def test_an_image_page_steps_through_each_list_it_is_in(tmp_path: Path) -> None:
     # The first list (the account's images) is the page's own step; albums are named.
     assert '<a rel="next" href="../.gallery/image-img00071.html">' in page
     assert '<a href="../.gallery/album-alb00050.html">Album 50</a>' in page
+
+
+@pytest.mark.parametrize("path", ["images/a b [x1].png", "albums/100% #1?/x~y.gif", "a/é ñ/🐱.jpg",
+                                  "plain/page-1.html", "", *HOSTILE[:3]])
+def test_links_are_quoted_as_urllib_quotes_them(path: str) -> None:
+    assert gallery._href(path) == quote(path, safe="/")
