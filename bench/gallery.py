@@ -71,7 +71,7 @@ def pull(sb: Sandbox, folder: Path, gallery: bool = True) -> Mirror:
 def gallery_size(root: Path) -> tuple[int, int, int, int]:
     """Files and bytes of the pages and assets, then of the thumbnails."""
     pages = [root / INDEX, *(p for p in (root / GALLERY_DIR).iterdir() if p.is_file())]
-    thumbs = [p for p in (root / THUMBS_DIR).iterdir() if p.is_file()]
+    thumbs = [p for p in (root / THUMBS_DIR).glob("*") if p.is_file()]  # none: no folder
     return (len(pages), sum(p.stat().st_size for p in pages),
             len(thumbs), sum(p.stat().st_size for p in thumbs))
 
