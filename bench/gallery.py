@@ -14,16 +14,25 @@ albums) into a temporary mirror with the gallery on, then reports:
     python bench/gallery.py [--scale 10] [--keep DIR]
     python bench/gallery.py --open DIR/mirror [--word WORD]   # a kept mirror, no pull
     python bench/gallery.py --screenshot docs/gallery.png   # the demo's images, for the README
+    python bench/gallery.py --memory 1,10,100 [--keep DIR]  # build_gallery's memory and time
 
-It prints figures and exits 0 whatever they are: the target (usable in under 2 s) is read,
-not asserted.
+``--memory`` pulls ``big --scale N`` for each N (gallery off; with ``--keep``, a pull kept
+from a previous run is reused), then builds the gallery in a child process of its own, from
+scratch and again unchanged (no thumbnails: no transport), and prints the child's peak RSS
+(``VmHWM``), what it held before the build (imports and the store opened), and the
+seconds of each build. Issue 16's target: the gallery adds a few MB at scale 100.
+
+It prints figures and exits 0 whatever they are: the targets (usable in under 2 s, memory
+flat in the account) are read, not asserted.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -36,19 +45,20 @@ from browser_support import chromium  # noqa: E402
 
 from imgur_sync.api import Transport  # noqa: E402
 from imgur_sync.mirror import Mirror  # noqa: E402
-from imgur_sync.mirror.gallery import GALLERY_DIR, INDEX, THUMBS_DIR  # noqa: E402
-from imgur_sync.sandbox import Sandbox  # noqa: E402
+from imgur_sync.mirror.gallery import GALLERY_DIR, INDEX, THUMBS_DIR, build_gallery  # noqa: E402
+from imgur_sync.mirror.pull import MEMBERS_CURSOR  # noqa: E402
+from imgur_sync.sandbox import Sandbox, SandboxOptions  # noqa: E402
 from imgur_sync.settings.config import load_config  # noqa: E402
 from imgur_sync.store import Store  # noqa: E402
 
 
-def pull(sb: Sandbox, folder: Path) -> Mirror:
-    """Pull the sandbox's account into ``folder/mirror`` with the gallery on."""
+def pull(sb: Sandbox, folder: Path, gallery: bool = True) -> Mirror:
+    """Pull the sandbox's account into ``folder/mirror``, with the gallery on or off."""
     config = folder / "config.toml"
     config.write_text(f'[imgur]\napi_url = "{sb.url}"\nclient_id = "{sb.client_id}"\n'
                       f'client_secret = "{sb.client_secret}"\n'
                       f'refresh_token = "{sb.refresh_token}"\n[mirror]\n'
-                      f'root = "{folder / "mirror"}"\ngallery = true\n')
+                      f'root = "{folder / "mirror"}"\ngallery = {str(gallery).lower()}\n')
     transport = Transport(sb.client_id, sb.client_secret, refresh_token=sb.refresh_token,
                           api_url=sb.url)
     mirror = Mirror(load_config(config), Store(folder / "state.db"), transport)
@@ -61,7 +71,7 @@ def pull(sb: Sandbox, folder: Path) -> Mirror:
 def gallery_size(root: Path) -> tuple[int, int, int, int]:
     """Files and bytes of the pages and assets, then of the thumbnails."""
     pages = [root / INDEX, *(p for p in (root / GALLERY_DIR).iterdir() if p.is_file())]
-    thumbs = [p for p in (root / THUMBS_DIR).iterdir() if p.is_file()]
+    thumbs = [p for p in (root / THUMBS_DIR).glob("*") if p.is_file()]  # none: no folder
     return (len(pages), sum(p.stat().st_size for p in pages),
             len(thumbs), sum(p.stat().st_size for p in thumbs))
 
@@ -94,6 +104,57 @@ def screenshot(out: Path) -> None:
     print(f"wrote {out} ({out.stat().st_size} bytes)")
 
 
+def memory(scales: list[int], keep: Path | None) -> None:
+    """Print build_gallery's peak RSS and time at each scale, each in a child process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        figures = {}
+        for scale in scales:
+            folder = (keep or Path(tmp)) / f"big-{scale}"
+            if not (folder / "state.db").is_file():
+                folder.mkdir(parents=True, exist_ok=True)
+                # Room for the whole walk within the sandbox's hour and day.
+                options = SandboxOptions(user_limit=1_000_000, client_limit=1_000_000)
+                with Sandbox("big", scale=scale, options=options) as sb:
+                    pull(sb, folder, gallery=False).store.close()
+            shutil.rmtree(folder / "mirror" / GALLERY_DIR, ignore_errors=True)
+            (folder / "mirror" / INDEX).unlink(missing_ok=True)
+            done = subprocess.run([sys.executable, __file__, "--child", str(folder)], check=True,
+                                  capture_output=True, text=True)
+            figures[scale] = json.loads(done.stdout.strip().splitlines()[-1])
+            f = figures[scale]
+            print(f"scale {scale:>3}: peak RSS {f['peak'] / 1e6:.0f} MB ({f['before'] / 1e6:.0f} "
+                  f"MB before the build, so +{(f['peak'] - f['before']) / 1e6:.0f} MB); "
+                  f"from scratch {f['scratch']:.1f} s ({f['written']} files), unchanged "
+                  f"{f['unchanged']:.1f} s ({f['rewritten']} rewritten)", flush=True)
+        first = figures[scales[0]]
+        for scale in scales[1:]:
+            print(f"scale {scale} / scale {scales[0]}: peak RSS "
+                  f"{figures[scale]['peak'] / first['peak']:.2f} x")
+
+
+def high_water() -> int:
+    """This process's peak RSS in bytes (``VmHWM``: unlike ``ru_maxrss``, which Linux keeps
+    across ``exec``, it does not start from the parent's)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def child(folder: Path) -> None:
+    """Build the gallery of a pulled mirror twice; print one JSON line of figures."""
+    store = Store(folder / "state.db")
+    before = high_water()
+    started = time.perf_counter()
+    scratch = build_gallery(folder / "mirror", store, members_cursor=MEMBERS_CURSOR)
+    middle = time.perf_counter()
+    again = build_gallery(folder / "mirror", store, members_cursor=MEMBERS_CURSOR)
+    print(json.dumps({"before": before, "scratch": middle - started,
+                      "unchanged": time.perf_counter() - middle, "written": scratch.written,
+                      "rewritten": again.written,
+                      "peak": high_water()}))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=int, default=10)
@@ -102,7 +163,16 @@ def main() -> None:
     parser.add_argument("--open", type=Path, metavar="ROOT",
                         help="only open the gallery of an existing mirror (e.g. a --keep one)")
     parser.add_argument("--word", default="Image", help="what --open searches for")
+    parser.add_argument("--memory", metavar="SCALES",
+                        help="build_gallery's peak RSS and time at these scales, e.g. 1,10,100")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return
+    if args.memory:
+        memory([int(n) for n in args.memory.split(",")], args.keep)
+        return
     if args.screenshot:
         screenshot(args.screenshot)
         return

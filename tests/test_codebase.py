@@ -63,7 +63,7 @@ INSIDE = {
                  {"__init__"}],
     "store": [{"schema", "base"}, {"journal", "ratelimits"}, {"database"}, {"__init__"}],
     "account": [{"tokens", "checks", "cookies"}, {"__init__"}],
-    "mirror": [{"layout", "files", "progress"}, {"plan", "validate"},
+    "mirror": [{"layout", "files", "progress"}, {"plan", "validate", "gallery_data"},
                {"apply", "sidecars", "gallery"}, {"pull", "verify"}, {"importing", "reports"},
                {"__init__"}],
     "dropfolders": [{"watcher", "uploader"}, {"folders"}, {"__init__"}],

@@ -7,6 +7,7 @@ hostile scenario's titles must show as text and run nothing. Screenshots go to t
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from browser_support import chromium, missing_reason
 from pull_support import check_records, cli_env, run_cli, write_config
 
 from imgur_sync.api import Transport
-from imgur_sync.mirror import Mirror
+from imgur_sync.mirror import Mirror, gallery
 from imgur_sync.mirror.gallery import GALLERY_DIR, INDEX, PER_PAGE, THUMBS_DIR, build_gallery
 from imgur_sync.mirror.pull import MEMBERS_CURSOR
 from imgur_sync.mirror.verify import verify
@@ -304,6 +305,38 @@ def test_an_inline_script_in_a_page_is_blocked(pulled: Callable[..., Pulled], br
         opened.close()
 
 
+def test_search_reads_an_index_of_several_shards(pulled: Callable[..., Pulled], visit: Visit,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    rig = pulled("demo")
+    monkeypatch.setattr(gallery, "SHARD_SIZE", 4)
+    built = build_gallery(rig.root, rig.store, members_cursor=MEMBERS_CURSOR)
+    shards = sorted((rig.root / GALLERY_DIR).glob("search-index-*.js"),
+                    key=lambda p: int(p.stem.rpartition("-")[2]))
+    items = [_shard(p) for p in shards]
+    assert len(shards) > 2 and all(len(i) == 4 for i in items[:-1]) and 0 < len(items[-1]) <= 4
+    world, me = rig.sb.world, rig.sb.username
+    assert {f"image-{i.id}.html" for i in world.images_of(me)} <= \
+        {item[3].rpartition("/")[2] for shard in items for item in shard}
+    assert _shard(rig.root / GALLERY_DIR / "search-index.js", "") == len(shards)
+    assert built.removed == 0  # a single shard was there: shard 1, now rewritten
+    # An image of the last shard (newest first: the oldest) is found there.
+    title, page = next((i[1], i[3]) for i in reversed(items[-1]) if i[0] == "image" and i[1])
+    visit.open((rig.root / INDEX).as_uri())
+    visit.page.fill("#search", title)
+    visit.page.wait_for_selector("#results:not([hidden]) .tile")
+    assert title in visit.text("#results")
+    assert visit.page.locator(f"#results a[href$='{page.rpartition('/')[2]}']").count() == 1
+    assert not [url for url in visit.requests if not url.startswith("file://")]
+    assert not visit.page.evaluate("window.__violations")
+
+    # Fewer shards next time: the ones no longer made go.
+    monkeypatch.setattr(gallery, "SHARD_SIZE", 5000)
+    again = build_gallery(rig.root, rig.store, members_cursor=MEMBERS_CURSOR)
+    assert again.removed == len(shards) - 1
+    assert [p.name for p in (rig.root / GALLERY_DIR).glob("search-index-*.js")] == \
+        ["search-index-1.js"]
+
+
 def test_pages_are_written_once_and_rebuilt_byte_for_byte(pulled: Callable[..., Pulled]
                                                           ) -> None:
     rig = pulled("demo")
@@ -348,6 +381,14 @@ def test_pages_are_written_once_and_rebuilt_byte_for_byte(pulled: Callable[..., 
     assert rig.mirror().pull().outcome == "ok"
     assert counters.media_requests == media
     assert _snapshot(rig.root) == settled
+
+
+def _shard(path: Path, number: str | None = None) -> Any:
+    """A search index script's data: a shard's items, or (``number=""``) how many shards."""
+    name = "GALLERY_INDEX" + ("" if number == "" else "_" + path.stem.rpartition("-")[2])
+    text = path.read_text(encoding="ascii")
+    value = json.loads(text.removeprefix(f"window.{name} = ").removesuffix(";\n"))
+    return value["shards"] if number == "" else value["items"]
 
 
 def _snapshot(root: Path) -> dict[str, tuple[bytes, int, int]]:

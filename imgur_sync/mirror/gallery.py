@@ -19,22 +19,26 @@ import html
 import json
 import logging
 import os
+import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from array import array
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import partial
 from importlib import resources
+from itertools import chain
 from pathlib import Path
-from typing import Any
-from urllib.parse import quote, urlsplit
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from ..api import ImgurError, Transport, TransportError
 from ..errors import ImgurSyncError
 from ..settings.sizes import format_size
 from ..store import Store
 from .files import write_if_changed
-from .layout import is_id
+from .gallery_data import AlbumInfo, GalleryQueries, ImageInfo, Step, batched
 
 __all__ = ["GALLERY_DIR", "INDEX", "GalleryError", "GalleryResult", "build_gallery",
            "js_data"]
@@ -45,6 +49,7 @@ GALLERY_DIR = ".gallery"
 THUMBS_DIR = f"{GALLERY_DIR}/thumbs"
 INDEX = "index.html"
 PER_PAGE = 200  # images (or albums) on one page: lazy-loaded thumbnails, quick to open
+SHARD_SIZE = 5000  # entries in one script of the search index: each a few hundred kB at most
 MAX_THUMBNAIL = 2_000_000  # bytes: Imgur's m thumbnails are a few kB
 FAILED_SETTING = "gallery_thumbnails_failed"  # ids whose thumbnail could not be had
 GENERATOR = '<meta name="generator" content="imgur-sync gallery">'
@@ -56,7 +61,11 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self';
 _THUMB_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif",
                 "image/webp": "webp"}
 _ASSETS = ("gallery.css", "gallery.js")
+_PLAIN = re.compile(r"[A-Za-z0-9._/-]*")  # what quote() leaves as it is
+_UNSAFE = re.compile(rb"[^A-Za-z0-9_.~/-]")  # what it quotes
 _JS_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
+_T = TypeVar("_T")
+_Page = tuple[str, str]  # a page's path under the root, and its text
 _IMAGE_COLUMNS = ("id", "title", "description", "type", "animated", "width", "height", "size",
                   "datetime", "datetime_iso", "link", "mp4", "owned", "removed_at",
                   "media_removed")
@@ -88,8 +97,12 @@ def js_data(name: str, value: Any) -> str:
     ASCII-only JSON with ``<``, ``>`` and ``&`` escaped: no title can end the script or
     start markup, and U+2028/2029 (line ends to older JavaScript) never appear raw.
     """
-    text = json.dumps(value, ensure_ascii=True, separators=(",", ":")).translate(_JS_ESCAPES)
-    return f"window.{name} = {text};\n"
+    return f"window.{name} = {_js_json(value)};\n"
+
+
+def _js_json(value: Any) -> str:
+    """``value`` as JSON that is safe inside a script (see ``js_data``)."""
+    return json.dumps(value, ensure_ascii=True, separators=(",", ":")).translate(_JS_ESCAPES)
 
 
 def _e(text: object) -> str:
@@ -97,94 +110,19 @@ def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-@lru_cache(maxsize=1 << 16)  # the same pages are linked from many: quoting was a third
 def _href(rel: str) -> str:
     """Return a path under the root as a relative URL (spaces, #, ? and % quoted)."""
-    return quote(rel, safe="/")
+    # Most links are to pages, whose names need no quoting, and the rest have a few bytes
+    # to quote: urllib's quote(rel, safe="/") goes byte by byte in Python, and was a third
+    # of a build (a cache of its answers grew with the account). The same bytes come out.
+    if _PLAIN.fullmatch(rel):
+        return rel
+    return _UNSAFE.sub(_percent, rel.encode("utf-8")).decode("ascii")
 
 
-# ---- what the gallery shows ------------------------------------------------------------------
+def _percent(found: re.Match[bytes]) -> bytes:
+    return b"%%%02X" % found[0][0]
 
-
-@dataclass
-class _Album:
-    id: str
-    title: str | None
-    description: str | None
-    members: list[str]
-    cover: str | None
-    date: str | None
-    owned: bool
-
-
-@dataclass
-class _Data:
-    """The store's rows as the pages need them, in a stable order."""
-
-    images: dict[str, dict[str, Any]]
-    files: dict[str, str]  # image id -> the mirrored file that shows it
-    albums: list[_Album]  # the account's albums, newest first
-    owned: list[str]  # the account's images, newest first
-    favorites: list[tuple[str, str]]  # (kind, id) in listing order
-    gallery_favorites: list[tuple[str, str]]
-    favorite_albums: dict[str, _Album]
-    conversations: list[dict[str, Any]]
-    messages: dict[int, list[dict[str, Any]]]
-    thumbs: dict[str, str] = field(default_factory=dict)  # image id -> path under the root
-
-    def __post_init__(self) -> None:
-        self.by_id = {a.id: a for a in self.albums}
-
-    def album(self, album_id: str) -> _Album | None:
-        """The account's album of that id, else the favorited one."""
-        return self.by_id.get(album_id) or self.favorite_albums.get(album_id)
-
-
-def _newest_first(row: Mapping[str, Any]) -> tuple[int, str]:
-    return (-(row.get("datetime") or 0), str(row["id"]))
-
-
-def _load(store: Store, members_cursor: str) -> _Data:
-    images = {row["id"]: row for row in store.iter_images(include_removed=True,
-                                                          columns=_IMAGE_COLUMNS)
-              if is_id(row["id"])}
-    files: dict[str, str] = {}
-    for row in sorted(store.iter_files(columns=("path", "role", "image_id")),
-                      key=lambda r: (r["role"] != "image", r["path"])):
-        if row["image_id"] in images:
-            files.setdefault(row["image_id"], row["path"])
-    owned = [row["id"] for row in sorted(images.values(), key=_newest_first)
-             if row["owned"] and (row["removed_at"] is None or row["id"] in files)]
-    albums = []
-    for row in sorted(store.iter_albums(), key=_newest_first):
-        if not is_id(row["id"]):
-            continue
-        members = [i for i in store.get_album_images(row["id"]) if i in images]
-        albums.append(_Album(row["id"], row["title"], row["description"], members,
-                             row["cover"], row["datetime_iso"], True))
-    favorite_albums: dict[str, _Album] = {}
-
-    def favorites(gallery: bool) -> list[tuple[str, str]]:
-        listed = []
-        for row in store.iter_favorites(gallery):
-            item_id, kind = row["item_id"], row["kind"]
-            if not is_id(item_id) or (kind == "image" and item_id not in images):
-                continue
-            if kind == "album" and item_id not in favorite_albums:
-                raw = _json(row["raw"])
-                ids = _json(store.get_cursor(members_cursor + item_id), [])
-                members = [i for i in ids if isinstance(i, str) and i in images]
-                favorite_albums[item_id] = _Album(
-                    item_id, _text(raw.get("title")), _text(raw.get("description")), members,
-                    _text(raw.get("cover")), None, False)
-            listed.append((kind, item_id))
-        return listed
-
-    favorites_list, gallery_list = favorites(False), favorites(True)
-    conversations = [c for c in store.iter_conversations() if isinstance(c["id"], int)]
-    messages = {c["id"]: store.iter_messages(c["id"]) for c in conversations}
-    return _Data(images, files, albums, owned, favorites_list, gallery_list, favorite_albums,
-                 conversations, messages)
 
 
 def _json(text: str | None, default: Any = None) -> Any:
@@ -195,10 +133,6 @@ def _json(text: str | None, default: Any = None) -> Any:
     except ValueError:
         return default
     return value if isinstance(value, type(default)) else default
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 # ---- thumbnails ------------------------------------------------------------------------------
@@ -219,6 +153,33 @@ def _wants_thumbnail(row: Mapping[str, Any]) -> bool:
     return not (row.get("type") or "").startswith("video/") and not row.get("media_removed")
 
 
+class _Thumbs:
+    """The thumbnails in ``.gallery/thumbs``, listed once, as hashes of their names.
+
+    A set of 100,000 names would be memory the gallery does not keep, and a ``stat`` per
+    tile was most of a rebuild's time; 8 bytes a thumbnail is neither. Two names with one
+    hash (about 1 in 10^9 at 100,000) would show a missing thumbnail, nothing worse.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self._found = _Names()
+        try:
+            with os.scandir(root / THUMBS_DIR) as entries:
+                for entry in entries:
+                    _, dot, ext = entry.name.rpartition(".")
+                    if dot and ext in _THUMB_TYPES.values() and entry.is_file():
+                        self._found.add(entry.name)
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+
+    def __call__(self, image_id: str) -> str | None:
+        """The thumbnail of ``image_id``, a path under the root, or None."""
+        for ext in _THUMB_TYPES.values():
+            if f"{image_id}.{ext}" in self._found:
+                return f"{THUMBS_DIR}/{image_id}.{ext}"
+        return None
+
+
 class _Thumbnails:
     """Download the missing thumbnails into ``.gallery/thumbs``, each once."""
 
@@ -233,18 +194,25 @@ class _Thumbnails:
         self._unanswered = 0
         self._down = False
 
-    def fetch(self, data: _Data, result: GalleryResult) -> None:
-        todo = [row for image_id, row in sorted(data.images.items())
-                if image_id in data.files and image_id not in data.thumbs
-                and image_id not in self.failed and _wants_thumbnail(row)]
-        if todo:
-            with ThreadPoolExecutor(max_workers=min(self.concurrency, len(todo)),
-                                    thread_name_prefix="imgur-sync-thumbnail") as pool:
-                for image_id, saved in zip((r["id"] for r in todo), pool.map(self._one, todo),
-                                           strict=True):
-                    if saved is not None:
-                        data.thumbs[image_id] = saved
-                        result.thumbnails += 1
+    def fetch(self, candidates: Iterable[Mapping[str, Any]], result: GalleryResult) -> None:
+        """Fetch the thumbnails ``candidates`` (mirrored images' rows) lack, streamed: only
+        a few downloads' worth of rows is held at once."""
+        found = _Thumbs(self.root)
+        todo = (row for row in candidates
+                if row["id"] not in self.failed and _wants_thumbnail(row)
+                and found(row["id"]) is None)
+        with ThreadPoolExecutor(max_workers=self.concurrency,
+                                thread_name_prefix="imgur-sync-thumbnail") as pool:
+            running: deque[Future[str | None]] = deque()
+            for row in todo:
+                running.append(pool.submit(self._one, row))
+                if len(running) >= 2 * self.concurrency:
+                    result.thumbnails += running.popleft().result() is not None
+            while running:
+                result.thumbnails += running.popleft().result() is not None
+        self.store_failed(result)
+
+    def store_failed(self, result: GalleryResult) -> None:
         result.thumbnail_failures = sorted(self.failed)
         if json.dumps(sorted(self.failed)) != (self.store.get_setting(FAILED_SETTING) or "[]"):
             self.store.set_setting(FAILED_SETTING, json.dumps(sorted(self.failed)))
@@ -285,20 +253,6 @@ class _Thumbnails:
         return rel
 
 
-def _found_thumbnails(root: Path) -> dict[str, str]:
-    """The thumbnails already in ``.gallery/thumbs``, by image id."""
-    found: dict[str, str] = {}
-    try:
-        with os.scandir(root / THUMBS_DIR) as entries:
-            for entry in entries:
-                stem, dot, ext = entry.name.rpartition(".")
-                if dot and is_id(stem) and ext in _THUMB_TYPES.values() and entry.is_file():
-                    found[stem] = f"{THUMBS_DIR}/{entry.name}"
-    except (FileNotFoundError, NotADirectoryError):
-        pass
-    return found
-
-
 # ---- pages -----------------------------------------------------------------------------------
 
 
@@ -312,18 +266,19 @@ def _to(up: str, name: str) -> str:
     return f"{up}{_href(_page_path(name))}"
 
 
-class _Renderer:
-    """Make the pages of one build; ``pages`` maps each path under the root to its HTML."""
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
 
-    def __init__(self, data: _Data) -> None:
-        self.data = data
-        self.pages: dict[str, str] = {}
-        # Each list an image is shown in: (context, ids); an image page steps through them.
-        self.contexts: dict[str, list[tuple[str, str | None, str | None]]] = {}
-        self.albums_of: dict[str, dict[str, _Album]] = {}  # image id -> its albums by id
-        for album in (*data.albums, *data.favorite_albums.values()):
-            for image_id in album.members:
-                self.albums_of.setdefault(image_id, {}).setdefault(album.id, album)
+
+_Tile = Callable[[str], str]  # the HTML of one tile, given the way up to the root
+
+
+class _Renderer:
+    """Make the pages of one build, one at a time, from the store's rows as they stream."""
+
+    def __init__(self, root: Path, store: Store, queries: GalleryQueries) -> None:
+        self.store, self.q = store, queries
+        self.thumb = _Thumbs(root)
 
     # -- pieces ---------------------------------------------------------------------------
 
@@ -354,38 +309,54 @@ class _Renderer:
             f"<main>\n{body}\n</main>\n"
             '<section id="results" aria-live="polite" hidden></section>\n</body>\n</html>\n')
 
-    def _thumb(self, up: str, image_id: str | None) -> str:
+    def _picture(self, image: ImageInfo | None) -> str | None:
+        """The path under the root a tile shows: the thumbnail, else the file (no video)."""
+        if image is None:
+            return None
+        source = self.thumb(image.id)
+        if source is None and not (image.type or "").startswith("video/"):
+            source = image.file
+        return source
+
+    def _thumb(self, up: str, image: ImageInfo | None) -> str:
         """The picture in a tile: the thumbnail, else the file itself, else a label."""
-        row = self.data.images.get(image_id or "")
-        if row is None:
+        if image is None:
             return '<span class="frame">no picture</span>'
-        source = self.data.thumbs.get(row["id"])
-        if source is None and not (row["type"] or "").startswith("video/"):
-            source = self.data.files.get(row["id"])
+        source = self._picture(image)
         if source is None:
-            label = "video" if (row["type"] or "").startswith("video/") else "not mirrored"
+            label = "video" if (image.type or "").startswith("video/") else "not mirrored"
             return f'<span class="frame">{label}</span>'
         return (f'<span class="frame"><img src="{up}{_href(source)}" loading="lazy" '
                 f'decoding="async" alt=""></span>')
 
-    def _image_tile(self, up: str, image_id: str, context: str) -> str:
-        row = self.data.images[image_id]
-        page = _page_path(f"image-{image_id}.html")
-        title = row["title"] or image_id
+    def _image_tile(self, up: str, image: ImageInfo, context: str) -> str:
+        page = _page_path(f"image-{image.id}.html")
+        title = image.title or image.id
         return (f'<li class="tile"><a href="{up}{_href(page)}#{context}" '
-                f'title="{_e(title)}">{self._thumb(up, image_id)}'
+                f'title="{_e(title)}">{self._thumb(up, image)}'
                 f'<span class="caption">{_e(title)}</span></a></li>')
 
-    def _album_tile(self, up: str, album: _Album) -> str:
+    def _album_tile(self, up: str, album: AlbumInfo, cover: ImageInfo | None) -> str:
         page = _page_path(f"album-{album.id}.html")
-        cover = album.cover if album.cover in self.data.images else (
-            album.members[0] if album.members else None)
-        count = len(album.members)
         title = album.title or album.id
         return (f'<li class="tile album"><a href="{up}{_href(page)}" title="{_e(title)}">'
                 f'{self._thumb(up, cover)}<span class="caption">{_e(title)}</span>'
-                f'<span class="count">{count} image{"s" if count != 1 else ""}</span>'
+                f'<span class="count">{_plural(album.count, "image")}</span>'
                 "</a></li>")
+
+    def _image_tiles(self, ids: Iterable[str], context: str) -> Iterator[list[_Tile]]:
+        """The tiles of the images ``ids``, a page's worth at a time."""
+        for chunk in batched(ids, PER_PAGE):
+            images = self.q.images(chunk)
+            yield [partial(self._image_tile, image=images[i], context=context)
+                   for i in chunk if i in images]
+
+    def _album_tiles(self, albums: Iterable[AlbumInfo]) -> Iterator[list[_Tile]]:
+        """The tiles of ``albums``, a page's worth at a time."""
+        for chunk in batched(albums, PER_PAGE):
+            covers = self.q.images([a.cover for a in chunk if a.cover])
+            yield [partial(self._album_tile, album=a, cover=covers.get(a.cover or ""))
+                   for a in chunk]
 
     def _pager(self, up: str, names: list[str], current: int) -> str:
         if len(names) < 2:
@@ -400,111 +371,108 @@ class _Renderer:
             parts.append(f'<a rel="next" href="{up}{_href(names[current + 1])}">Next ›</a>')
         return f'<nav class="pages" aria-label="Pages">{"".join(parts)}</nav>'
 
-    def _paged(self, first: str, stem: str, title: str, intro: str, tiles: Sequence[Callable[
-            [str], str]], current: str, empty: str) -> None:
-        """Pages of at most ``PER_PAGE`` tiles: ``first``, then ``{stem}-2.html``, …"""
-        count = max(1, -(-len(tiles) // PER_PAGE))
-        names = [first] + [_page_path(f"{stem}-{n}.html") for n in range(2, count + 1)]
+    def _paged(self, first: str, stem: str, title: str, intro: str, count: int,
+               chunks: Iterator[list[_Tile]], current: str, empty: str) -> Iterator[_Page]:
+        """Pages of at most ``PER_PAGE`` of the ``count`` tiles that ``chunks`` yields, a
+        page's worth each: ``first``, then ``{stem}-2.html``, …"""
+        pages = max(1, -(-count // PER_PAGE))
+        names = [first] + [_page_path(f"{stem}-{n}.html") for n in range(2, pages + 1)]
         for n, path in enumerate(names):
             up = self._up(path)
-            chunk = tiles[n * PER_PAGE:(n + 1) * PER_PAGE]
+            chunk = next(chunks, [])
             grid = (f'<ul class="grid">{"".join(tile(up) for tile in chunk)}</ul>' if chunk
                     else f'<p class="muted">{empty}</p>')
             pager = self._pager(up, names, n)
-            heading = title + (f" (page {n + 1} of {count})" if count > 1 else "")
-            self.pages[path] = self._layout(path, title, f"<h1>{_e(heading)}</h1>\n{intro}"
-                                            f"{pager}\n{grid}\n{pager}", current)
-
-    def _sequence(self, context: str, ids: Iterable[str]) -> list[str]:
-        """Note that the images ``ids`` are shown in order under ``context``."""
-        ids = [i for i in dict.fromkeys(ids) if i in self.data.images]
-        for n, image_id in enumerate(ids):
-            self.contexts.setdefault(image_id, []).append(
-                (context, ids[n - 1] if n else None, ids[n + 1] if n + 1 < len(ids) else None))
-        return ids
+            heading = title + (f" (page {n + 1} of {pages})" if pages > 1 else "")
+            yield path, self._layout(path, title, f"<h1>{_e(heading)}</h1>\n{intro}"
+                                     f"{pager}\n{grid}\n{pager}", current)
 
     # -- the pages --------------------------------------------------------------------------
 
-    def render(self) -> dict[str, str]:
-        data = self.data
-        albums = data.albums
-        self._paged(INDEX, "albums", "Albums",
-                    f'<p class="muted">{len(albums)} album{"s" if len(albums) != 1 else ""}, '
-                    f"{len(data.owned)} image{'s' if len(data.owned) != 1 else ''}.</p>",
-                    [lambda up, a=a: self._album_tile(up, a) for a in albums], "albums",
-                    "No albums.")
-        owned = self._sequence("images", data.owned)
-        self._paged(_page_path("images.html"), "images", "Images", "",
-                    [lambda up, i=i: self._image_tile(up, i, "images") for i in owned],
-                    "images", "No images.")
-        for album in [*albums, *(a for i, a in sorted(data.favorite_albums.items())
-                                 if data.album(i) is a)]:
-            self._album(album)
+    def pages(self) -> Iterator[_Page]:
+        """Every page, each ``(path under the root, HTML)``."""
+        q = self.q
+        albums, images = q.count_albums(), q.count_owned()
+        yield from self._paged(INDEX, "albums", "Albums",
+                               f'<p class="muted">{_plural(albums, "album")}, '
+                               f"{_plural(images, 'image')}.</p>", albums,
+                               self._album_tiles(q.albums(owned=True)), "albums", "No albums.")
+        yield from self._paged(_page_path("images.html"), "images", "Images", "", images,
+                               self._image_tiles(q.owned(), "images"), "images", "No images.")
+        for album in chain(q.albums(owned=True), q.albums(owned=False)):
+            yield from self._album(album)
         for name, gallery in (("favorites", False), ("gallery-favorites", True)):
-            self._favorites(name, gallery)
-        self._conversations()
-        for image_id in sorted(self.contexts):
-            self._image(image_id)
-        return self.pages
+            yield from self._favorites(name, gallery)
+        yield from self._conversations()
+        for row, file, steps in q.image_pages(_IMAGE_COLUMNS):
+            yield self._image(row, file, steps)
 
-    def _album(self, album: _Album) -> None:
+    def _album(self, album: AlbumInfo) -> Iterator[_Page]:
         context = f"album-{album.id}"
-        ids = self._sequence(context, album.members)
         title = album.title or album.id
         intro = "".join([
             f'<p class="description">{_e(album.description)}</p>' if album.description else "",
-            f'<p class="muted">{len(ids)} image{"s" if len(ids) != 1 else ""}'
+            f'<p class="muted">{_plural(album.count, "image")}'
             f"{' · ' + _e(album.date[:10]) if album.date else ''}"
             f"{'' if album.owned else ' · a favorite'} · "
             f'<a href="https://imgur.com/a/{album.id}" rel="noreferrer">on Imgur</a></p>'])
-        self._paged(_page_path(f"{context}.html"), context, title, intro,
-                    [lambda up, i=i: self._image_tile(up, i, context) for i in ids],
-                    "albums" if album.owned else "favorites", "This album is empty.")
+        yield from self._paged(_page_path(f"{context}.html"), context, title, intro,
+                               album.count,
+                               self._image_tiles(self.q.album_members(album), context),
+                               "albums" if album.owned else "favorites", "This album is empty.")
 
-    def _favorites(self, name: str, gallery: bool) -> None:
-        entries = self.data.gallery_favorites if gallery else self.data.favorites
-        ids = self._sequence(name, [item_id for kind, item_id in entries if kind == "image"])
-        tiles: list[Callable[[str], str]] = []
-        for kind, item_id in entries:
-            album = self.data.album(item_id) if kind == "album" else None
-            if album is not None:
-                tiles.append(lambda up, a=album: self._album_tile(up, a))
-            elif kind == "image" and item_id in ids:
-                tiles.append(lambda up, i=item_id: self._image_tile(up, i, name))
+    def _favorites(self, name: str, gallery: bool) -> Iterator[_Page]:
+        def tiles() -> Iterator[list[_Tile]]:
+            for chunk in batched(self.q.favorites(gallery), PER_PAGE):
+                albums = {i: self.q.album(i) for kind, i in chunk if kind == "album"}
+                images = self.q.images([i for kind, i in chunk if kind == "image"])
+                covers = self.q.images([a.cover for a in albums.values() if a and a.cover])
+                made: list[_Tile] = []
+                for kind, item_id in chunk:
+                    album = albums.get(item_id) if kind == "album" else None
+                    if album is not None:
+                        made.append(partial(self._album_tile, album=album,
+                                            cover=covers.get(album.cover or "")))
+                    elif kind == "image" and item_id in images:
+                        made.append(partial(self._image_tile, image=images[item_id],
+                                            context=name))
+                yield made
+
         title = "Gallery favorites" if gallery else "Favorites"
-        self._paged(_page_path(f"{name}.html"), name, title, "", tiles, name,
-                    f"No {title.lower()}.")
+        count = sum(1 for _ in self.q.favorites(gallery))
+        yield from self._paged(_page_path(f"{name}.html"), name, title, "", count, tiles(),
+                               name, f"No {title.lower()}.")
 
-    def _conversations(self) -> None:
+    def _conversations(self) -> Iterator[_Page]:
         path = _page_path("messages.html")
         up = self._up(path)
         items = []
-        for conversation in self.data.conversations:
+        for conversation in self.store.iter_conversations():
+            if not isinstance(conversation["id"], int):
+                continue
             page = _page_path(f"conversation-{conversation['id']}.html")
             who = conversation["with_account"] or "unknown"
-            count = len(self.data.messages[conversation["id"]])
+            messages = self.store.iter_messages(conversation["id"])  # one thread at a time
             when = conversation["datetime_iso"]
             items.append(f'<li><a href="{up}{_href(page)}">{_e(who)}</a> '
-                         f'<span class="muted">{count} message{"s" if count != 1 else ""}'
+                         f'<span class="muted">{_plural(len(messages), "message")}'
                          f"{' · ' + _e(when[:10]) if when else ''}</span></li>")
-            self._conversation(page, who, self.data.messages[conversation["id"]])
+            yield self._conversation(page, who, messages)
         body = (f'<ul class="list">{"".join(items)}</ul>' if items
                 else '<p class="muted">No conversations.</p>')
-        self.pages[path] = self._layout(path, "Messages", f"<h1>Messages</h1>\n{body}",
-                                        "messages")
+        yield path, self._layout(path, "Messages", f"<h1>Messages</h1>\n{body}", "messages")
 
-    def _conversation(self, path: str, who: str, messages: list[dict[str, Any]]) -> None:
+    def _conversation(self, path: str, who: str, messages: list[dict[str, Any]]) -> _Page:
         items = "".join(
             f'<li><span class="who">{_e(m["sender"] or "unknown")}</span> '
             f'<span class="muted">{_e((m["datetime_iso"] or "").replace("T", " ")[:16])}'
             f'</span><div class="body">{_e(m["body"] or "")}</div></li>' for m in messages)
         body = (f"<h1>Conversation with {_e(who)}</h1>\n"
-                f'<p class="muted">{len(messages)} message{"s" if len(messages) != 1 else ""}'
+                f'<p class="muted">{_plural(len(messages), "message")}'
                 f'</p>\n<ol class="messages">{items}</ol>')
-        self.pages[path] = self._layout(path, f"Conversation with {who}", body, "messages")
+        return path, self._layout(path, f"Conversation with {who}", body, "messages")
 
-    def _media(self, up: str, row: Mapping[str, Any]) -> str:
-        source = self.data.files.get(row["id"])
+    def _media(self, up: str, row: Mapping[str, Any], source: str | None) -> str:
         if source is None:
             return '<p class="muted">This image is not in the mirror (yet).</p>'
         src = f"{up}{_href(source)}"
@@ -513,12 +481,11 @@ class _Renderer:
                     'preload="metadata"></video>')
         return f'<img src="{src}" alt="{_e(row["title"] or row["id"])}">'
 
-    def _image(self, image_id: str) -> None:
-        row = self.data.images[image_id]
+    def _image(self, row: Mapping[str, Any], source: str | None, steps: list[Step]) -> _Page:
+        image_id = row["id"]
         path = _page_path(f"image-{image_id}.html")
         up = self._up(path)
-        contexts = self.contexts[image_id]
-        _, prev_id, next_id = contexts[0]
+        prev_id, next_id = steps[0].prev, steps[0].next
 
         def step(rel: str, other: str | None, label: str) -> str:
             if other is None:
@@ -526,10 +493,10 @@ class _Renderer:
             return f'<a rel="{rel}" href="{_to(up, f"image-{other}.html")}">{label}</a>'
 
         known = "".join(
-            f'<a data-context="{_e(context)}"'
+            f'<a data-context="{_e(s.context)}"'
             + "".join(f' data-{rel}="{_to(up, f"image-{other}.html")}"'
-                      for rel, other in (("prev", prev), ("next", nxt)) if other)
-            + "></a>" for context, prev, nxt in contexts)
+                      for rel, other in (("prev", s.prev), ("next", s.next)) if other)
+            + "></a>" for s in steps)
         title = row["title"] or image_id
         facts = [("Date", _e((row["datetime_iso"] or "unknown").replace("T", " ")
                              .replace("Z", " UTC")))]
@@ -539,13 +506,14 @@ class _Renderer:
             format_size(row["size"]) if row["size"] else ""])) or "unknown"))
         facts.append(("Type", _e(row["type"] or "unknown")
                       + (" (animated)" if row["animated"] else "")))
+        albums = {s.album_id: s.album_title for s in steps if s.album_id is not None}
         facts.append(("Albums", ", ".join(
-            f'<a href="{_to(up, f"album-{a.id}.html")}">{_e(a.title or a.id)}</a>'
-            for a in self.albums_of.get(image_id, {}).values()) or "none"))
+            f'<a href="{_to(up, f"album-{album_id}.html")}">{_e(title or album_id)}</a>'
+            for album_id, title in albums.items()) or "none"))
         facts.append(("On Imgur", f'<a href="https://imgur.com/{image_id}" '
                       f'rel="noreferrer">imgur.com/{image_id}</a>'
                       + (" (removed there)" if row["removed_at"] else "")))
-        if source := self.data.files.get(image_id):
+        if source:
             facts.append(("File", f'<a href="{up}{_href(source)}">{_e(source)}</a>'))
         details = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in facts)
         description = (f'<p class="description">{_e(row["description"])}</p>'
@@ -553,37 +521,40 @@ class _Renderer:
         body = (f'<nav class="steps">{step("prev", prev_id, "‹ Previous")}'
                 f'{step("next", next_id, "Next ›")}</nav>\n'
                 f'<div id="contexts" hidden>{known}</div>\n'
-                f'<div class="viewer"><div class="media">{self._media(up, row)}</div>'
+                f'<div class="viewer"><div class="media">{self._media(up, row, source)}</div>'
                 f'<div class="facts"><h1>{_e(title)}</h1>{description}<dl>{details}</dl>'
                 "</div></div>")
-        self.pages[path] = self._layout(path, title, body, "images")
+        return path, self._layout(path, title, body, "images")
 
-    def search_index(self) -> str:
-        """The search data: albums, then images, as ``[kind, title, description, page,
-        thumbnail]`` with paths under the root."""
-        items: list[list[Any]] = []
-        shown_albums = [*self.data.albums, *(a for i, a in sorted(self.data.favorite_albums.items())
-                                             if self.data.album(i) is a)]
-        for album in shown_albums:
-            cover = album.cover if album.cover in self.data.images else (
-                album.members[0] if album.members else None)
-            items.append(["album", album.title or "", album.description or "",
-                          _href(_page_path(f"album-{album.id}.html")), self._thumb_path(cover)])
-        for image_id in sorted(self.contexts, key=lambda i: _newest_first(self.data.images[i])):
-            row = self.data.images[image_id]
-            items.append(["image", row["title"] or "", row["description"] or "",
-                          _href(_page_path(f"image-{image_id}.html")),
-                          self._thumb_path(image_id)])
-        return js_data("GALLERY_INDEX", {"items": items})
+    # -- the search index -----------------------------------------------------------------
 
-    def _thumb_path(self, image_id: str | None) -> str | None:
-        row = self.data.images.get(image_id or "")
-        if row is None:
-            return None
-        source = self.data.thumbs.get(row["id"])
-        if source is None and not (row["type"] or "").startswith("video/"):
-            source = self.data.files.get(row["id"])
-        return None if source is None else _href(source)
+    def search_index(self) -> Iterator[_Page]:
+        """The search data in shards of ``SHARD_SIZE`` entries (albums, then images, as
+        ``[kind, title, description, page, thumbnail]`` with paths under the root), then
+        ``search-index.js``, which says how many shards there are."""
+        shards = 0
+        # Each entry is made JSON as it comes (what js_data would write for the shard, byte
+        # for byte): a shard's entries as lists were most of a build's memory.
+        items = (_js_json(item) for item in self._search_items())
+        for shards, texts in enumerate(batched(items, SHARD_SIZE), start=1):
+            yield (f"{GALLERY_DIR}/search-index-{shards}.js",
+                   f'window.GALLERY_INDEX_{shards} = {{"items":[{",".join(texts)}]}};\n')
+        yield f"{GALLERY_DIR}/search-index.js", js_data("GALLERY_INDEX", {"shards": shards})
+
+    def _search_items(self) -> Iterator[list[Any]]:
+        for chunk in batched(chain(self.q.albums(owned=True), self.q.albums(owned=False)),
+                              PER_PAGE):
+            covers = self.q.images([a.cover for a in chunk if a.cover])
+            for album in chunk:
+                picture = self._picture(covers.get(album.cover or ""))
+                yield ["album", album.title or "", album.description or "",
+                       _href(_page_path(f"album-{album.id}.html")),
+                       None if picture is None else _href(picture)]
+        for image in self.q.search_images():
+            picture = self._picture(image)
+            yield ["image", image.title or "", image.description or "",
+                   _href(_page_path(f"image-{image.id}.html")),
+                   None if picture is None else _href(picture)]
 
 
 # ---- the build -------------------------------------------------------------------------------
@@ -598,7 +569,8 @@ def build_gallery(root: Path, store: Store, *, members_cursor: str,
     ``members_cursor`` is the cursor prefix under which the pull keeps a favorited album's
     image ids. With a ``transport``, missing thumbnails are downloaded (those that failed
     before only when ``retry_thumbnails``; none once ``should_stop`` says so); without
-    one, nothing is fetched.
+    one, nothing is fetched. Pages are made and written one at a time from rows read as
+    they are needed, so memory does not grow with the account.
     """
     if not root.is_dir():
         raise GalleryError(f"the mirror root {root} is not there, so the gallery was not "
@@ -610,37 +582,66 @@ def build_gallery(root: Path, store: Store, *, members_cursor: str,
                                "it alone: move it away to get the gallery's index there")
     except (FileNotFoundError, IsADirectoryError):
         pass
-    data = _load(store, members_cursor)
-    data.thumbs = _found_thumbnails(root)
     result = GalleryResult()
-    if transport is not None:
-        _Thumbnails(root, store, transport, concurrency, retry_thumbnails,
-                    should_stop).fetch(data, result)
-    renderer = _Renderer(data)
-    outputs = {path: page.encode("utf-8", "replace") for path, page in renderer.render().items()}
-    outputs[f"{GALLERY_DIR}/search-index.js"] = renderer.search_index().encode("ascii")
-    static = resources.files(__package__).joinpath("gallery_static")
-    for name in _ASSETS:
-        outputs[f"{GALLERY_DIR}/{name}"] = static.joinpath(name).read_bytes()
-    for rel, content in sorted(outputs.items()):
-        if write_if_changed(root / rel, content):
-            result.written += 1
-        else:
-            result.unchanged += 1
-    result.removed = _remove_stale(root, outputs)
+    written = _Names()
+    with store.reading() as conn:
+        queries = GalleryQueries(conn, members_cursor)
+        if transport is not None:
+            _Thumbnails(root, store, transport, concurrency, retry_thumbnails,
+                        should_stop).fetch(queries.thumbnail_candidates(), result)
+        renderer = _Renderer(root, store, queries)
+        static = resources.files(__package__).joinpath("gallery_static")
+        assets = ((f"{GALLERY_DIR}/{name}", static.joinpath(name).read_bytes())
+                  for name in _ASSETS)
+        pages = ((rel, page.encode("utf-8", "replace")) for rel, page in renderer.pages())
+        search = ((rel, text.encode("ascii")) for rel, text in renderer.search_index())
+        for rel, content in chain(pages, search, assets):
+            if write_if_changed(root / rel, content):
+                result.written += 1
+            else:
+                result.unchanged += 1
+            written.add(rel)
+    result.removed = _remove_stale(root, written)
     return result
 
 
-def _remove_stale(root: Path, outputs: Mapping[str, bytes]) -> int:
-    """Remove the pages of ``.gallery/`` this build did not make (an album gone, a page less)."""
-    removed = 0
+class _Names:
+    """A set of names (the pages a build wrote, the thumbnails on disk) kept as 64-bit
+    hashes, 8 bytes each, in buckets small enough to scan (sorting them would take a list
+    of Python ints, five times that).
+
+    Two names with one hash (about 1 in 10^9 at 100,000 pages) would leave one stale page
+    in place or show one missing thumbnail; never remove a page that is made.
+    """
+
+    _BUCKETS = 4096
+
+    def __init__(self) -> None:
+        self._buckets = [array("q") for _ in range(self._BUCKETS)]
+
+    def add(self, name: str) -> None:
+        key = hash(name)
+        self._buckets[key % self._BUCKETS].append(key)
+
+    def __contains__(self, name: str) -> bool:
+        key = hash(name)
+        return key in self._buckets[key % self._BUCKETS]
+
+
+def _is_page(name: str) -> bool:
+    """Whether a file of ``.gallery/`` is one the build makes from the store."""
+    return name.endswith(".html") or (name.startswith("search-index-") and name.endswith(".js"))
+
+
+def _remove_stale(root: Path, written: _Names) -> int:
+    """Remove the pages of ``.gallery/`` this build did not make (an album gone, a page less,
+    a search shard less)."""
     try:
         with os.scandir(root / GALLERY_DIR) as entries:
-            stale = [e.name for e in entries if e.name.endswith(".html") and e.is_file()
-                     and f"{GALLERY_DIR}/{e.name}" not in outputs]
+            stale = [e.name for e in entries if _is_page(e.name) and e.is_file()
+                     and f"{GALLERY_DIR}/{e.name}" not in written]
     except (FileNotFoundError, NotADirectoryError):
         return 0
     for name in sorted(stale):
         (root / GALLERY_DIR / name).unlink(missing_ok=True)
-        removed += 1
-    return removed
+    return len(stale)

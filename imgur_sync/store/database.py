@@ -436,6 +436,28 @@ class Store(Journal):
             if len(rows) < _PAGE:
                 return
 
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection for one long read of many rows (the gallery's), streamed by cursors.
+
+        On a file it is a read-only connection of its own, in one transaction: one snapshot
+        for the whole read, and other threads go on writing through this store meanwhile
+        (WAL). In memory (tests) it is the store's own connection, held under its lock.
+        """
+        if self.path is None:
+            with self._lock, translated(None):
+                yield self.db.conn
+            return
+        uri = self.path.resolve().as_uri() + "?mode=ro"
+        with translated(self.path, readonly=True):
+            conn = sqlite3.connect(uri, uri=True, isolation_level=None,
+                                   check_same_thread=False)
+            try:
+                conn.execute("BEGIN")
+                yield conn
+            finally:
+                conn.close()
+
     # ---- cursors, settings ---------------------------------------------------------------
 
     @locked

@@ -100,17 +100,42 @@
     results.hidden = false;
   }
 
-  // The index is a script of its own, loaded on the first search: from file:// a page may
-  // not fetch() a JSON file, and most visits never search.
+  function addScript(name, done) {
+    var script = document.createElement("script");
+    script.src = up + ".gallery/" + name;
+    script.onload = done;
+    script.onerror = done;  // a shard that cannot be read: search what could
+    document.head.appendChild(script);
+  }
+
+  // The index is scripts of its own, loaded on the first search: from file:// a page may
+  // not fetch() a JSON file, and most visits never search. search-index.js says how many
+  // shards there are (a few thousand entries each, so none is huge); all are loaded, then
+  // joined into one list.
   function search(query) {
     pending = query;
-    if (window.GALLERY_INDEX) return showResults(query);
+    if (window.GALLERY_INDEX && window.GALLERY_INDEX.items) return showResults(query);
     if (loading) return;
     loading = true;
-    var script = document.createElement("script");
-    script.src = up + ".gallery/search-index.js";
-    script.onload = function () { showResults(pending); };
-    document.head.appendChild(script);
+    addScript("search-index.js", function () {
+      var count = (window.GALLERY_INDEX && window.GALLERY_INDEX.shards) || 0;
+      var left = count;
+      function joined() {
+        var items = [];
+        for (var n = 1; n <= count; n++) {
+          var shard = window["GALLERY_INDEX_" + n];
+          if (shard && shard.items) items = items.concat(shard.items);
+        }
+        window.GALLERY_INDEX = {items: items};
+        showResults(pending);
+      }
+      if (!count) return joined();
+      for (var n = 1; n <= count; n++) {
+        addScript("search-index-" + n + ".js", function () {
+          if (--left === 0) joined();
+        });
+      }
+    });
   }
 
   followContext();
