@@ -38,6 +38,7 @@ from .base import (
     relpath,
     translated,
 )
+from .changes import Changes
 from .journal import Journal
 from .schema import (
     MIGRATIONS,
@@ -59,7 +60,7 @@ _REMOVABLE = ("albums", "images")  # the tables mark_removed() accepts
 _PAGE = 500  # rows per query when iterating large tables
 
 
-class Store(Journal):
+class Store(Journal, Changes):
     """The state database of one account; ``path=None`` keeps it in memory (tests)."""
 
     def __init__(
