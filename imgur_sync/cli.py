@@ -776,15 +776,14 @@ class _Progress:
             self._update(kind, n)
 
     def _update(self, kind: str, n: int) -> None:
-        if kind == "planned" and n:
+        if kind == "planned" and n and self.bar is not None:
+            self.bar.length += n  # the pull plans a batch at a time: the next one's downloads
+        elif kind == "planned" and n:
             self.bar = click.progressbar(length=n, label="Downloading", file=sys.stderr,
                                          show_pos=True, show_eta=True)
             self.bar.__enter__()
         elif kind == "download" and self.bar is not None:
             self.bar.update(n)
-            if self.bar.pos >= self.bar.length:  # done: end the line before what follows
-                self.bar.__exit__(None, None, None)
-                self.bar = None
 
     def __exit__(self, *exc: object) -> None:
         self.logged.__exit__()

@@ -65,8 +65,8 @@ INSIDE = {
               {"__init__"}],
     "account": [{"tokens", "checks", "cookies"}, {"__init__"}],
     "mirror": [{"layout", "files", "progress"}, {"plan", "validate"},
-               {"apply", "sidecars", "gallery", "batches"}, {"pull", "verify"}, {"importing", "reports"},
-               {"__init__"}],
+               {"apply", "sidecars", "gallery", "batches"}, {"pull", "verify"},
+               {"importing", "reports"}, {"__init__"}],
     "dropfolders": [{"watcher", "uploader"}, {"folders"}, {"__init__"}],
 }
 

@@ -258,9 +258,24 @@ def m005_views(db: Database) -> None:
 # change to one of them is a change the next pull must plan (docs/ARCHITECTURE.md §Pull).
 _PLANNED_IMAGE_COLUMNS = ("title", "description", "type", "link", "size", "datetime", "owned",
                           "removed_at", "media_removed", "raw")
-# Marks an image id (SQL yielding ids) as changed; REPLACE gives an existing mark a new,
-# higher seq, so a mark made while a pull plans survives that pull's clearing.
-_MARK = "INSERT OR REPLACE INTO dirty (image_id) {ids};"
+
+
+def _mark(ids: str) -> str:
+    """SQL marking the image ids query ``ids`` yields (a column ``image_id``) as changed,
+    giving an existing mark a new, higher seq, so a mark made while a pull plans survives
+    that pull's clearing.
+
+    Delete and insert, not ``INSERT OR REPLACE``: an upsert firing the trigger overrides
+    the conflict clauses of the trigger's statements with its own (abort).
+    """
+    return (f"DELETE FROM dirty WHERE image_id IN ({ids}); "
+            f"INSERT INTO dirty (image_id) SELECT DISTINCT * FROM ({ids});")
+
+
+def _keep_mark(ids: str) -> str:
+    """SQL marking the ids as ``_mark`` does, but leaving an existing mark as it is."""
+    return (f"INSERT INTO dirty (image_id) SELECT DISTINCT * FROM ({ids}) AS ids "
+            "WHERE NOT EXISTS (SELECT 1 FROM dirty d WHERE d.image_id = ids.image_id);")
 # The ids of a favorited album's members, from its cursor (the favorite's ``item_id``).
 _FAVORITE_MEMBERS = ("SELECT value FROM json_each((SELECT CASE WHEN json_valid(value) THEN "
                      "value ELSE '[]' END FROM cursors WHERE name = "
@@ -272,34 +287,34 @@ def _changed(row_a: str, row_b: str, columns: tuple[str, ...]) -> str:
 
 
 def _favorite_marks(row: str) -> str:
-    return _MARK.format(ids=f"SELECT {row}.item_id WHERE {row}.kind = 'image' UNION "
+    return _mark(f"SELECT {row}.item_id WHERE {row}.kind = 'image' UNION "
                         + _FAVORITE_MEMBERS.format(row=row) + f" WHERE {row}.kind = 'album'")
 
 
 _CHANGE_TRIGGERS = {
     "images_planned_insert": ("AFTER INSERT ON images", "",
-                              _MARK.format(ids="VALUES (NEW.id)")),
+                              _mark("SELECT NEW.id")),
     "images_planned_update": ("AFTER UPDATE ON images",
                               _changed("OLD", "NEW", _PLANNED_IMAGE_COLUMNS),
-                              _MARK.format(ids="VALUES (NEW.id)")),
+                              _mark("SELECT NEW.id")),
     "album_images_planned_insert": (
         "AFTER INSERT ON album_images", "",
-        _MARK.format(ids="VALUES (NEW.image_id)")
+        _mark("SELECT NEW.image_id")
         # At 1000, 10000… members every member's number gets a digit (layout.position_prefix).
-        + _MARK.format(ids="SELECT image_id FROM album_images WHERE album_id = NEW.album_id "
+        + _mark("SELECT image_id FROM album_images WHERE album_id = NEW.album_id "
                        "AND (SELECT count(*) FROM album_images WHERE album_id = NEW.album_id) "
                        "IN (1000, 10000, 100000, 1000000)")),
     "album_images_planned_delete": (
         "AFTER DELETE ON album_images", "",
-        _MARK.format(ids="VALUES (OLD.image_id)")
-        + _MARK.format(ids="SELECT image_id FROM album_images WHERE album_id = OLD.album_id "
+        _mark("SELECT OLD.image_id")
+        + _mark("SELECT image_id FROM album_images WHERE album_id = OLD.album_id "
                        "AND (SELECT count(*) FROM album_images WHERE album_id = OLD.album_id) "
                        "IN (999, 9999, 99999, 999999)")),
     "album_images_planned_update": ("AFTER UPDATE ON album_images", "",
-                                    _MARK.format(ids="VALUES (OLD.image_id), (NEW.image_id)")),
+                                    _mark("SELECT OLD.image_id UNION SELECT NEW.image_id")),
     "albums_planned_update": (
         "AFTER UPDATE ON albums", _changed("OLD", "NEW", ("title", "removed_at")),
-        _MARK.format(ids="SELECT image_id FROM album_images WHERE album_id = NEW.id")),
+        _mark("SELECT image_id FROM album_images WHERE album_id = NEW.id")),
     "favorites_planned_insert": ("AFTER INSERT ON favorites", "", _favorite_marks("NEW")),
     "favorites_planned_delete": ("AFTER DELETE ON favorites", "", _favorite_marks("OLD")),
     "favorites_planned_update": (
@@ -311,28 +326,26 @@ _CHANGE_TRIGGERS = {
         "AFTER UPDATE ON cursors",
         "NEW.name LIKE 'favorite\\_album\\_members:%' ESCAPE '\\' "
         "AND OLD.value IS NOT NEW.value",
-        _MARK.format(ids="SELECT value FROM json_each(CASE WHEN json_valid(OLD.value) THEN "
+        _mark("SELECT value FROM json_each(CASE WHEN json_valid(OLD.value) THEN "
                      "OLD.value ELSE '[]' END) UNION SELECT value FROM json_each(CASE WHEN "
                      "json_valid(NEW.value) THEN NEW.value ELSE '[]' END)")),
     "cursors_planned_members_insert": (
         "AFTER INSERT ON cursors",
         "NEW.name LIKE 'favorite\\_album\\_members:%' ESCAPE '\\'",
-        _MARK.format(ids="SELECT value FROM json_each(CASE WHEN json_valid(NEW.value) THEN "
+        _mark("SELECT value FROM json_each(CASE WHEN json_valid(NEW.value) THEN "
                      "NEW.value ELSE '[]' END)")),
     # A file record the pull did not make (verify, a hand edit): its image is planned again.
-    # IGNORE, not REPLACE: the pull's own records keep the seq of the mark it plans from, so
-    # applying a batch does not mark it again.
+    # An existing mark is kept as it is: the pull's own records keep the seq of the mark it
+    # planned from, so applying a batch does not mark it again.
     "local_files_planned_insert": ("AFTER INSERT ON local_files", "NEW.image_id IS NOT NULL",
-                                   "INSERT OR IGNORE INTO dirty (image_id) "
-                                   "VALUES (NEW.image_id);"),
+                                   _keep_mark("SELECT NEW.image_id")),
     "local_files_planned_delete": ("AFTER DELETE ON local_files", "OLD.image_id IS NOT NULL",
-                                   "INSERT OR IGNORE INTO dirty (image_id) "
-                                   "VALUES (OLD.image_id);"),
+                                   _keep_mark("SELECT OLD.image_id")),
     "local_files_planned_update": (
         "AFTER UPDATE ON local_files",
         _changed("OLD", "NEW", ("image_id", "role", "album_id")),
-        "INSERT OR IGNORE INTO dirty (image_id) SELECT OLD.image_id WHERE OLD.image_id "
-        "IS NOT NULL UNION SELECT NEW.image_id WHERE NEW.image_id IS NOT NULL;"),
+        _keep_mark("SELECT OLD.image_id WHERE OLD.image_id IS NOT NULL UNION "
+                   "SELECT NEW.image_id WHERE NEW.image_id IS NOT NULL")),
 }
 
 
