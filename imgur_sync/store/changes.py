@@ -92,8 +92,7 @@ class Changes:
     def plan_rows(self, image_ids: Sequence[str], columns: Sequence[str]) -> PlanRows:
         """Return the rows a batch of images is planned from (``columns`` of ``images``)."""
         ids = json.dumps(list(image_ids))
-        images = list(self.db.query(
-            f"SELECT {', '.join(columns)}, removed_at FROM images WHERE id IN {_IN}", [ids]))
+        images = self.images_of(image_ids, [*columns, "removed_at"])
         # Positions and counts over each album's whole membership, so numbers stay right
         # when its other members are in other batches.
         places = list(self.db.query(
@@ -106,13 +105,26 @@ class Changes:
             " JOIN albums a ON a.id = m.album_id"
             f" WHERE a.removed_at IS NULL AND m.image_id IN {_IN}"
             " ORDER BY a.rowid, m.position", [ids, ids]))
-        files = list(self.db.query(
-            "SELECT path, role, album_id, image_id, sha256 FROM local_files"
-            f" WHERE image_id IN {_IN}", [ids]))
+        files = self.files_of_images(image_ids, ("path", "role", "album_id", "image_id",
+                                                 "sha256"))
         albums = json.dumps(sorted({f["album_id"] for f in files if f["album_id"]}))
         removed = frozenset(album_id for (album_id,) in self.db.execute(
             f"SELECT id FROM albums WHERE removed_at IS NOT NULL AND id IN {_IN}", [albums]))
         return PlanRows(images, places, files, removed)
+
+    @locked
+    def files_of_images(self, image_ids: Sequence[str],
+                        columns: Sequence[str]) -> list[dict[str, Any]]:
+        """Return the recorded files of ``image_ids`` (a batch)."""
+        return list(self.db.query(f"SELECT {', '.join(columns)} FROM local_files"
+                                  f" WHERE image_id IN {_IN}", [json.dumps(list(image_ids))]))
+
+    @locked
+    def images_of(self, image_ids: Sequence[str],
+                  columns: Sequence[str]) -> list[dict[str, Any]]:
+        """Return the image rows of ``image_ids`` (a batch), removed ones too."""
+        return list(self.db.query(f"SELECT {', '.join(columns)} FROM images"
+                                  f" WHERE id IN {_IN}", [json.dumps(list(image_ids))]))
 
     def iter_unplaced_files(self, columns: Sequence[str]) -> Iterator[dict[str, Any]]:
         """Yield the recorded files of no image (transcripts, a section's text files)."""

@@ -406,8 +406,9 @@ class Store(Journal, Changes):
         )
 
     def iter_files(self, role: str | None = None, *, image_id: str | None = None,
+                   album_id: str | None = None,
                    columns: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
-        """Yield file records, optionally of one role or one image, or some columns."""
+        """Yield file records, optionally of one role, image or album, or some columns."""
         clauses, args = [], []
         if role is not None:
             clauses.append("role = ?")
@@ -415,6 +416,9 @@ class Store(Journal, Changes):
         if image_id is not None:
             clauses.append("image_id = ?")
             args.append(image_id)
+        if album_id is not None:
+            clauses.append("album_id = ?")
+            args.append(album_id)
         return self._paged("local_files", " AND ".join(clauses), args, columns)
 
     def _paged(self, table: str, where: str, args: list[Any],

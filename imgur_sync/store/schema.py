@@ -256,8 +256,10 @@ def m005_views(db: Database) -> None:
 
 # The image columns a file's name, place or bytes come from (and its sidecar's text): a
 # change to one of them is a change the next pull must plan (docs/ARCHITECTURE.md §Pull).
+# Not ``raw``: listings differ in what they tell of an image, so an image two listings
+# show would be marked at every pull; what only ``raw`` holds (tags) waits for a full pull.
 _PLANNED_IMAGE_COLUMNS = ("title", "description", "type", "link", "size", "datetime", "owned",
-                          "removed_at", "media_removed", "raw")
+                          "removed_at", "media_removed")
 
 
 def _mark(ids: str) -> str:
@@ -363,6 +365,8 @@ def m006_changes(db: Database) -> None:
     for name, (event, when, body) in _CHANGE_TRIGGERS.items():
         condition = f" WHEN {when}" if when else ""
         db.execute(f"CREATE TRIGGER {name} {event} FOR EACH ROW{condition} BEGIN {body} END")
+    # album.json lists an album's files: read an album at a time, not the whole table.
+    db["local_files"].create_index(["album_id"], if_not_exists=True)
     db.execute("INSERT OR IGNORE INTO dirty (image_id) SELECT id FROM images UNION "
                "SELECT image_id FROM local_files WHERE image_id IS NOT NULL")
 
