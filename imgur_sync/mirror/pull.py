@@ -75,6 +75,7 @@ class PullResult:
     requests: int = 0
     actions: list[Action] = field(default_factory=list)  # a dry run's plan (a real one's is
     planned: dict[str, int] = field(default_factory=dict)  # applied a batch at a time: counted)
+    images_planned: int = 0  # how many images the plan looked at (a quick pull: the changed)
     applied: ApplyResult = field(default_factory=ApplyResult)
     problems: list[str] = field(default_factory=list)
     removed: int = 0
@@ -652,6 +653,7 @@ class Mirror:
         for batch in planner.batches(changed_only=not whole):
             actions = [a for a in batch.actions if not (emptied and a.kind in MOVES)]
             _count(result.planned, actions)
+            result.images_planned += len(batch.ids)
             if self.progress:
                 self.progress("planned", sum(a.kind == "download" for a in actions))
             applied = applier.apply(actions)
