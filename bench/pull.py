@@ -25,7 +25,7 @@ of the sandbox is raised (``/__sandbox__/options``) so the walk and three pulls 
 hour never make the client wait for a reset. MB are 10^6 bytes.
 
     python bench/pull.py [--scale 10] [--concurrency 8] [--road oauth|cookie] [--check]
-                         [--profile DIR]
+                         [--profile DIR] [--no-gallery]
 
 ``--road cookie`` signs in as a new user must since 2025 (Imgur's OAuth page broken): with
 the browser's cookies, so own posts come through the web API; its minimum walk is then that
@@ -33,7 +33,8 @@ API's pages plus the public gallery favorites.
 
 It prints figures and exits 0 whatever they are; ``--check`` exits 1 when a target is
 missed. ``--profile DIR`` runs each pull under cProfile (main thread only) and writes
-``DIR/<pull>.prof``; the timings of such a run are not comparable.
+``DIR/<pull>.prof``; the timings of such a run are not comparable. ``--no-gallery`` pulls
+with ``[mirror] gallery = false``, to measure the pull without the offline gallery.
 """
 
 from __future__ import annotations
@@ -468,8 +469,9 @@ class Account:
     ALL_CREDITS = 'share = "100%"\nreserve = 0\n'
 
     def __init__(self, sandbox: SandboxProcess, home: Path, concurrency: int,
-                 budget: str = ALL_CREDITS, *, settings: dict[str, str] | None = None,
-                 shared: Path | None = None, more: str = "") -> None:
+                 budget: str = ALL_CREDITS, gallery: bool = True, *,
+                 settings: dict[str, str] | None = None, shared: Path | None = None,
+                 more: str = "") -> None:
         """``settings`` sign in as another account of the sandbox (its client id, refresh
         token…); ``shared`` is a state directory shared with other accounts, where the
         credit ledger of their client id is kept (as under ``imgur-sync@.service``); ``more``
@@ -484,7 +486,8 @@ class Account:
         self.config.write_text(
             "[imgur]\n" + "".join(f'{key} = {json.dumps(s[key])}\n' for key in keys) +
             f"[mirror]\nroot = {json.dumps(str(home / 'mirror'))}\n"
-            f"concurrency = {concurrency}\n[budget]\n{budget}{more}")
+            f"concurrency = {concurrency}\ngallery = {json.dumps(gallery)}\n"
+            f"[budget]\n{budget}{more}")
         self.env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
         self.env.update(IMGUR_SYNC_CONFIG=str(self.config), XDG_STATE_HOME=str(home / "state"),
                         XDG_CACHE_HOME=str(home / "cache"))
@@ -541,14 +544,16 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     if args.scale != 1:
         with SandboxProcess(1, work, args.road) as small:
             prepare(small)
-            out["cold1"] = Account(small, work / "scale1", args.concurrency).pull(
+            out["cold1"] = Account(small, work / "scale1", args.concurrency,
+                                   gallery=args.gallery).pull(
                 "cold pull scale 1", False, profile)
     with SandboxProcess(args.scale, work, args.road) as sandbox:
         prepare(sandbox)
         walk = out["walk"] = walk_web(sandbox) if args.road == "cookie" else \
             walk_account(sandbox)
         urls = sorted(walk.media.values())
-        account = Account(sandbox, work / f"scale{args.scale}", args.concurrency)
+        account = Account(sandbox, work / f"scale{args.scale}", args.concurrency,
+                          gallery=args.gallery)
         out["base1"] = baseline(sandbox, urls, work / "baseline", args.concurrency,
                                 "baseline before")
         out["cold"] = account.pull("cold pull", False, profile)
@@ -682,6 +687,8 @@ def main() -> None:
                         help="exit 1 when a target is missed (default: always exit 0)")
     parser.add_argument("--profile", metavar="DIR", default=None,
                         help="run each pull under cProfile, writing DIR/<pull>.prof")
+    parser.add_argument("--no-gallery", dest="gallery", action="store_false",
+                        help="pull with [mirror] gallery = false, to measure the pull alone")
     args = parser.parse_args()
     run_bench(args, "imgur-sync-bench-", measure, report)
 

@@ -759,6 +759,7 @@ class _Progress:
         self.enabled = sys.stderr.isatty() and logging.getLogger().level > logging.DEBUG
         self.logged = ProgressLog()
         self.bar: Any = None
+        self.planned = self.downloaded = 0  # over all the batches the pull planned so far
         # Downloads report from several threads; click's bar counts a step twice when two
         # updates interleave (it showed 1642 of 1290).
         self._lock = threading.Lock()
@@ -776,12 +777,18 @@ class _Progress:
             self._update(kind, n)
 
     def _update(self, kind: str, n: int) -> None:
-        if kind == "planned" and n:
-            self.bar = click.progressbar(length=n, label="Downloading", file=sys.stderr,
-                                         show_pos=True, show_eta=True)
+        if kind == "planned":
+            self.planned += n
+        if kind == "planned" and n and self.bar is not None:
+            self.bar.length += n  # the pull plans a batch at a time: the next one's downloads
+        elif kind == "planned" and n:  # the first batch, or one after the bar finished
+            self.bar = click.progressbar(length=self.planned, label="Downloading",
+                                         file=sys.stderr, show_pos=True, show_eta=True)
             self.bar.__enter__()
+            self.bar.update(self.downloaded)  # where the batches before it left off
         elif kind == "download" and self.bar is not None:
             self.bar.update(n)
+            self.downloaded += n
             if self.bar.pos >= self.bar.length:  # done: end the line before what follows
                 self.bar.__exit__(None, None, None)
                 self.bar = None

@@ -247,7 +247,7 @@ def test_a_long_pull_off_a_terminal_logs_progress_lines(
         result = Mirror(config, store, transport, progress=reporter.update).pull()
     assert result.outcome == "ok", result.problems
     lines = [r.getMessage() for r in caplog.records if r.name == "imgur_sync.mirror.progress"]
-    planned = sum(1 for a in result.actions if a.kind == "download")
+    planned = result.planned["download"]
     assert len(lines) == planned // 100  # one line every 100 files, none by time (frozen)
     first = re.fullmatch(r"progress: (\d+) listed, 100/(\d+) downloaded \((.+), (.+)/s\)",
                          lines[0])

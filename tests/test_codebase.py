@@ -61,11 +61,12 @@ INSIDE = {
                 {"app"}, {"server"}, {"__init__"}],
     "settings": [{"durations", "sizes", "checks", "bundled"}, {"config"}, {"places"},
                  {"__init__"}],
-    "store": [{"schema", "base"}, {"journal", "ratelimits"}, {"database"}, {"__init__"}],
+    "store": [{"schema", "base"}, {"journal", "ratelimits", "changes"}, {"database"},
+              {"__init__"}],
     "account": [{"tokens", "checks", "cookies"}, {"__init__"}],
     "mirror": [{"layout", "files", "progress"}, {"plan", "validate", "gallery_data"},
-               {"apply", "sidecars", "gallery"}, {"pull", "verify"}, {"importing", "reports"},
-               {"__init__"}],
+               {"apply", "sidecars", "gallery", "batches"}, {"pull", "verify"},
+               {"importing", "reports"}, {"__init__"}],
     "dropfolders": [{"watcher", "uploader"}, {"folders"}, {"__init__"}],
 }
 

@@ -213,7 +213,7 @@ def test_links_made_but_not_recorded_are_made_again_cleanly(rig: Callable[..., R
 def test_quick_pull_of_an_unchanged_account_costs_few_requests(big: Rig) -> None:
     before, media = big.sb.counters.requests, big.sb.counters.media_requests
     result = big.pull()
-    assert result.outcome == "ok" and result.actions == []
+    assert result.outcome == "ok" and result.planned == {}
     assert result.requests <= 15
     assert result.requests == big.sb.counters.requests - before
     assert big.sb.counters.media_requests == media
@@ -223,7 +223,7 @@ def _assert_full_pull_near_minimum(made: Rig, minimum: int | None = None) -> Non
     minimum = minimum_requests(made.sb) if minimum is None else minimum
     before = made.sb.counters.requests
     result = made.pull(full=True)
-    assert result.outcome == "ok" and result.actions == []
+    assert result.outcome == "ok" and result.planned == {}
     assert result.requests == made.sb.counters.requests - before
     assert minimum <= result.requests <= 1.1 * minimum, (result.requests, minimum)
 
@@ -346,7 +346,7 @@ def test_cookie_pulls_cost_few_requests_quick_and_near_the_minimum_full(
     assert made.pull().outcome == "ok"
     before, media = made.sb.counters.requests, made.sb.counters.media_requests
     quick = made.pull()
-    assert quick.outcome == "ok" and quick.actions == []
+    assert quick.outcome == "ok" and quick.planned == {}
     assert quick.requests == made.sb.counters.requests - before <= 15
     assert made.sb.counters.media_requests == media
     _assert_full_pull_near_minimum(made, minimum_web_requests(made.sb))
@@ -403,7 +403,7 @@ def test_either_body_shape_is_read_and_a_failed_listing_removes_nothing(
     assert made.pull().outcome == "ok"
     made.sb.options.web_flip_bodies = True  # bare lists become {"data": [...]} and back
     again = made.pull(full=True)
-    assert again.outcome == "ok" and again.actions == [] and again.removed == 0
+    assert again.outcome == "ok" and again.planned == {} and again.removed == 0
     bike = _image(made.sb, "Bike ride")
     made.sb.world.delete_image(bike)
     made.sb.set_faults(FaultPlan(rates={"server_error": 1.0}))
@@ -512,6 +512,53 @@ def test_removed_media_does_not_fail_every_later_pull(rig: Callable[..., Rig]) -
     result = made.pull()
     assert result.outcome == "ok", result.problems
     assert made.sb.counters.media_requests == asked
+
+
+# -- 6b. quick pulls plan what changed ----------------------------------------------------------
+
+
+def test_a_quick_pull_plans_only_what_changed(rig: Callable[..., Rig]) -> None:
+    made = rig("demo")
+    assert made.pull().outcome == "ok"
+    unchanged = made.pull()
+    assert unchanged.outcome == "ok" and unchanged.planned == {}
+    assert unchanged.images_planned == 0 and made.store.count_changed() == 0
+    kitten = _image(made.sb, "Kitten in a teacup")
+    files = made.files_of(kitten)
+    inodes = {p.stat().st_ino for p in files}
+    others = {p: p.stat().st_ino for p in made.root.rglob("*")  # every other media file
+              if p.is_file() and p.suffix in (".png", ".jpg", ".gif", ".mp4")
+              and id_of(p.name) != kitten}
+    made.sb.world.retitle_image(kitten, "Kitten, renamed")
+    result = made.pull()
+    assert result.outcome == "ok", result.problems
+    assert result.planned == {"rename": len(files)}  # its file and its album links, no more
+    assert result.images_planned == 1 and others
+    renamed = made.files_of(kitten)
+    assert all("Kitten, renamed [" in p.name for p in renamed)
+    assert {p.stat().st_ino for p in renamed if p.suffix != ".xmp"} == inodes
+    assert {p: p.stat().st_ino for p in others} == others  # the rest untouched
+    assert made.pull().planned == {} and made.check() == []
+
+
+def test_a_failed_download_is_planned_again_by_the_next_quick_pull(
+        rig: Callable[..., Rig]) -> None:
+    made = rig("demo", sleep=lambda seconds: None)
+    assert made.pull().outcome == "ok"
+    fresh = made.sb.world.add_image(made.sb.username, "Fresh upload", media_kind="stored",
+                                    data=render_tiny_png(424242)).id
+    made.sb.set_faults(FaultPlan(rates={"truncated_media": 1.0}))
+    failed = made.pull()
+    assert failed.outcome == "partial" and failed.planned == {"download": 1}
+    assert failed.images_planned == 1
+    assert made.files_of(fresh) == [] and made.store.count_changed() == 1
+    made.sb.set_faults(FaultPlan())
+    retried = made.pull()  # nothing changed upstream: the mark alone plans it again
+    assert retried.outcome == "ok", retried.problems
+    assert retried.planned == {"download": 1} and retried.applied.done == {"download": 1}
+    assert [p.name for p in made.files_of(fresh, "images") if p.suffix != ".xmp"] == [
+        f"Fresh upload [{fresh}].png"]
+    assert made.pull().planned == {} and made.check() == []
 
 
 # -- 7. dry run ---------------------------------------------------------------------------------

@@ -114,7 +114,7 @@ def test_a_toy_section_flows_through_config_pull_layout_verify_and_status(
                 "images", "comments"}  # include left the other sections out
 
             again = Mirror(config, store, transport).pull()
-            assert [a.describe() for a in again.actions] == []
+            assert again.planned == {}
 
             rel = next(iter(expected))  # verify: the toy's files are checked like any other
             (config.mirror.root / rel).write_text("tampered\n", encoding="utf-8")

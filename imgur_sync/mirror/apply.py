@@ -66,6 +66,15 @@ class ApplyResult:
         with self._lock:
             self.downloaded_bytes += n
 
+    def merge(self, more: ApplyResult) -> None:
+        """Add what another apply (the next batch) did to this result."""
+        for kind, n in more.done.items():
+            self.done[kind] = self.done.get(kind, 0) + n
+        self.downloaded_bytes += more.downloaded_bytes
+        self.media_removed += more.media_removed
+        self.failures += more.failures
+        self.refused |= more.refused
+
 
 def file_sha256(path: Path) -> str:
     """Return the sha256 of a file, read in chunks."""
@@ -131,6 +140,8 @@ class Applier:
                     self._guard(result, action, steps[action.kind])
         finally:
             self.flush()
+            # Links find their original among this apply's files: a plan batch holds both.
+            self._written.clear()
         return result
 
     def _in_parallel(self, result: ApplyResult, actions: list[Action],

@@ -170,7 +170,7 @@ def _place_all(mirror: Mirror, archive: zipfile.ZipFile, found: dict[str, _Membe
                     unread.add(image_id)
                     result.skipped.append((found[image_id].info.filename,
                                            f"it cannot be read: {exc}"))
-            _merge(result.applied, mirror.take_in_files(
+            result.applied.merge(mirror.take_in_files(
                 [a for a in actions if a.want is not None and a.want.image_id in sources
                  and a.want.image_id not in keep], sources))
             for image_id in keep.intersection(sources):
@@ -198,16 +198,6 @@ def _batches(found: dict[str, _Member], ids: list[str], budget: int) -> Iterator
         size += declared
     if batch:
         yield batch
-
-
-def _merge(into: ApplyResult, more: ApplyResult) -> None:
-    """Add what one batch's apply did to the import's total."""
-    for kind, n in more.done.items():
-        into.done[kind] = into.done.get(kind, 0) + n
-    into.downloaded_bytes += more.downloaded_bytes
-    into.media_removed += more.media_removed
-    into.failures += more.failures
-    into.refused |= more.refused
 
 
 def _sort(mirror: Mirror, found: dict[str, _Member], sizes: dict[str, int],

@@ -1,11 +1,12 @@
 """The pull's progress as log lines, for where no terminal shows a bar (journald, cron, a pipe).
 
 It takes the progress the pull reports (``Mirror(progress=...)``: ``"listed"`` items,
-``"planned"`` downloads, each ``"download"`` done and its ``"bytes"``) and logs a line every
-``every_files`` downloads or ``every_seconds``, whichever comes first, so a long first pull
-is never silent: ``progress: 5200 listed, 2300/10000 downloaded (1.2 GB, 8.5 MB/s)``. A
-ticker thread makes the time-based lines also while nothing reports (a slow listing, a long
-download); a short pull ends before any line is due and logs none.
+``"planned"`` downloads (the pull plans a batch at a time: each report adds to the total),
+each ``"download"`` done and its ``"bytes"``) and logs a line every ``every_files``
+downloads or ``every_seconds``, whichever comes first, so a long first pull is never silent:
+``progress: 5200 listed, 2300/10000 downloaded (1.2 GB, 8.5 MB/s)``. A ticker thread makes
+the time-based lines also while nothing reports (a slow listing, a long download); a short
+pull ends before any line is due and logs none.
 """
 
 from __future__ import annotations
@@ -45,9 +46,10 @@ class ProgressLog:
         with self._lock:
             if kind == "listed":
                 self.listed += n
-            elif kind == "planned":
-                self.planned = n
-                self._rate_since = self.clock()  # the listing took time, not the downloads
+            elif kind == "planned":  # the pull plans a batch at a time: each adds its own
+                if self.planned is None:
+                    self._rate_since = self.clock()  # the listing took time, not the downloads
+                self.planned = (self.planned or 0) + n
             elif kind == "bytes":
                 self.bytes += n
             elif kind == "download":

@@ -47,10 +47,11 @@ from ..store import (
 )
 from . import validate
 from .apply import Applier, ApplyResult, Interrupted, prepare_root
+from .batches import Batch, Planner
 from .files import Placer, clone_into, sweep_partials
 from .gallery import GalleryResult, build_gallery
 from .layout import is_id, render_transcript
-from .plan import Action, Snapshot, Want, desired_tree, plan_changes
+from .plan import Action, Want
 from .sidecars import write_metadata
 
 __all__ = ["STEPS", "Mirror", "PullResult", "SectionSteps"]
@@ -60,7 +61,8 @@ log = logging.getLogger(__name__)
 MEMBERS_CURSOR = "favorite_album_members:"
 LISTING_CURSOR = "listing:"  # "complete" once a walk of that listing reached its end
 SEPARATED_SETTING = "uploads_separated"  # "yes" once no upload shares its dropped file's inode
-PLAN_COLUMNS = ("id", "title", "type", "link", "size", "datetime", "owned", "media_removed")
+METADATA_SETTING = "metadata_written_for"  # what the metadata files were last written from
+MOVES = ("rename", "unlink", "trash")  # what an emptied root does not get (§Safety)
 
 
 @dataclass
@@ -71,7 +73,9 @@ class PullResult:
     kind: str
     outcome: str = "ok"
     requests: int = 0
-    actions: list[Action] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)  # a dry run's plan (a real one's is
+    planned: dict[str, int] = field(default_factory=dict)  # applied a batch at a time: counted)
+    images_planned: int = 0  # how many images the plan looked at (a quick pull: the changed)
     applied: ApplyResult = field(default_factory=ApplyResult)
     problems: list[str] = field(default_factory=list)
     removed: int = 0
@@ -119,7 +123,9 @@ class Mirror:
         if dry_run:
             with suppress(_DryRun), self.store.transaction():
                 self._fetch_all(sections, full, result)
-                result.actions = self._plan(sections)
+                for batch in self._batches(sections, full or only is not None):
+                    result.actions += batch.actions
+                    _count(result.planned, batch.actions)
                 raise _DryRun
             result.requests = self.listings.requests_sent - sent_before
             return result
@@ -129,18 +135,9 @@ class Mirror:
             emptied = prepare_root(self.root, self.store)
             sweep_partials(self.root)
             self._fetch_all(sections, full, result)
-            result.actions = self._plan(sections)
-            if emptied:
-                result.actions = self._move_nothing(result.actions, result)
-            applier = Applier(self.root, self.store, self.api,
-                              links=self.config.mirror.album_links,
-                              concurrency=self.config.mirror.concurrency,
-                              local_sources=self._upload_sources(),
-                              progress=self.progress, should_stop=self.should_stop)
-            if self.progress:
-                self.progress("planned", sum(a.kind == "download" for a in result.actions))
-            result.applied = applier.apply(result.actions)
-            result.applied.failures += self._write_metadata()
+            self._apply_plan(sections, result, full=full, partial=only is not None,
+                             emptied=emptied)
+            result.applied.failures += self._write_metadata(always=full)
         except BaseException as exc:
             self._end_run(result.run_id, exc, self.listings.requests_sent - sent_before)
             raise
@@ -177,14 +174,18 @@ class Mirror:
         except ImgurSyncError as exc:  # the uploads are done; the next pull brings them in
             return ApplyResult(failures=[(str(self.root), str(exc))])
         sources = self._upload_sources()
-        actions = self._plan(sections)
-        copies = [a for a in actions if a.kind == "download" and a.want is not None
-                  and a.want.image_id in sources and sources[a.want.image_id][0].is_file()]
-        linked = set(image_ids) | {a.want.image_id for a in copies if a.want is not None}
         applier = Applier(self.root, self.store, self.api, links=self.config.mirror.album_links,
                           concurrency=self.config.mirror.concurrency, local_sources=sources)
-        applied = applier.apply([*copies, *(a for a in actions if a.kind == "link"
-                                            and a.want is not None and a.want.image_id in linked)])
+        applied, given = ApplyResult(), set(image_ids)
+        # An upload, or an image added to an album, is marked changed: the marked ids
+        # hold them (the marks stay for the next pull, which plans them whole).
+        for batch in self._batches(sections, False):
+            copies = [a for a in batch.actions if a.kind == "download" and a.want is not None
+                      and a.want.image_id in sources and sources[a.want.image_id][0].is_file()]
+            linked = given | {a.want.image_id for a in copies if a.want is not None}
+            applied.merge(applier.apply([*copies, *(
+                a for a in batch.actions if a.kind == "link" and a.want is not None
+                and a.want.image_id in linked)]))
         applied.failures += self._write_metadata()
         if gallery:  # no downloads here: the next pull brings their thumbnails
             self.refresh_gallery()
@@ -230,16 +231,19 @@ class Mirror:
         """Return the downloads (with their links) the plan wants for the images in ``sizes``
         whose size agrees with Imgur's, and the ids whose size does not."""
         sections = frozenset(self.config.mirror.include) & frozenset(registry.names())
-        actions = self._plan(sections)
-        downloads = {a.want.image_id: a for a in actions if a.kind == "download"
-                     and a.want is not None and a.want.image_id in sizes}
-        wrong = {image_id for image_id, a in downloads.items()
-                 if a.want is not None and a.want.size is not None
-                 and a.want.size != sizes[image_id]}
-        ids = set(downloads) - wrong
-        return [*(a for image_id, a in downloads.items() if image_id in ids),
-                *(a for a in actions if a.kind == "link" and a.want is not None
-                  and a.want.image_id in ids)], wrong
+        copies: list[Action] = []
+        links: list[Action] = []
+        wrong: set[str] = set()
+        for batch in self._batches(sections, True):
+            downloads = {a.want.image_id: a for a in batch.actions if a.kind == "download"
+                         and a.want is not None and a.want.image_id in sizes}
+            wrong |= {image_id for image_id, a in downloads.items()
+                      if a.want is not None and a.want.size is not None
+                      and a.want.size != sizes[image_id]}
+            copies += (a for image_id, a in downloads.items() if image_id not in wrong)
+            links += (a for a in batch.actions if a.kind == "link" and a.want is not None
+                      and a.want.image_id in downloads and a.want.image_id not in wrong)
+        return [*copies, *links], wrong
 
     def take_in_files(self, actions: list[Action],
                       sources: Mapping[str, tuple[Path, str]]) -> ApplyResult:
@@ -289,17 +293,34 @@ class Mirror:
             self.store.set_setting(SEPARATED_SETTING, "yes")
         return separated
 
-    def _write_metadata(self) -> list[tuple[str, str]]:
-        """Bring the sidecars, album.json and account.json up to date; return what failed."""
-        return write_metadata(self.store, self.config.mirror, self.api.tokens.account_username)
+    def _write_metadata(self, *, always: bool = True) -> list[tuple[str, str]]:
+        """Bring the sidecars, album.json and account.json up to date; return what failed.
+
+        Unless ``always``, skipped when none of the rows they are made of changed since they
+        were last written whole (a quick pull of an unchanged account): then they are
+        already right, and checking 100,000 sidecars would be most of the pull.
+        """
+        username = self.api.tokens.account_username
+        counts = self.store.counts()
+        mirror = self.config.mirror
+        key = json.dumps([self.store.generation(), username, sorted(mirror.include),
+                          mirror.sidecars, mirror.album_links, mirror.on_remote_delete,
+                          [counts[k] for k in ("albums", "images", "favorites",
+                                               "gallery_favorites", "conversations",
+                                               "messages")]])
+        if not always and self.store.get_setting(METADATA_SETTING) == key:
+            return []
+        failures = write_metadata(self.store, mirror, username)
+        self.store.set_setting(METADATA_SETTING, "" if failures else key)
+        return failures
 
     def _upload_sources(self) -> dict[str, tuple[Path, str]]:
         """The drop-folder files our uploads came from: copied in, never downloaded back."""
         return {image_id: (Path(path), sha256)
                 for image_id, (path, sha256) in self.store.uploaded_files().items()}
 
-    def _move_nothing(self, actions: list[Action], result: PullResult) -> list[Action]:
-        """Drop the renames, unlinks and trashing planned for an emptied root, and say so."""
+    def _moved_nothing(self, result: PullResult) -> None:
+        """Say that an emptied root got none of the renames, unlinks and trashing planned."""
         recorded = self.store.count_files()
         log.warning("the mirror root %s is empty although %d files were mirrored there",
                     self.root, recorded)
@@ -307,7 +328,6 @@ class Mirror:
                    f"it is empty although {recorded} files were mirrored there, so this run "
                    "moved and removed nothing: mount its disk, or run `imgur-sync verify "
                    "--repair` to restore the files")
-        return [a for a in actions if a.kind not in ("rename", "unlink", "trash")]
 
     def _fail(self, result: PullResult, kind: str, item: str, reason: str) -> None:
         """Record a failure for `status` and the run's outcome."""
@@ -597,56 +617,53 @@ class Mirror:
 
     # -- planning ---------------------------------------------------------------------------
 
-    def _plan(self, sections: frozenset[str]) -> list[Action]:
-        # Only what naming and downloading need: the raw JSON would multiply the memory.
-        # Rows an older version saved unchecked (a bad id, no link) cannot be placed: left out.
-        images = {row["id"]: row for row in self.store.iter_images(columns=PLAN_COLUMNS)
-                  if is_id(row["id"]) and row["link"]}
-        albums = [row for row in self.store.iter_albums() if is_id(row["id"])]
-        favorites = [_decoded(r) for r in self.store.iter_favorites(False) if is_id(r["item_id"])]
-        gallery = [_decoded(r) for r in self.store.iter_favorites(True) if is_id(r["item_id"])]
-        members = {}
-        for row in favorites + gallery:
-            if row["kind"] == "album":
-                members[row["item_id"]] = json.loads(
-                    self.store.get_cursor(MEMBERS_CURSOR + row["item_id"]) or "[]")
-        snapshot = Snapshot(
-            images=images, albums=albums,
-            members={a["id"]: self.store.get_album_images(a["id"]) for a in albums},
-            favorites=favorites, gallery_favorites=gallery, favorite_members=members,
-            transcripts=self._transcripts() if "messages" in sections else {},
-            sections=sections)
-        removed_images = frozenset(
-            r["id"] for r in self.store.iter_images(include_removed=True,
-                                                    columns=("id", "removed_at"))
-            if r["removed_at"] is not None)
-        removed_albums = frozenset(r["id"] for r in self.store.iter_albums(include_removed=True)
-                                   if r["removed_at"] is not None)
-        recorded = list(self.store.iter_files(columns=("path", "role", "album_id", "image_id",
-                                                       "sha256")))
-        snapshot.originals = self._originals(recorded)
-        wants = desired_tree(snapshot)
-        for name, steps in STEPS.items():
-            if name in sections and steps.files is not None:
-                for want in steps.files(self):
-                    wants.setdefault(want.path, want)
-        return plan_changes(wants, recorded,
-                            removed_images=removed_images, removed_albums=removed_albums,
-                            trash=self.config.mirror.on_remote_delete == "trash")
+    def _planner(self, sections: frozenset[str]) -> Planner:
+        def files() -> Iterator[Want]:
+            for name, steps in STEPS.items():
+                if name in sections and steps.files is not None:
+                    yield from steps.files(self)
 
-    def _originals(self, recorded: list[dict[str, Any]]) -> dict[str, frozenset[str]]:
-        """Map each image to the recorded files that hold its bytes (not symlinks)."""
-        found: dict[str, set[str]] = {}
-        for row in recorded:
-            image_id = row["image_id"]
-            if image_id is None:
-                continue
-            # Symlinks only exist in symlink mode, and only for non-originals: look only then.
-            if (self.config.mirror.album_links == "symlink" and row["role"] != "image"
-                    and (self.root / row["path"]).is_symlink()):
-                continue
-            found.setdefault(image_id, set()).add(row["path"])
-        return {image_id: frozenset(paths) for image_id, paths in found.items()}
+        return Planner(self.store, sections, root=self.root,
+                       links=self.config.mirror.album_links,
+                       trash=self.config.mirror.on_remote_delete == "trash",
+                       members_cursor=MEMBERS_CURSOR, transcripts=self._transcripts,
+                       files=files)
+
+    def _batches(self, sections: frozenset[str], whole: bool) -> Iterator[Batch]:
+        """The plan a batch at a time: of every image when ``whole`` (or when the tree was
+        never planned whole for this config), else of those marked changed."""
+        planner = self._planner(sections)
+        return planner.batches(changed_only=not whole and not planner.needs_all())
+
+    def _apply_plan(self, sections: frozenset[str], result: PullResult, *, full: bool,
+                    partial: bool, emptied: bool) -> None:
+        """Plan and apply the tree a batch at a time, with one applier for all of them.
+
+        A batch applied without a failure has its change marks cleared (those made before
+        it was planned); a failed download keeps its image marked, so the next quick pull
+        plans it again. ``partial`` (``--only``) plans what it covers and clears nothing.
+        """
+        planner = self._planner(sections)
+        whole = full or partial or planner.needs_all()
+        applier = Applier(self.root, self.store, self.api,
+                          links=self.config.mirror.album_links,
+                          concurrency=self.config.mirror.concurrency,
+                          local_sources=self._upload_sources(),
+                          progress=self.progress, should_stop=self.should_stop)
+        for batch in planner.batches(changed_only=not whole):
+            actions = [a for a in batch.actions if not (emptied and a.kind in MOVES)]
+            _count(result.planned, actions)
+            result.images_planned += len(batch.ids)
+            if self.progress:
+                self.progress("planned", sum(a.kind == "download" for a in actions))
+            applied = applier.apply(actions)
+            result.applied.merge(applied)
+            if batch.ids and not (applied.failures or partial or emptied):
+                self.store.clear_changed(batch.ids, batch.generation)
+        if emptied:
+            self._moved_nothing(result)
+        elif not partial:
+            planner.planned_all()
 
     def _transcripts(self) -> dict[str, tuple[str, str]]:
         out = {}
@@ -689,6 +706,7 @@ def _signature(album: dict[str, Any]) -> str:
                        album.get("datetime")])
 
 
-def _decoded(row: dict[str, Any]) -> dict[str, Any]:
-    raw = row.get("raw")
-    return {**row, "raw": json.loads(raw) if isinstance(raw, str) else raw}
+def _count(counts: dict[str, int], actions: Iterable[Action]) -> None:
+    """Add the actions to ``counts``, by kind."""
+    for action in actions:
+        counts[action.kind] = counts.get(action.kind, 0) + 1

@@ -33,7 +33,7 @@ import logging
 import os
 import re
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 from xml.sax.saxutils import escape
@@ -49,6 +49,8 @@ __all__ = ["ACCOUNT_FILE", "ALBUM_FILE", "SIDECAR_SUFFIXES", "is_metadata_name",
            "render_json", "render_xmp", "write_metadata"]
 
 log = logging.getLogger(__name__)
+
+_BATCH = 2000  # images (or sidecars found) handled at a time
 
 ALBUM_FILE = "album.json"
 ACCOUNT_FILE = "account.json"
@@ -274,12 +276,13 @@ def _ours(path: Path, image_id: str, data: bytes | None = None) -> bool:
     return _record(data.decode("utf-8", "replace")).get("id") == image_id
 
 
-def _real_files(store: Store, links: str, root: Path) -> dict[str, str]:
-    """Map each image to the recorded file that holds its bytes (its links point to it)."""
+def _real_files(store: Store, links: str, root: Path, ids: list[str]) -> dict[str, str]:
+    """Map each image of ``ids`` to the recorded file that holds its bytes (its links point
+    to it)."""
     order = {role: n for n, role in enumerate(place_order())}
     places: dict[str, list[tuple[int, str]]] = {}
-    for row in store.iter_files(columns=("path", "role", "image_id")):
-        if row["image_id"] is not None and row["role"] in order:
+    for row in store.files_of_images(ids, ("path", "role", "image_id")):
+        if row["role"] in order:
             places.setdefault(row["image_id"], []).append((order[row["role"]], row["path"]))
     real = {}
     for image_id, found in places.items():
@@ -293,41 +296,70 @@ def _real_files(store: Store, links: str, root: Path) -> dict[str, str]:
 
 def _sidecars(writer: _Writer, store: Store, mirror: MirrorConfig, _username: str | None,
               ) -> None:
-    """Write the sidecar of every image's real file; retire those of ours that no longer fit."""
-    wanted: set[str] = set()
+    """Write the sidecar of every image's real file; retire those of ours that no longer fit.
+
+    A batch of images at a time, and the tree a folder's chunk at a time: what is held never
+    grows with the account.
+    """
     suffix = SIDECAR_SUFFIXES.get(mirror.sidecars)
     if suffix is not None:
         render = render_xmp if mirror.sidecars == "xmp" else render_json
-        real = _real_files(store, mirror.album_links, mirror.root)
-        for image in store.iter_images(include_removed=True,
-                                       columns=("id", "title", "description", "datetime", "raw")):
-            path = real.get(image["id"])
-            if path is not None:
-                wanted.add(path + suffix)
-                writer.put(PurePosixPath(path + suffix), render(image), image["id"])
+        for ids in store.image_batches(_BATCH, changed_only=False):
+            real = _real_files(store, mirror.album_links, mirror.root, ids)
+            for image in store.images_of(list(real), ("id", "title", "description", "datetime",
+                                                      "raw")):
+                path = real[image["id"]] + suffix
+                writer.put(PurePosixPath(path), render(image), image["id"])
     # Sidecars of ours that no longer fit: a retitled file's, a mode given up.
     for folder in layout.SECTION_DIRS.values():
         if folder in (layout.MESSAGES_DIR, layout.TRASH_DIR) or not (mirror.root / folder).is_dir():
             continue
-        for here, _dirs, names in os.walk(mirror.root / folder):
-            prefix = Path(here).relative_to(mirror.root).as_posix()
-            for name in names:  # tens of thousands: plain strings until one is a candidate
-                if not name.endswith(_SUFFIXES) or f"{prefix}/{name}" in wanted:
-                    continue
-                image_id = _sidecar_id(name)
-                if image_id is None:
-                    continue
-                rel = PurePosixPath(prefix, name)
-                if _ours(mirror.root / rel, image_id):  # its file went to .trash, or elsewhere
-                    media = mirror.root / layout.trash_path(rel.with_suffix(""))
-                    writer.retire(rel, to_trash=writer.trash and media.exists())
+        candidates: list[tuple[PurePosixPath, str]] = []
+        for rel, image_id in _sidecar_names(mirror.root, folder):
+            candidates.append((rel, image_id))
+            if len(candidates) >= _BATCH:
+                _retire_unwanted(writer, store, mirror, suffix, candidates)
+                candidates = []
+        _retire_unwanted(writer, store, mirror, suffix, candidates)
+
+
+def _sidecar_names(root: Path, folder: str) -> Iterator[tuple[PurePosixPath, str]]:
+    """Yield every file under ``root / folder`` named as a sidecar, with its image id."""
+    stack = [root / folder]
+    while stack:
+        here = stack.pop()
+        prefix = here.relative_to(root).as_posix()
+        try:
+            with os.scandir(here) as entries:  # one at a time: a folder may hold 100,000
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(Path(entry.path))
+                    elif entry.name.endswith(_SUFFIXES):
+                        image_id = _sidecar_id(entry.name)
+                        if image_id is not None:
+                            yield PurePosixPath(prefix, entry.name), image_id
+        except OSError:  # gone meanwhile, or unreadable: nothing of ours to retire there
+            continue
+
+
+def _retire_unwanted(writer: _Writer, store: Store, mirror: MirrorConfig, suffix: str | None,
+                     candidates: list[tuple[PurePosixPath, str]]) -> None:
+    """Retire the sidecars of ours among ``candidates`` that are not their image's sidecar."""
+    if not candidates:
+        return
+    real = ({} if suffix is None else _real_files(
+        store, mirror.album_links, mirror.root, sorted({i for _, i in candidates})))
+    for rel, image_id in candidates:
+        if image_id in real and str(rel) == real[image_id] + suffix:
+            continue
+        if _ours(mirror.root / rel, image_id):  # its file went to .trash, or elsewhere
+            media = mirror.root / layout.trash_path(rel.with_suffix(""))
+            writer.retire(rel, to_trash=writer.trash and media.exists())
 
 
 def _albums(writer: _Writer, store: Store, mirror: MirrorConfig, _username: str | None) -> None:
     """Write album.json into every album folder; retire those a retitle left behind."""
     if "albums" in mirror.include:
-        files = _member_files(store.iter_files(role="album",
-                                               columns=("path", "album_id", "image_id")))
         wanted: dict[str, PurePosixPath] = {}
         for album in store.iter_albums(include_removed=True):
             if not layout.is_id(album["id"]):
@@ -340,8 +372,8 @@ def _albums(writer: _Writer, store: Store, mirror: MirrorConfig, _username: str 
                 if writer.trash or not (writer.root / folder).is_dir():
                     continue
             order = store.get_album_images(album["id"])
-            writer.put(folder / ALBUM_FILE,
-                       _album_bytes(album, order, files.get(album["id"], {}), "albums"))
+            files = _member_files(store, "album", album["id"])
+            writer.put(folder / ALBUM_FILE, _album_bytes(album, order, files, "albums"))
         _retire_moved(writer, layout.ALBUMS_DIR, wanted)
     for gallery, section in ((False, "favorites"), (True, "gallery_favorites")):
         if section in mirror.include:
@@ -351,8 +383,6 @@ def _albums(writer: _Writer, store: Store, mirror: MirrorConfig, _username: str 
 def _favorite_albums(writer: _Writer, store: Store, gallery: bool, section: str) -> None:
     """Write album.json into each favorited album's folder (order: as its files are named)."""
     role = "gallery_favorite" if gallery else "favorite"
-    files = _member_files(row for row in store.iter_files(
-        role=role, columns=("path", "album_id", "image_id")) if row["album_id"])
     wanted: dict[str, PurePosixPath] = {}
     for row in store.iter_favorites(gallery):
         if row["kind"] != "album" or not layout.is_id(row["item_id"]):
@@ -362,19 +392,17 @@ def _favorite_albums(writer: _Writer, store: Store, gallery: bool, section: str)
                                             "privacy")}, "id": row["item_id"]}
         folder = layout.favorite_path("album", album["title"], row["item_id"], gallery=gallery)
         wanted[row["item_id"]] = folder
-        members = files.get(row["item_id"], {})
+        members = _member_files(store, role, row["item_id"])
         order = sorted(members, key=members.__getitem__)  # "NNN …": names sort in album order
         writer.put(folder / ALBUM_FILE, _album_bytes(album, order, members, section))
     _retire_moved(writer, layout.SECTION_DIRS[section], wanted)
 
 
-def _member_files(rows: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, str]]:
-    """Map album id -> image id -> the file's name in the album's folder."""
-    out: dict[str, dict[str, str]] = {}
-    for row in rows:
-        if row["image_id"] is not None:
-            out.setdefault(row["album_id"], {})[row["image_id"]] = PurePosixPath(row["path"]).name
-    return out
+def _member_files(store: Store, role: str, album_id: str) -> dict[str, str]:
+    """Map image id -> the name of its file of ``role`` in the album's folder."""
+    return {row["image_id"]: PurePosixPath(row["path"]).name
+            for row in store.iter_files(role, album_id=album_id, columns=("path", "image_id"))
+            if row["image_id"] is not None}
 
 
 def _retire_moved(writer: _Writer, section_dir: str, wanted: Mapping[str, PurePosixPath]) -> None:

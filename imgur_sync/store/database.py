@@ -38,6 +38,7 @@ from .base import (
     relpath,
     translated,
 )
+from .changes import Changes
 from .journal import Journal
 from .schema import (
     MIGRATIONS,
@@ -59,7 +60,7 @@ _REMOVABLE = ("albums", "images")  # the tables mark_removed() accepts
 _PAGE = 500  # rows per query when iterating large tables
 
 
-class Store(Journal):
+class Store(Journal, Changes):
     """The state database of one account; ``path=None`` keeps it in memory (tests)."""
 
     def __init__(
@@ -405,8 +406,9 @@ class Store(Journal):
         )
 
     def iter_files(self, role: str | None = None, *, image_id: str | None = None,
+                   album_id: str | None = None,
                    columns: Sequence[str] | None = None) -> Iterator[dict[str, Any]]:
-        """Yield file records, optionally of one role or one image, or some columns."""
+        """Yield file records, optionally of one role, image or album, or some columns."""
         clauses, args = [], []
         if role is not None:
             clauses.append("role = ?")
@@ -414,6 +416,9 @@ class Store(Journal):
         if image_id is not None:
             clauses.append("image_id = ?")
             args.append(image_id)
+        if album_id is not None:
+            clauses.append("album_id = ?")
+            args.append(album_id)
         return self._paged("local_files", " AND ".join(clauses), args, columns)
 
     def _paged(self, table: str, where: str, args: list[Any],

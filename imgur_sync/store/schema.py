@@ -254,10 +254,128 @@ def m005_views(db: Database) -> None:
         db.create_view(f"{table}_iso", _with_iso(db, table, epochs))
 
 
+# The image columns a file's name, place or bytes come from (and its sidecar's text): a
+# change to one of them is a change the next pull must plan (docs/ARCHITECTURE.md §Pull).
+# Not ``raw``: listings differ in what they tell of an image, so an image two listings
+# show would be marked at every pull; what only ``raw`` holds (tags) waits for a full pull.
+_PLANNED_IMAGE_COLUMNS = ("title", "description", "type", "link", "size", "datetime", "owned",
+                          "removed_at", "media_removed")
+
+
+def _mark(ids: str) -> str:
+    """SQL marking the image ids query ``ids`` yields (a column ``image_id``) as changed,
+    giving an existing mark a new, higher seq, so a mark made while a pull plans survives
+    that pull's clearing.
+
+    Delete and insert, not ``INSERT OR REPLACE``: an upsert firing the trigger overrides
+    the conflict clauses of the trigger's statements with its own (abort).
+    """
+    return (f"DELETE FROM dirty WHERE image_id IN ({ids}); "
+            f"INSERT INTO dirty (image_id) SELECT DISTINCT * FROM ({ids});")
+
+
+def _keep_mark(ids: str) -> str:
+    """SQL marking the ids as ``_mark`` does, but leaving an existing mark as it is."""
+    return (f"INSERT INTO dirty (image_id) SELECT DISTINCT * FROM ({ids}) AS ids "
+            "WHERE NOT EXISTS (SELECT 1 FROM dirty d WHERE d.image_id = ids.image_id);")
+# The ids of a favorited album's members, from its cursor (the favorite's ``item_id``).
+_FAVORITE_MEMBERS = ("SELECT value FROM json_each((SELECT CASE WHEN json_valid(value) THEN "
+                     "value ELSE '[]' END FROM cursors WHERE name = "
+                     "'favorite_album_members:' || {row}.item_id))")
+
+
+def _changed(row_a: str, row_b: str, columns: tuple[str, ...]) -> str:
+    return " OR ".join(f"{row_a}.[{c}] IS NOT {row_b}.[{c}]" for c in columns)
+
+
+def _favorite_marks(row: str) -> str:
+    return _mark(f"SELECT {row}.item_id WHERE {row}.kind = 'image' UNION "
+                        + _FAVORITE_MEMBERS.format(row=row) + f" WHERE {row}.kind = 'album'")
+
+
+_CHANGE_TRIGGERS = {
+    "images_planned_insert": ("AFTER INSERT ON images", "",
+                              _mark("SELECT NEW.id")),
+    "images_planned_update": ("AFTER UPDATE ON images",
+                              _changed("OLD", "NEW", _PLANNED_IMAGE_COLUMNS),
+                              _mark("SELECT NEW.id")),
+    "album_images_planned_insert": (
+        "AFTER INSERT ON album_images", "",
+        _mark("SELECT NEW.image_id")
+        # At 1000, 10000… members every member's number gets a digit (layout.position_prefix).
+        + _mark("SELECT image_id FROM album_images WHERE album_id = NEW.album_id "
+                       "AND (SELECT count(*) FROM album_images WHERE album_id = NEW.album_id) "
+                       "IN (1000, 10000, 100000, 1000000)")),
+    "album_images_planned_delete": (
+        "AFTER DELETE ON album_images", "",
+        _mark("SELECT OLD.image_id")
+        + _mark("SELECT image_id FROM album_images WHERE album_id = OLD.album_id "
+                       "AND (SELECT count(*) FROM album_images WHERE album_id = OLD.album_id) "
+                       "IN (999, 9999, 99999, 999999)")),
+    "album_images_planned_update": ("AFTER UPDATE ON album_images", "",
+                                    _mark("SELECT OLD.image_id UNION SELECT NEW.image_id")),
+    "albums_planned_update": (
+        "AFTER UPDATE ON albums", _changed("OLD", "NEW", ("title", "removed_at")),
+        _mark("SELECT image_id FROM album_images WHERE album_id = NEW.id")),
+    "favorites_planned_insert": ("AFTER INSERT ON favorites", "", _favorite_marks("NEW")),
+    "favorites_planned_delete": ("AFTER DELETE ON favorites", "", _favorite_marks("OLD")),
+    "favorites_planned_update": (
+        "AFTER UPDATE ON favorites",
+        _changed("OLD", "NEW", ("kind", "position", "removed_at"))
+        + " OR json_extract(OLD.raw, '$.title') IS NOT json_extract(NEW.raw, '$.title')",
+        _favorite_marks("OLD") + _favorite_marks("NEW")),
+    "cursors_planned_members": (
+        "AFTER UPDATE ON cursors",
+        "NEW.name LIKE 'favorite\\_album\\_members:%' ESCAPE '\\' "
+        "AND OLD.value IS NOT NEW.value",
+        _mark("SELECT value FROM json_each(CASE WHEN json_valid(OLD.value) THEN "
+                     "OLD.value ELSE '[]' END) UNION SELECT value FROM json_each(CASE WHEN "
+                     "json_valid(NEW.value) THEN NEW.value ELSE '[]' END)")),
+    "cursors_planned_members_insert": (
+        "AFTER INSERT ON cursors",
+        "NEW.name LIKE 'favorite\\_album\\_members:%' ESCAPE '\\'",
+        _mark("SELECT value FROM json_each(CASE WHEN json_valid(NEW.value) THEN "
+                     "NEW.value ELSE '[]' END)")),
+    # A file record the pull did not make (verify, a hand edit): its image is planned again.
+    # An existing mark is kept as it is: the pull's own records keep the seq of the mark it
+    # planned from, so applying a batch does not mark it again.
+    "local_files_planned_insert": ("AFTER INSERT ON local_files", "NEW.image_id IS NOT NULL",
+                                   _keep_mark("SELECT NEW.image_id")),
+    "local_files_planned_delete": ("AFTER DELETE ON local_files", "OLD.image_id IS NOT NULL",
+                                   _keep_mark("SELECT OLD.image_id")),
+    "local_files_planned_update": (
+        "AFTER UPDATE ON local_files",
+        _changed("OLD", "NEW", ("image_id", "role", "album_id")),
+        _keep_mark("SELECT OLD.image_id WHERE OLD.image_id IS NOT NULL UNION "
+                   "SELECT NEW.image_id WHERE NEW.image_id IS NOT NULL")),
+}
+
+
+@MIGRATIONS()
+def m006_changes(db: Database) -> None:
+    """Mark the images whose files a pull must plan again, so a quick pull plans only those.
+
+    ``dirty`` holds one row per image id changed since a pull last applied its plan; the
+    triggers below fill it whenever a row the plan reads changes (re-saving an unchanged row
+    marks nothing). Its AUTOINCREMENT ``seq`` only grows: the last one is the store's
+    *generation*. Every image already known is marked, so the first pull plans everything.
+    """
+    db.execute("CREATE TABLE dirty (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+               "image_id TEXT NOT NULL UNIQUE)")
+    for name, (event, when, body) in _CHANGE_TRIGGERS.items():
+        condition = f" WHEN {when}" if when else ""
+        db.execute(f"CREATE TRIGGER {name} {event} FOR EACH ROW{condition} BEGIN {body} END")
+    # album.json lists an album's files: read an album at a time, not the whole table.
+    db["local_files"].create_index(["album_id"], if_not_exists=True)
+    db.execute("INSERT OR IGNORE INTO dirty (image_id) SELECT id FROM images UNION "
+               "SELECT image_id FROM local_files WHERE image_id IS NOT NULL")
+
+
 # Every migration this code knows, in order.
 MIGRATION_NAMES: tuple[str, ...] = (m001_tables.__name__, m002_search.__name__,
                                     m003_uploads_by_path.__name__,
-                                    m004_message_search.__name__, m005_views.__name__)
+                                    m004_message_search.__name__, m005_views.__name__,
+                                    m006_changes.__name__)
 
 
 def unknown_migrations(db: Database) -> list[str]:
