@@ -383,6 +383,23 @@ def test_pages_are_written_once_and_rebuilt_byte_for_byte(pulled: Callable[..., 
     assert _snapshot(rig.root) == settled
 
 
+def test_a_quick_pull_builds_the_gallery_only_when_what_it_shows_changed(
+        pulled: Callable[..., Pulled]) -> None:
+    rig = pulled("demo")
+    assert rig.mirror().pull().gallery is None  # nothing changed: 0 pages looked at
+    kitten = next(i for i in rig.sb.world.images_of(rig.sb.username)
+                  if i.title == "Kitten in a teacup")
+    rig.sb.world.retitle_image(kitten.id, "Kitten, renamed")
+    changed = rig.mirror().pull()
+    assert changed.outcome == "ok" and changed.gallery is not None
+    assert changed.gallery.written >= 1
+    page = next((rig.root / GALLERY_DIR).glob(f"*{kitten.id}*.html"))
+    assert "Kitten, renamed" in page.read_text()
+    assert rig.mirror().pull().gallery is None
+    full = rig.mirror().pull(full=True)  # a full pull builds it whatever the marks say
+    assert full.gallery is not None and full.gallery.written == 0
+
+
 def _shard(path: Path, number: str | None = None) -> Any:
     """A search index script's data: a shard's items, or (``number=""``) how many shards."""
     name = "GALLERY_INDEX" + ("" if number == "" else "_" + path.stem.rpartition("-")[2])

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import __version__
 from .. import sections as registry
 from ..account.checks import check_account, require_user
 from ..api import (
@@ -62,6 +63,7 @@ MEMBERS_CURSOR = "favorite_album_members:"
 LISTING_CURSOR = "listing:"  # "complete" once a walk of that listing reached its end
 SEPARATED_SETTING = "uploads_separated"  # "yes" once no upload shares its dropped file's inode
 METADATA_SETTING = "metadata_written_for"  # what the metadata files were last written from
+GALLERY_SETTING = "gallery_built_from"  # what the offline gallery was last built from
 MOVES = ("rename", "unlink", "trash")  # what an emptied root does not get (§Safety)
 
 
@@ -76,6 +78,7 @@ class PullResult:
     actions: list[Action] = field(default_factory=list)  # a dry run's plan (a real one's is
     planned: dict[str, int] = field(default_factory=dict)  # applied a batch at a time: counted)
     images_planned: int = 0  # how many images the plan looked at (a quick pull: the changed)
+    gallery: GalleryResult | None = None  # None: off, failed, or nothing it shows changed
     applied: ApplyResult = field(default_factory=ApplyResult)
     problems: list[str] = field(default_factory=list)
     removed: int = 0
@@ -143,7 +146,7 @@ class Mirror:
             raise
         for path, reason in result.applied.failures:
             self._fail(result, "download", path, reason)
-        self.refresh_gallery(result, thumbnails=True, retry=full)
+        result.gallery = self.refresh_gallery(result, thumbnails=True, retry=full, always=full)
         result.requests = self.listings.requests_sent - sent_before
         result.outcome = "partial" if result.problems else "ok"
         # What this run tried again and did not fail at is fixed; verify's failures are not.
@@ -192,13 +195,18 @@ class Mirror:
         return applied
 
     def refresh_gallery(self, result: PullResult | None = None, *, thumbnails: bool = False,
-                        retry: bool = False) -> GalleryResult | None:
-        """Bring the offline gallery up to date (``[mirror] gallery``); None when off or failed.
+                        retry: bool = False, always: bool = True) -> GalleryResult | None:
+        """Bring the offline gallery up to date (``[mirror] gallery``); None when off, failed
+        or, unless ``always``, skipped because nothing it shows changed since it was last
+        built whole with every thumbnail (checking 100,000 pages takes seconds).
 
         A failure is logged and recorded, never raised: the files and records it would
         show are already saved, and the next run writes the gallery again.
         """
         if not self.config.mirror.gallery:
+            return None
+        key = self._made_from("gallery", thumbnails)
+        if not always and self.store.get_setting(GALLERY_SETTING) == key:
             return None
         try:
             built = build_gallery(self.root, self.store, members_cursor=MEMBERS_CURSOR,
@@ -214,6 +222,7 @@ class Mirror:
                 self.store.add_failure("gallery", str(self.root / "index.html"), str(exc))
             return None
         self.store.resolve_failures("gallery")
+        self.store.set_setting(GALLERY_SETTING, "" if built.thumbnail_failures else key)
         return built
 
     def list_account(self) -> PullResult:
@@ -300,19 +309,25 @@ class Mirror:
         were last written whole (a quick pull of an unchanged account): then they are
         already right, and checking 100,000 sidecars would be most of the pull.
         """
-        username = self.api.tokens.account_username
-        counts = self.store.counts()
         mirror = self.config.mirror
-        key = json.dumps([self.store.generation(), username, sorted(mirror.include),
-                          mirror.sidecars, mirror.album_links, mirror.on_remote_delete,
-                          [counts[k] for k in ("albums", "images", "favorites",
-                                               "gallery_favorites", "conversations",
-                                               "messages")]])
+        key = self._made_from(mirror.sidecars, mirror.album_links, mirror.on_remote_delete)
         if not always and self.store.get_setting(METADATA_SETTING) == key:
             return []
-        failures = write_metadata(self.store, mirror, username)
+        failures = write_metadata(self.store, mirror, self.api.tokens.account_username)
         self.store.set_setting(METADATA_SETTING, "" if failures else key)
         return failures
+
+    def _made_from(self, *options: Any) -> str:
+        """What files made from the store's rows were made from: the change marks' generation,
+        the counts of what it holds, the account, the sections and ``options``. While it
+        stays the same, files made whole from it are still right (docs/ARCHITECTURE.md §Pull).
+        """
+        counts = self.store.counts()
+        return json.dumps([__version__, self.store.generation(),
+                           self.api.tokens.account_username, sorted(self.config.mirror.include),
+                           [counts[k] for k in ("albums", "images", "favorites",
+                                                "gallery_favorites", "conversations",
+                                                "messages")], *options])
 
     def _upload_sources(self) -> dict[str, tuple[Path, str]]:
         """The drop-folder files our uploads came from: copied in, never downloaded back."""
