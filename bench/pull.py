@@ -1,8 +1,9 @@
 """Time and size a pull of the sandbox's ``big`` account against a plain parallel download.
 
 docs/ARCHITECTURE.md §Pull. The sandbox runs in its own process (``imgur-sync sandbox``) and every
-pull runs in its own child process, so the peak RSS and CPU time read from ``os.wait4`` are
-the pull's alone. In the same run, on the same sandbox, it measures:
+pull runs in its own child process, so its peak RSS (the child's own ``VmHWM``: ``os.wait4``'s
+``ru_maxrss`` would keep the bench's RSS from before the exec) and CPU time (from
+``os.wait4``) are the pull's alone. In the same run, on the same sandbox, it measures:
 
 - the **minimum** a full pull can cost: one walk of every listing (pages up to and including
   the final empty one), one request per album and per conversation page — which also
@@ -104,7 +105,15 @@ seconds = time.perf_counter() - start
 if prof is not None:
     prof.disable()
     prof.dump_stats(profile)
+# The peak of this process's own memory (VmHWM, reset by exec). wait4's ru_maxrss is not:
+# it keeps the parent's RSS from before the exec (the bench's own, with its walk).
+try:
+    with open("/proc/self/status") as status:
+        peak = 1024 * int(next(l for l in status if l.startswith("VmHWM:")).split()[1])
+except (OSError, StopIteration):
+    peak = None
 print(json.dumps({"seconds": seconds, "outcome": result.outcome, "requests": result.requests,
+                  "peak_rss": peak,
                   "done": result.applied.done, "bytes": result.applied.downloaded_bytes,
                   "problems": result.problems[:5], "removed": result.removed}))
 """
@@ -501,7 +510,8 @@ class Account:
                 raise BenchError(f"auth --cookies failed: {signed.stderr.strip()}")
 
     def pull(self, label: str, full: bool, profile_dir: Path | None) -> Figures:
-        """Run one pull in a child process; read its peak RSS and CPU from ``wait4``."""
+        """Run one pull in a child process; read its CPU from ``wait4``, its peak RSS from
+        what it reports."""
         profile = str(profile_dir / f"{label.replace(' ', '-')}.prof") if profile_dir else ""
         out, err = self.home / f"{label}.out", self.home / f"{label}.err"
         with Window(self.sandbox) as window, out.open("w") as o, err.open("w") as e:
@@ -523,7 +533,8 @@ class Account:
                              f"{err.read_text()[-3000:]}")
         result = json.loads(out.read_text().strip().splitlines()[-1])
         return Figures(label, result["seconds"], window.delta, process_seconds,
-                       usage.ru_maxrss * 1024, usage.ru_utime + usage.ru_stime, result)
+                       result.get("peak_rss") or usage.ru_maxrss * 1024,
+                       usage.ru_utime + usage.ru_stime, result)
 
 
 # -- the run ------------------------------------------------------------------------------------
@@ -615,7 +626,8 @@ def report(args: argparse.Namespace, m: dict[str, Any]) -> bool:
     throughput = cold.images_per_s / best.images_per_s if best.images_per_s else 0.0
     minimum = walk.delta.api
     overhead = full.delta.api / minimum if minimum else float("inf")
-    rss, rss1 = cold.rss_bytes or 0, cold1.rss_bytes or 0
+    worst = max((cold, quick, full), key=lambda f: f.rss_bytes or 0)  # every pull is held
+    rss, rss1 = worst.rss_bytes or 0, cold1.rss_bytes or 0
     growth = rss / rss1 if rss1 else float("inf")
     extra = {k: v - walk.delta.by_route.get(k, 0) for k, v in full.delta.by_route.items()
              if v != walk.delta.by_route.get(k, 0)
@@ -632,8 +644,8 @@ def report(args: argparse.Namespace, m: dict[str, Any]) -> bool:
           "saving and planning)")
     print(f"quick pull: {quick.delta.api} API requests, {quick.delta.media} media requests, "
           f"by route {quick.delta.by_route}")
-    print(f"peak RSS cold pull: scale {args.scale} {rss / MB:.1f} MB, scale 1 {rss1 / MB:.1f} MB,"
-          f" ratio {growth:.2f}")
+    print(f"peak RSS of the pulls ({worst.label} the highest): scale {args.scale} "
+          f"{rss / MB:.1f} MB, cold pull scale 1 {rss1 / MB:.1f} MB, ratio {growth:.2f}")
     print()
 
     targets = [
