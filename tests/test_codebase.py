@@ -64,8 +64,8 @@ INSIDE = {
     "store": [{"schema", "base"}, {"journal", "ratelimits"}, {"database"}, {"__init__"}],
     "account": [{"tokens", "checks", "cookies"}, {"__init__"}],
     "mirror": [{"layout", "files", "progress"}, {"plan", "validate"},
-               {"apply", "sidecars", "gallery"}, {"pull", "verify"}, {"importing", "reports"},
-               {"__init__"}],
+               {"apply", "sidecars", "gallery", "reconcile"}, {"pull", "verify"},
+               {"importing", "reports"}, {"__init__"}],
     "dropfolders": [{"watcher", "uploader"}, {"folders"}, {"__init__"}],
 }
 
