@@ -55,7 +55,7 @@ def daemon_config(tmp_path: Path, sb: Sandbox, *, api_url: str | None = None,
         f'[imgur]\nclient_id = "{sb.client_id}"\nclient_secret = "{sb.client_secret}"\n'
         f'refresh_token = "{sb.refresh_token}"\napi_url = "{api_url or sb.url}"\n'
         f'[mirror]\nroot = "{tmp_path / "mirror"}"\ngallery = false\n'
-        f'[schedule]\npull_every = "{pull_every}"\nfull_every = "1h"\n{more}')
+        f'[schedule]\npull_every = "{pull_every}"\nreconcile_every = "1h"\n{more}')
     return config
 
 

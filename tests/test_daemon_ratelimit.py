@@ -18,7 +18,7 @@ def test_run_recovers_from_spent_client_credits_without_a_restart(
     sb = start_sandbox("demo")
     config = sandbox_config(tmp_path / "config.toml", sb, tmp_path / "mirror")
     with config.open("a", encoding="utf-8") as file:
-        file.write('\n[schedule]\npull_every = "1s"\nfull_every = "1h"\n')
+        file.write('\n[schedule]\npull_every = "1s"\nreconcile_every = "1h"\n')
     proc, _ = start_daemon(config, tmp_path, notify)
     try:
         notify.wait_for(lambda m: m.startswith("STATUS=Last quick pull: ok"))

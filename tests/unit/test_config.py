@@ -172,9 +172,9 @@ def test_the_example_config_is_valid_and_documents_every_key(env: dict[str, str]
             "stuck_after", "path", "album", "on_local_delete", "on_local_change", "on_failure",
             "ping_url", "metrics_file", "stale_after", "exit_after_failures"]
     assert [key for key in keys if f"{key} = " not in text] == []
-    assert "mashape_key" in text
+    assert "mashape_key" in text and "full_every" in text  # old names, named as such
     assert [key for table in SECTION_KEYS.values() for key in table
-            if key != "mashape_key" and f"{key} = " not in text] == []
+            if key not in ("mashape_key", "full_every") and f"{key} = " not in text] == []
 
 
 def test_alerts_default_to_nothing_but_a_stale_after_of_three_pulls(
