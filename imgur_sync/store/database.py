@@ -441,9 +441,10 @@ class Store(Journal):
     @locked
     def mark_seen(self, listing: str, item_ids: Iterable[str]) -> None:
         """Note that the running reconcile cycle saw ``item_ids`` in ``listing``."""
-        self.db.conn.executemany(
-            "INSERT OR IGNORE INTO reconcile_seen (listing, item_id) VALUES (?, ?)",
-            [(listing, item_id) for item_id in item_ids])
+        with self.db.atomic():  # which commits: the connection's own executemany would not
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO reconcile_seen (listing, item_id) VALUES (?, ?)",
+                [(listing, item_id) for item_id in item_ids])
 
     @locked
     def was_seen(self, listing: str, item_id: str) -> bool:
