@@ -28,8 +28,8 @@ from typing import Any, Protocol
 from ..api.listings import Page, V3Listings
 from ..store import Store
 
-__all__ = ["CYCLE_CURSOR", "MIN_SLICE", "Cycle", "Puller", "estimate", "run_slice",
-           "slice_budget"]
+__all__ = ["ALBUM_IMAGES", "CYCLE_CURSOR", "MIN_SLICE", "WALKED", "Cycle", "Puller",
+           "estimate", "run_slice", "slice_budget"]
 
 log = logging.getLogger(__name__)
 
