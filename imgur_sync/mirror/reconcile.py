@@ -35,7 +35,9 @@ log = logging.getLogger(__name__)
 
 CYCLE_CURSOR = "reconcile"
 MIN_SLICE = 5  # requests: a slice right after a cycle began still moves it on
-PAGE = 50  # items a listing page holds, for the estimate only (docs/IMGUR-API.md §Endpoints)
+PAGE = 50  # items a listing page holds until a walk shows otherwise (docs/IMGUR-API.md
+# §Endpoints: 50 documented, "assume no size"); for the estimate only
+CATCH_UP = 10  # a cycle past its time (its estimate was short) ends within this many pulls
 PACE = 0.9  # aim to end a cycle by this part of reconcile_every: overlaps and GETs add up
 WALKED = -1  # a listing's position once the cycle read it to its end
 
@@ -49,6 +51,7 @@ class Cycle:
     images: int = 0  # the first page not yet read whole, or WALKED
     albums: int = 0
     last_cost: int | None = None  # what the previous rolling cycle spent, for the estimate
+    page: int = PAGE  # the most items a page of a walk held
 
     @classmethod
     def load(cls, store: Store) -> Cycle | None:
@@ -63,9 +66,10 @@ class Cycle:
     @classmethod
     def begin(cls, store: Store, now: float, last_cost: int | None = None) -> Cycle:
         """Start a cycle at ``now``, nothing seen yet."""
+        before = cls.load(store)
         with store.transaction():
             store.forget_seen()
-            cycle = cls(now, last_cost=last_cost)
+            cycle = cls(now, last_cost=last_cost, page=before.page if before else PAGE)
             cycle.save(store)
         return cycle
 
@@ -78,15 +82,17 @@ def estimate(store: Store, cycle: Cycle) -> int:
     if cycle.last_cost:
         return cycle.last_cost
     counts = store.counts()
-    images, albums = counts["images"], counts["albums"]
-    return math.ceil(images / PAGE) + 1 + math.ceil(albums / PAGE) + 1 + albums
+    images, albums, page = counts["images"], counts["albums"], max(cycle.page, 1)
+    return math.ceil(images / page) + 1 + math.ceil(albums / page) + 1 + albums
 
 
 def slice_budget(cycle: Cycle, now: float, every: float, cost: int,
                  allowed: int | None) -> int:
     """The requests this slice may spend: on time for the cycle, within what is ``allowed``."""
-    target = min(max(now - cycle.start, 0.0) / (every * PACE), 1.0) * cost
-    want = max(math.ceil(target) - cycle.done, MIN_SLICE)
+    part = max(now - cycle.start, 0.0) / (every * PACE)
+    want = max(math.ceil(min(part, 1.0) * cost) - cycle.done, MIN_SLICE)
+    if part >= 1:  # due, and not done: the estimate fell short
+        want = max(want, math.ceil(cost / CATCH_UP))
     return want if allowed is None else max(min(want, allowed), 0)
 
 
@@ -132,7 +138,8 @@ def run_slice(puller: Puller, cycle: Cycle, budget: int, sections: frozenset[str
             pages = puller.walk(listings.images(_never, first), "images", result)
             for number, page in enumerate(pages, first):
                 puller.save_image_page(page, result)
-                cycle.images = number + 1
+                cycle.images, cycle.page = number + 1, max(cycle.page if number else 0,
+                                                           len(page))
                 save()
                 if spent() >= budget:
                     return False
