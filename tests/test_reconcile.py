@@ -7,10 +7,12 @@ a week without a 429 (docs/ARCHITECTURE.md §Reconcile)."""
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from pull_support import cli_env, run_cli, write_config
 from support import FakeClock, sandbox_config
 
 from imgur_sync.api import read_ledger
@@ -239,3 +241,25 @@ def test_two_accounts_on_one_client_id_both_finish_a_cycle_within_a_week(
     assert set(first_cycle) == {"main", other}
     assert all(c.start - started <= 7 * DAY for c in first_cycle.values())
     assert "429" not in sb.counters.snapshot()["by_status"]
+
+
+def test_pull_full_says_first_what_it_costs_and_what_is_left(
+        start_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sb = start_sandbox("demo")
+    env = cli_env(tmp_path, write_config(tmp_path, sb))
+    first = run_cli(env, "pull", "--full")
+    assert first.returncode == 0, first.stderr
+    assert "the credit ledger has no figures for today yet" in first.stdout  # a new ledger
+    again = run_cli(env, "pull", "--full")
+    assert again.returncode == 0, again.stderr
+    line = next(x for x in again.stdout.splitlines() if x.startswith("A full pull reads"))
+    cost = int(re.search(r"about (\d+) API requests", line)[1])  # type: ignore[index]
+    done = int(re.search(r"(\d+) API requests\.", again.stdout)[1])  # type: ignore[index]
+    assert abs(cost - done) <= 3  # the estimate, from the counts the first pull saved
+    left = int(re.search(r"may read (\d+) more today", line)[1])  # type: ignore[index]
+    assert left == 12500 // 4 - first_spent(first.stdout)
+
+
+def first_spent(stdout: str) -> int:
+    """The credits the first pull spent, from its summary (the token's refresh is free)."""
+    return int(re.search(r"(\d+) API requests\.", stdout)[1]) - 1  # type: ignore[index]

@@ -171,6 +171,11 @@ class Mirror:
                               error="; ".join(result.problems)[:2000] or None)
         return result
 
+    def full_pull_cost(self) -> int:
+        """About how many API requests a full pull of the account as stored costs."""
+        cycle = Cycle.load(self.store) or Cycle(self.clock())
+        return estimate(self.store, cycle, everything=True)
+
     def take_in_uploads(self, image_ids: Iterable[str], *, gallery: bool = True) -> ApplyResult:
         """Bring uploaded images into the tree from their local files.
 

@@ -77,13 +77,23 @@ class Cycle:
         store.set_cursor(CYCLE_CURSOR, json.dumps(asdict(self)))
 
 
-def estimate(store: Store, cycle: Cycle) -> int:
-    """The requests a cycle costs: the last one's, else from the store's counts."""
-    if cycle.last_cost:
+def estimate(store: Store, cycle: Cycle, *, everything: bool = False) -> int:
+    """The requests a cycle costs: the last one's, else from the store's counts; with
+    ``everything``, what a full pull costs: favorites and conversations too."""
+    if cycle.last_cost and not everything:
         return cycle.last_cost
-    counts = store.counts()
-    images, albums, page = counts["images"], counts["albums"], max(cycle.page, 1)
-    return math.ceil(images / page) + 1 + math.ceil(albums / page) + 1 + albums
+    counts, page = store.counts(), max(cycle.page, 1)
+
+    def walk(n: int) -> int:  # its pages, and the empty one that ends it
+        return math.ceil(n / page) + 1
+
+    cost = walk(counts["images"]) + walk(counts["albums"]) + counts["albums"]
+    if everything:
+        favorite_albums = sum(1 for gallery in (False, True) for row in
+                              store.iter_favorites(gallery) if row["kind"] == "album")
+        cost += (walk(counts["favorites"]) + walk(counts["gallery_favorites"])
+                 + favorite_albums + 1 + counts["conversations"])
+    return cost
 
 
 def slice_budget(cycle: Cycle, now: float, every: float, cost: int,
