@@ -460,8 +460,9 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None,
     """Mirror the account into the folder tree once, then exit.
 
     Quick by default: a few requests when nothing changed, plus the next slice of the
-    rolling reconcile ([schedule] reconcile_every). Files already saved are never deleted; items Imgur removed stay on disk and are marked removed. Exit code 3
-    means the pull finished but some items failed (see `imgur-sync status`).
+    rolling reconcile ([schedule] reconcile_every). Files already saved are never
+    deleted; items Imgur removed stay on disk and are marked removed. Exit code 3 means
+    the pull finished but some items failed (see `imgur-sync status`).
     """
     from .mirror.pull import Mirror
     from .workspace import Workspace
@@ -673,8 +674,9 @@ def run(ctx: click.Context, create_folders: bool) -> None:
     """Run as a service: scheduled pulls plus the drop-folder watcher, until SIGTERM.
 
     Quick pulls every [schedule] pull_every (and once at start), each with a slice of
-    the rolling reconcile, which covers the account every reconcile_every. Speaks systemd's notify protocol (READY, WATCHDOG, STATUS,
-    STOPPING) when started by systemd with Type=notify; `imgur-sync systemd print`.
+    the rolling reconcile, which covers the account every reconcile_every. Speaks
+    systemd's notify protocol (READY, WATCHDOG, STATUS, STOPPING) when started by systemd
+    with Type=notify; `imgur-sync systemd print`.
     Exits with code 5 after [alerts] exit_after_failures failed pulls in a row, so that
     systemd's OnFailure= can tell someone.
     """
