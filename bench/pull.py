@@ -84,6 +84,8 @@ from imgur_sync.mirror import Mirror
 from imgur_sync.paths import config_path
 from imgur_sync.workspace import Workspace
 full, profile = sys.argv[1] == "full", sys.argv[2]
+# The sandbox's clock less ours: the rolling reconcile paces itself by the sandbox's time.
+offset = float(sys.argv[3]) if len(sys.argv) > 3 else 0.0
 config = load_config(config_path())
 prof = None
 if profile:
@@ -92,7 +94,8 @@ if profile:
     prof.enable()
 start = time.perf_counter()
 with Workspace(config, purpose="pull") as ws:
-    result = Mirror(config, ws.store, ws.client.transport).pull(full=full)
+    result = Mirror(config, ws.store, ws.client.transport,
+                    clock=lambda: time.time() + offset).pull(full=full)
 seconds = time.perf_counter() - start
 if prof is not None:
     prof.disable()
@@ -483,14 +486,18 @@ class Account:
             if signed.returncode != 0:
                 raise BenchError(f"auth --cookies failed: {signed.stderr.strip()}")
 
-    def pull(self, label: str, full: bool, profile_dir: Path | None) -> Figures:
-        """Run one pull in a child process; read its peak RSS and CPU from ``wait4``."""
+    def pull(self, label: str, full: bool, profile_dir: Path | None,
+             clock_offset: float = 0.0) -> Figures:
+        """Run one pull in a child process; read its peak RSS and CPU from ``wait4``.
+
+        ``clock_offset``: how far the sandbox's clock runs ahead of this machine's."""
         profile = str(profile_dir / f"{label.replace(' ', '-')}.prof") if profile_dir else ""
         out, err = self.home / f"{label}.out", self.home / f"{label}.err"
         with Window(self.sandbox) as window, out.open("w") as o, err.open("w") as e:
             start = time.perf_counter()
             child = subprocess.Popen(
-                [sys.executable, "-c", RUNNER, "full" if full else "quick", profile],
+                [sys.executable, "-c", RUNNER, "full" if full else "quick", profile,
+                 str(clock_offset)],
                 cwd=REPO, env=self.env, stdout=o, stderr=e, stdin=subprocess.DEVNULL)
             try:
                 _, status, usage = os.wait4(child.pid, 0)

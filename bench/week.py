@@ -5,8 +5,8 @@ its rate limits enforced) runs in its own process, and the bench plays the daemo
 schedule on the sandbox's clock: for each ``--pull-every`` step it moves the clock
 (``POST /__sandbox__/clock``), making the day's changes at random moments in between
 through ``/__sandbox__/mutate`` — retitles, moves between albums, deletions, new uploads
-and new albums — then runs the pull ``run`` would run then (full every ``--full-every``,
-else quick) in a child process, as bench/pull.py does, with the config's default
+and new albums — then runs the pull ``run`` would run then (a quick pull carrying its slice of the rolling
+reconcile; a full one every ``--full-every`` if given) in a child process, as bench/pull.py does, with the config's default
 ``[budget]``. After each pull it reads the state database to see which changes have reached
 the mirror. It reports, per simulated day: API requests against the client's daily
 credits (OAuth is free), pulls that stopped short, 429s; and over the run: the delay from
@@ -17,7 +17,7 @@ ledger tells the days apart by the reset times and counts the answers carry. The
 user credits are raised out of the way (the sandbox names their reset as an epoch of its
 own time); the client's daily credits are the budget measured.
 
-    python bench/week.py [--scale 1] [--days 7] [--pull-every 15] [--full-every 1440]
+    python bench/week.py [--scale 1] [--days 7] [--pull-every 15] [--full-every 0]
                          [--changes 20] [--seed 1] [--check]
 
 (intervals in minutes). It prints figures and exits 0 whatever they are; ``--check`` exits
@@ -33,6 +33,7 @@ import argparse
 import random
 import sqlite3
 import statistics
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from contextlib import closing
@@ -188,9 +189,10 @@ def simulate(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                     passed = moment
                     changes.append(world.change(world.now()))
                 world.advance(every - passed)
-            full = step > 0 and (step * every) % full_every == 0
+            full = full_every > 0 and step > 0 and (step * every) % full_every == 0
             kind = "cold" if step == 0 else "full" if full else "quick"
-            figures = account.pull(f"{step:05d}-{kind}", full, None)
+            figures = account.pull(f"{step:05d}-{kind}", full, None,
+                                   clock_offset=world.now() - time.time())
             result = figures.result or {}
             spent = figures.delta.api - figures.delta.by_route.get("POST /oauth2/token", 0)
             day.requests += spent
@@ -279,7 +281,9 @@ def main() -> None:
     parser.add_argument("--scale", type=int, default=1)
     parser.add_argument("--days", type=int, default=7)
     parser.add_argument("--pull-every", type=int, default=15, help="minutes")
-    parser.add_argument("--full-every", type=int, default=24 * 60, help="minutes")
+    parser.add_argument("--full-every", type=int, default=0,
+                        help="minutes; 0 (the default): none, as `run` schedules none since "
+                             "the rolling reconcile")
     parser.add_argument("--reconcile-every", type=int, default=7 * 24 * 60, help="minutes")
     parser.add_argument("--changes", type=int, default=20, help="about this many a day")
     parser.add_argument("--concurrency", type=int, default=8)
