@@ -7,8 +7,8 @@ schedule on the sandbox's clock: for each ``--pull-every`` step it moves the clo
 through ``/__sandbox__/mutate`` — retitles, moves between albums, deletions, new uploads
 and new albums — then runs the pull ``run`` would run then (a quick pull carrying its
 slice of the rolling reconcile; a full one every ``--full-every`` if given) in a child
-process, as bench/pull.py does, with the config's default ``[budget]``. After each pull it reads the state database to see which changes have reached
-the mirror. It reports, per simulated day: API requests against the client's daily
+process, as bench/pull.py does, with the config's default ``[budget]``. After each pull
+it reads the state database to see which changes have reached the mirror. It reports, per simulated day: API requests against the client's daily
 credits (OAuth is free), pulls that stopped short, 429s; and over the run: the delay from
 each change to the mirror, by kind, and the pulls' peak RSS.
 
