@@ -8,9 +8,10 @@ through ``/__sandbox__/mutate`` — retitles, moves between albums, deletions, n
 and new albums — then runs the pull ``run`` would run then (a quick pull carrying its
 slice of the rolling reconcile; a full one every ``--full-every`` if given) in a child
 process, as bench/pull.py does, with the config's default ``[budget]``. After each pull
-it reads the state database to see which changes have reached the mirror. It reports, per simulated day: API requests against the client's daily
-credits (OAuth is free), pulls that stopped short, 429s; and over the run: the delay from
-each change to the mirror, by kind, and the pulls' peak RSS.
+it reads the state database to see which changes have reached the mirror. It reports,
+per simulated day: API requests against the client's daily credits (OAuth is free), pulls
+that stopped short, 429s; and over the run: the delay from each change to the mirror, by
+kind, and the pulls' peak RSS.
 
 The pull children run on the machine's clock, the sandbox on one moved ahead: the credit
 ledger tells the days apart by the reset times and counts the answers carry. The hourly
