@@ -1,11 +1,15 @@
 """The pull: fetch listings, save them, plan the tree, apply the plan, record the run.
 
-A **quick** pull costs a few requests on an unchanged account: account images come newest
-first, so it reads pages until it meets a known id; album list entries carry a signature
-(count, cover, title, datetime) and an album's images are fetched only when it changed;
-favorites likewise; one request lists the conversations. A **full** pull walks everything
-and confirms each disappearance with a direct GET before marking the item removed — and a
-section whose listing failed never leads to removals.
+A **quick** pull costs a few requests on an unchanged account, whatever its size: account
+images come newest first, so it reads pages until it meets a known id; albums come newest
+created first, so it stops after a page of known albums whose list entry (count, cover,
+title, datetime: its signature) is unchanged, and fetches an album's images only when it
+changed; favorites likewise; one request lists the conversations. It then walks the next
+slice of the rolling reconcile (``reconcile.py``, docs/ARCHITECTURE.md §Reconcile), which
+finds what lies below the first pages. A **full** pull walks everything and confirms each
+disappearance with a direct GET before marking the item removed — and a section whose
+listing failed never leads to removals. A call the credit ledger holds back defers the rest
+of the fetch to the next pull; it is not a failure.
 
 Engine code fetches explicitly through the transport (raw JSON, one request per call it
 makes); it never relies on lazy objects, so the request count is what this module says.
@@ -432,17 +436,24 @@ class Mirror:
                 Cycle.begin(self.store, now)
             return
         cycle = Cycle.load(self.store) or Cycle.begin(self.store, now)
-        if (result.deferred is not None or not {"images", "albums"} & sections
-                or not getattr(self.listings, "resumable", False)):
-            return
-        cost = estimate(self.store, cycle)
-        budget = slice_budget(cycle, now, self.config.schedule.reconcile_every, cost,
-                              self._reads_allowed(now))
-        if budget <= 0:
-            log.info("The reconcile waits: this account's share of today's credits is kept "
-                     "for quick pulls; it carries on after the reset")
+        every = self.config.schedule.reconcile_every
+        if result.deferred is not None or not {"images", "albums"} & sections:
             return
         try:
+            if not getattr(self.listings, "resumable", False):
+                # Web API pages cannot be read from the middle: the whole walk, when due.
+                if now - cycle.start >= every:
+                    for name in ("images", "albums"):
+                        if name in sections:
+                            STEPS[name].fetch(self, True, result)
+                    Cycle.begin(self.store, now)
+                return
+            budget = slice_budget(cycle, now, every, estimate(self.store, cycle),
+                                  self._reads_allowed(now))
+            if budget <= 0:
+                log.info("The reconcile waits: this account's share of today's credits is "
+                         "kept for quick pulls; it carries on after the reset")
+                return
             if run_slice(self, cycle, budget, sections, result):
                 log.info("Reconcile cycle complete: %d requests since %s", cycle.done,
                          time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(cycle.start)))
