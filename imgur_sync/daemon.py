@@ -188,9 +188,11 @@ class Daemon:
                 self._pull_started, self._reporter = None, None
         self.failed_in_a_row, self.refused = 0, None
         done = result.applied.done
-        self.last[kind] = (f"{result.outcome} at {datetime.now(timezone.utc):%H:%M} UTC, "
+        # A pull the credit budget held back is not a failure, but STATUS= says so.
+        outcome = result.outcome if result.deferred is None else f"{result.outcome}, deferred"
+        self.last[kind] = (f"{outcome} at {datetime.now(timezone.utc):%H:%M} UTC, "
                            f"{done.get('download', 0)} downloaded")
-        log.info("%s pull %s: %s", kind, result.outcome, done or "nothing to change")
+        log.info("%s pull %s: %s", kind, outcome, done or "nothing to change")
 
     def _failed(self, kind: str, exc: Exception) -> None:
         """Count a failed pull; stop the process after ``exit_after_failures`` in a row."""

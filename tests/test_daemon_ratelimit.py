@@ -27,7 +27,8 @@ def test_run_recovers_from_spent_client_credits_without_a_restart(
         spent = {"rates": {"rate_limit": 1.0}, "client_exhausted": 1.0, "client_reset": 2}
         requests.post(f"{sb.url}/__sandbox__/faults", json=spent, timeout=10).raise_for_status()
         notify.messages.clear()
-        notify.wait_for(lambda m: m.startswith("STATUS=Last quick pull: partial"))
+        # Held back until the reset: a deferral, said as such, not a failed pull.
+        notify.wait_for(lambda m: m.startswith("STATUS=Last quick pull: ok, deferred"))
         assert sb.counters.by_status[429] >= 1
         requests.post(f"{sb.url}/__sandbox__/faults", json={}, timeout=10).raise_for_status()
         notify.messages.clear()
