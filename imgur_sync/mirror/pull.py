@@ -432,7 +432,8 @@ class Mirror:
         """
         now = self.clock()
         if walked_all:
-            if {"images", "albums"} & sections <= result.listed:
+            walked = {"images", "albums"} & sections
+            if walked and walked <= result.listed:  # not a `--only favorites`, say
                 Cycle.begin(self.store, now)
             return
         cycle = Cycle.load(self.store) or Cycle.begin(self.store, now)
