@@ -328,9 +328,13 @@ class Mirror:
         return [a for a in actions if a.kind not in ("rename", "unlink", "trash")]
 
     def _fail(self, result: PullResult, kind: str, item: str, reason: str) -> None:
-        """Record a failure for `status` and the run's outcome."""
+        """Record a failure for `status` and the run's outcome, once a run: the reconcile's
+        slice may read a page the quick part just read."""
+        problem = f"{item}: {reason}"
+        if problem in result.problems:
+            return
         self.store.add_failure(kind, item, reason)
-        result.problems.append(f"{item}: {reason}")
+        result.problems.append(problem)
         result.failed_kinds.add(kind)
 
     def _sorted_out(self, items: list[Any], clean: Callable[[Any], Any], where: str,
