@@ -11,7 +11,9 @@ import logging
 import os
 import sys
 import threading
+import time
 import traceback
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -442,8 +444,9 @@ def _cookie_token(cookies: Path | None, access_token: str | None) -> tuple[str, 
 
 @cli.command()
 @click.option("--full", is_flag=True,
-              help="Reconcile everything: retitles, membership changes and deletions "
-                   "(confirmed one by one before anything is marked removed).")
+              help="Reconcile the whole account now, not a slice a pull (retitles, "
+                   "membership changes, deletions, each confirmed before anything is marked "
+                   "removed); says first what it costs and what the credit budget has left.")
 @click.option("--dry-run", is_flag=True, help="Print what would change; change nothing.")
 @click.option("--only", metavar="SECTIONS", default=None,
               help="Comma-separated subset of: " + "; ".join(
@@ -456,9 +459,10 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None,
          as_json: bool) -> None:
     """Mirror the account into the folder tree once, then exit.
 
-    Quick by default: a few requests when nothing changed. Files already saved are
-    never deleted; items Imgur removed stay on disk and are marked removed. Exit code 3
-    means the pull finished but some items failed (see `imgur-sync status`).
+    Quick by default: a few requests when nothing changed, plus the next slice of the
+    rolling reconcile ([schedule] reconcile_every). Files already saved are never
+    deleted; items Imgur removed stay on disk and are marked removed. Exit code 3 means
+    the pull finished but some items failed (see `imgur-sync status`).
     """
     from .mirror.pull import Mirror
     from .workspace import Workspace
@@ -474,6 +478,8 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None,
                                      f"{', '.join(registry.names())}", param_hint="--only")
     with Workspace(config, purpose="pull") as ws, _Progress() as progress:
         mirror = Mirror(config, ws.store, ws.client.transport, progress=progress.update)
+        if full and not as_json:
+            _say(ctx, _full_pull_cost(mirror.full_pull_cost(), ws.ledger))
         if dry_run:
             result = mirror.pull(full=full, dry_run=True, only=sections)
         else:  # a real pull pings, tells on_failure and writes the metrics ([alerts])
@@ -499,6 +505,18 @@ def pull(ctx: click.Context, full: bool, dry_run: bool, only: str | None,
         _err((f"  … and {more} more. " if more > 0 else "  ") +
              "They are retried on the next pull; `imgur-sync status` lists them.")
         ctx.exit(ExitCode.PARTIAL)
+
+
+def _full_pull_cost(cost: int, ledger: Any) -> str:
+    """One line before a full pull: what it costs, and what the credit ledger says is left."""
+    line = f"A full pull reads every listing: about {cost} API requests; "
+    left, reset = ledger.reads_left(time.time()) if ledger is not None else (None, None)
+    if left is None:
+        return line + "the credit ledger has no figures for today yet."
+    when = (f" until {datetime.fromtimestamp(reset, timezone.utc):%H:%M} UTC"
+            if reset is not None else "")
+    short = (" It stops there and carries on after the reset." if left < cost else "")
+    return line + f"this account may read {left} more today{when} ([budget]).{short}"
 
 
 def _pull_summary(ctx: click.Context, config: Config, result: Any) -> None:
@@ -655,9 +673,10 @@ def watch(ctx: click.Context, create_folders: bool) -> None:
 def run(ctx: click.Context, create_folders: bool) -> None:
     """Run as a service: scheduled pulls plus the drop-folder watcher, until SIGTERM.
 
-    Quick pulls every [schedule] pull_every (and once at start), a full reconcile
-    every full_every. Speaks systemd's notify protocol (READY, WATCHDOG, STATUS,
-    STOPPING) when started by systemd with Type=notify; `imgur-sync systemd print`.
+    Quick pulls every [schedule] pull_every (and once at start), each with a slice of
+    the rolling reconcile, which covers the account every reconcile_every. Speaks
+    systemd's notify protocol (READY, WATCHDOG, STATUS, STOPPING) when started by systemd
+    with Type=notify; `imgur-sync systemd print`.
     Exits with code 5 after [alerts] exit_after_failures failed pulls in a row, so that
     systemd's OnFailure= can tell someone.
     """

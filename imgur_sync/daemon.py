@@ -1,8 +1,10 @@
 """`imgur-sync run`: scheduled pulls, the drop-folder watcher, and systemd's notify protocol.
 
 The only module that imports APScheduler. Jobs (one instance each, missed runs coalesced):
-a quick pull every ``pull_every`` (and once at start), a full pull every ``full_every``, a
-rescan of the drop folders and a retry round for failed uploads. Pulls and uploads take
+a quick pull every ``pull_every`` (and once at start), each carrying the next slice of the
+rolling reconcile, which covers the account every ``reconcile_every`` within the credit
+budget (docs/ARCHITECTURE.md §Reconcile); a rescan of the drop folders and a retry round for
+failed uploads. Pulls and uploads take
 turns on the tree (one lock), so they never write the same file at once.
 
 systemd integration needs no extra dependency: ``READY=1`` once running, ``WATCHDOG=1`` at
@@ -35,7 +37,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -181,9 +183,11 @@ class Daemon:
                 self._pull_started, self._reporter = None, None
         self.failed_in_a_row, self.refused = 0, None
         done = result.applied.done
-        self.last[kind] = (f"{result.outcome} at {datetime.now(timezone.utc):%H:%M} UTC, "
+        # A pull the credit budget held back is not a failure, but STATUS= says so.
+        outcome = result.outcome if result.deferred is None else f"{result.outcome}, deferred"
+        self.last[kind] = (f"{outcome} at {datetime.now(timezone.utc):%H:%M} UTC, "
                            f"{done.get('download', 0)} downloaded")
-        log.info("%s pull %s: %s", kind, result.outcome, done or "nothing to change")
+        log.info("%s pull %s: %s", kind, outcome, done or "nothing to change")
 
     def _failed(self, kind: str, exc: Exception) -> None:
         """Count a failed pull; stop the process after ``exit_after_failures`` in a row."""
@@ -230,9 +234,6 @@ class Daemon:
         now = datetime.now(timezone.utc)
         scheduler.add_job(self._pull, "interval", seconds=schedule.pull_every, args=[False],
                           id="quick_pull", name="quick pull", next_run_time=now)
-        scheduler.add_job(self._pull, "interval", seconds=schedule.full_every, args=[True],
-                          id="full_pull", name="full pull",
-                          next_run_time=now + timedelta(seconds=schedule.full_every))
         if self.folders is not None:
             scheduler.add_job(self._rescan, "interval", minutes=5, id="rescan", name="rescan")
             scheduler.add_job(self._retry_uploads, "interval", minutes=1, id="upload_retries",
@@ -295,9 +296,9 @@ class Daemon:
             self._threads.append(watcher)
         scheduler.start()
         self.notifier.send("READY=1", "STATUS=Started")
-        log.info("imgur-sync is running: quick pull every %d s, full every %d s, %d drop "
-                 "folder(s)", self.config.schedule.pull_every, self.config.schedule.full_every,
-                 len(self.config.uploads))
+        log.info("imgur-sync is running: quick pull every %d s, a reconcile every %d s, %d "
+                 "drop folder(s)", self.config.schedule.pull_every,
+                 self.config.schedule.reconcile_every, len(self.config.uploads))
         interval = self.notifier.watchdog_interval
         try:
             while not self.stop.wait(min(interval or 5.0, 5.0)):

@@ -56,7 +56,7 @@ def daemon_config(tmp_path: Path, sb: Sandbox, *, api_url: str | None = None,
         f'refresh_token = "{sb.refresh_token}"\napi_url = "{api_url or sb.url}"\n'
         + (f"retries = {retries}\n" if retries is not None else "")
         + f'[mirror]\nroot = "{tmp_path / "mirror"}"\ngallery = false\n'
-        f'[schedule]\npull_every = "{pull_every}"\nfull_every = "1h"\n{more}')
+        f'[schedule]\npull_every = "{pull_every}"\nreconcile_every = "1h"\n{more}')
     return config
 
 

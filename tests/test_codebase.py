@@ -65,7 +65,7 @@ INSIDE = {
               {"__init__"}],
     "account": [{"tokens", "checks", "cookies"}, {"__init__"}],
     "mirror": [{"layout", "files", "progress"}, {"plan", "validate", "gallery_data"},
-               {"apply", "sidecars", "gallery", "batches"}, {"pull", "verify"},
+               {"apply", "sidecars", "gallery", "batches", "reconcile"}, {"pull", "verify"},
                {"importing", "reports"}, {"__init__"}],
     "dropfolders": [{"watcher", "uploader"}, {"folders"}, {"__init__"}],
 }

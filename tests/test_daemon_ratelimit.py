@@ -18,7 +18,7 @@ def test_run_recovers_from_spent_client_credits_without_a_restart(
     sb = start_sandbox("demo")
     config = sandbox_config(tmp_path / "config.toml", sb, tmp_path / "mirror")
     with config.open("a", encoding="utf-8") as file:
-        file.write('\n[schedule]\npull_every = "1s"\nfull_every = "1h"\n')
+        file.write('\n[schedule]\npull_every = "1s"\nreconcile_every = "1h"\n')
     proc, _ = start_daemon(config, tmp_path, notify)
     try:
         notify.wait_for(lambda m: m.startswith("STATUS=Last quick pull: ok"))
@@ -27,7 +27,8 @@ def test_run_recovers_from_spent_client_credits_without_a_restart(
         spent = {"rates": {"rate_limit": 1.0}, "client_exhausted": 1.0, "client_reset": 2}
         requests.post(f"{sb.url}/__sandbox__/faults", json=spent, timeout=10).raise_for_status()
         notify.messages.clear()
-        notify.wait_for(lambda m: m.startswith("STATUS=Last quick pull: partial"))
+        # Held back until the reset: a deferral, said as such, not a failed pull.
+        notify.wait_for(lambda m: m.startswith("STATUS=Last quick pull: ok, deferred"))
         assert sb.counters.by_status[429] >= 1
         requests.post(f"{sb.url}/__sandbox__/faults", json={}, timeout=10).raise_for_status()
         notify.messages.clear()

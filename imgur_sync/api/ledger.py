@@ -166,6 +166,26 @@ class CreditLedger:
                 db.execute("UPDATE clients SET client_remaining = ? WHERE client_id = ?",
                            (remaining - cost, self.client_id))
 
+    def reads_left(self, now: float) -> tuple[int | None, float | None]:
+        """Return how many reads :meth:`take` would still allow this account this period
+        (None while no answer named the client's limit), and when the period ends (None
+        when unknown). Reads only: books nothing, starts no period in the file."""
+        with self._transaction() as db:
+            if db is None:
+                return None, None
+            row = db.execute("SELECT period, client_limit, client_remaining, client_reset"
+                             " FROM clients WHERE client_id = ?", (self.client_id,)).fetchone()
+            if row is None:
+                return None, None
+            period, limit, remaining, reset = row
+            if reset is not None and now >= reset:  # a new day: all credits are back
+                return (None if limit is None else math.floor(self.share * limit)), None
+            left = [math.floor(self.share * limit) - self._spent(db, period)[0]] if (
+                limit is not None) else []
+            if remaining is not None:
+                left.append(remaining - self.reserve)
+            return (max(min(left), 0) if left else None), reset
+
     def settle(self, cost: int, headers: Mapping[str, str] | None, status: int | None,
                now: float) -> None:
         """Bring the counters up to date from an answer; a 429 gives ``cost`` back."""

@@ -66,6 +66,8 @@ class V3Listings:
 
     #: How calls about "me" authenticate: the OAuth token, when there is one.
     own = "auto"
+    #: Whether a walk may start at any page (``first``): the rolling reconcile needs it.
+    resumable = True
 
     def __init__(self, transport: Transport) -> None:
         self.transport = transport
@@ -92,15 +94,16 @@ class V3Listings:
                 return
             page += 1
 
-    def images(self, stop: Stop) -> Iterator[Page]:
-        """The account's images, newest upload first."""
-        return self.pages("3/account/me/images/{page}", stop)
+    def images(self, stop: Stop, first: int = 0) -> Iterator[Page]:
+        """The account's images, newest upload first, from page ``first``."""
+        return self.pages("3/account/me/images/{page}", stop, first)
 
-    def albums(self, stop: Stop) -> Iterator[Page]:
-        """The account's albums: all of them, since a retitle or an image added to an old
-        album shows only in its entry, wherever the listing puts it."""
-        del stop
-        return self.pages("3/account/me/albums/{page}", None)
+    def albums(self, stop: Stop, first: int = 0) -> Iterator[Page]:
+        """The account's albums, newest created first: the walk may stop at a page of known,
+        unchanged albums. A change to an older album (a retitle, an image added) shows only
+        in its entry further down, which the rolling reconcile reads (docs/ARCHITECTURE.md
+        §Reconcile)."""
+        return self.pages("3/account/me/albums/{page}", stop, first)
 
     def album_images(self, album_id: str) -> Any:
         """The images of one album, in its order (raw)."""
@@ -138,6 +141,7 @@ class WebListings(V3Listings):
     """
 
     own = "user"  # never a Client-ID call for "me": the cookie as Bearer, or a refusal
+    resumable = False  # post pages of two kinds, read once a pull: walked from the top
 
     def __init__(self, transport: Transport, web: WebApi) -> None:
         super().__init__(transport)
@@ -177,7 +181,8 @@ class WebListings(V3Listings):
             yield entry
         self._ended.add(kind)
 
-    def images(self, stop: Stop) -> Iterator[Page]:
+    def images(self, stop: Stop, first: int = 0) -> Iterator[Page]:
+        _from_the_top(first)
         for kind in POST_KINDS:
             for page in self._post_pages(kind):
                 done = stop(page.images)
@@ -185,11 +190,12 @@ class WebListings(V3Listings):
                 if done:
                     break
 
-    def albums(self, stop: Stop) -> Iterator[Page]:
+    def albums(self, stop: Stop, first: int = 0) -> Iterator[Page]:
         """Album posts, newest first: the walk may stop at a page of known posts.
 
         ``stop`` is shown the page's posts: its albums and its images in no album.
         """
+        _from_the_top(first)
         for kind in POST_KINDS:
             for page in self._post_pages(kind):
                 done = stop([*page.albums, *page.lone])
@@ -239,6 +245,11 @@ class WebListings(V3Listings):
 
 #: What the mirror reads through; both kinds answer the same calls.
 Listings = V3Listings
+
+
+def _from_the_top(first: int) -> None:
+    if first:
+        raise ValueError("the web API's post pages are walked from the top, not from a page")
 
 
 def _cut_short(posts: list[Any], album_id: str) -> bool:

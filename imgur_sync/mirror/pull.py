@@ -1,11 +1,15 @@
 """The pull: fetch listings, save them, plan the tree, apply the plan, record the run.
 
-A **quick** pull costs a few requests on an unchanged account: account images come newest
-first, so it reads pages until it meets a known id; album list entries carry a signature
-(count, cover, title, datetime) and an album's images are fetched only when it changed;
-favorites likewise; one request lists the conversations. A **full** pull walks everything
-and confirms each disappearance with a direct GET before marking the item removed — and a
-section whose listing failed never leads to removals.
+A **quick** pull costs a few requests on an unchanged account, whatever its size: account
+images come newest first, so it reads pages until it meets a known id; albums come newest
+created first, so it stops after a page of known albums whose list entry (count, cover,
+title, datetime: its signature) is unchanged, and fetches an album's images only when it
+changed; favorites likewise; one request lists the conversations. It then walks the next
+slice of the rolling reconcile (``reconcile.py``, docs/ARCHITECTURE.md §Reconcile), which
+finds what lies below the first pages. A **full** pull walks everything and confirms each
+disappearance with a direct GET before marking the item removed — and a section whose
+listing failed never leads to removals. A call the credit ledger holds back defers the rest
+of the fetch to the next pull; it is not a failure.
 
 Engine code fetches explicitly through the transport (raw JSON, one request per call it
 makes); it never relies on lazy objects, so the request count is what this module says.
@@ -15,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -29,6 +34,8 @@ from .. import sections as registry
 from ..account.checks import check_account, require_user
 from ..api import (
     AuthenticationError,
+    CreditLedger,
+    HeldBack,
     ImgurError,
     MalformedResponse,
     NotFound,
@@ -53,6 +60,7 @@ from .files import Placer, clone_into, sweep_partials
 from .gallery import GalleryResult, build_gallery
 from .layout import is_id, render_transcript
 from .plan import Action, Want
+from .reconcile import ALBUM_IMAGES, Cycle, estimate, run_slice, slice_budget
 from .sidecars import write_metadata
 
 __all__ = ["STEPS", "Mirror", "PullResult", "SectionSteps"]
@@ -65,6 +73,7 @@ SEPARATED_SETTING = "uploads_separated"  # "yes" once no upload shares its dropp
 METADATA_SETTING = "metadata_written_for"  # what the metadata files were last written from
 GALLERY_SETTING = "gallery_built_from"  # what the offline gallery was last built from
 MOVES = ("rename", "unlink", "trash")  # what an emptied root does not get (§Safety)
+QUICK_COST = 6  # requests of a quick pull of an unchanged account, kept for each one to come
 
 
 @dataclass
@@ -85,6 +94,8 @@ class PullResult:
     messages_available: bool | None = None
     failed_kinds: set[str] = field(default_factory=set)  # kinds of failure this run recorded
     unavailable: dict[str, str] = field(default_factory=dict)  # section -> why it was not read
+    listed: set[str] = field(default_factory=set)  # sections whose listing this run read whole
+    deferred: str | None = None  # why the ledger held calls back until its reset, if it did
 
 
 class _DryRun(Exception):
@@ -137,7 +148,9 @@ class Mirror:
         try:
             emptied = prepare_root(self.root, self.store)
             sweep_partials(self.root)
+            cold = Cycle.load(self.store) is None and not self.store.counts()["images"]
             self._fetch_all(sections, full, result)
+            self._reconcile(sections, full or cold, result)
             self._apply_plan(sections, result, full=full, partial=only is not None,
                              emptied=emptied)
             result.applied.failures += self._write_metadata(always=full)
@@ -161,6 +174,11 @@ class Mirror:
                               counts=result.applied.done,
                               error="; ".join(result.problems)[:2000] or None)
         return result
+
+    def full_pull_cost(self) -> int:
+        """About how many API requests a full pull of the account as stored costs."""
+        cycle = Cycle.load(self.store) or Cycle(self.clock())
+        return estimate(self.store, cycle, everything=True)
 
     def take_in_uploads(self, image_ids: Iterable[str], *, gallery: bool = True) -> ApplyResult:
         """Bring uploaded images into the tree from their local files.
@@ -345,9 +363,13 @@ class Mirror:
                    "--repair` to restore the files")
 
     def _fail(self, result: PullResult, kind: str, item: str, reason: str) -> None:
-        """Record a failure for `status` and the run's outcome."""
+        """Record a failure for `status` and the run's outcome, once a run: the reconcile's
+        slice may read a page the quick part just read."""
+        problem = f"{item}: {reason}"
+        if problem in result.problems:
+            return
         self.store.add_failure(kind, item, reason)
-        result.problems.append(f"{item}: {reason}")
+        result.problems.append(problem)
         result.failed_kinds.add(kind)
 
     def _sorted_out(self, items: list[Any], clean: Callable[[Any], Any], where: str,
@@ -415,11 +437,15 @@ class Mirror:
                 continue
             try:
                 steps.fetch(self, full, result)
+                result.listed.add(name)
                 self.store.set_setting(UNAVAILABLE_SETTING + name, "")
             except Unavailable as exc:  # this sign-in cannot read it: said, kept, not a failure
                 log.debug("%s", exc)
                 self.store.set_setting(UNAVAILABLE_SETTING + name, str(exc))
                 result.unavailable[name] = str(exc)
+            except HeldBack as exc:  # the share is spent: a deferral, not a failure
+                self._defer(result, exc)
+                return
             except AuthenticationError:
                 raise  # not a section's problem: nothing can be listed until the user signs in
             except TransportError as exc:  # after a whole retry budget: the others would wait too
@@ -430,13 +456,78 @@ class Mirror:
                 result.problems.append(f"listing {name}: {exc}")
                 result.failed_kinds.add("listing")
 
+    def _defer(self, result: PullResult, exc: HeldBack) -> None:
+        """Stop fetching for now: the ledger keeps this account within its share until the
+        reset it names. Said at INFO; no failure is recorded, and the next pull carries on."""
+        log.info("Imgur calls held back: %s; the pull carries on from here then", exc)
+        result.deferred = str(exc)
+
+    def _reconcile(self, sections: frozenset[str], walked_all: bool,
+                   result: PullResult) -> None:
+        """Move the rolling reconcile on (docs/ARCHITECTURE.md §Reconcile).
+
+        A pull that walked every listing and read every album (a full or the first pull)
+        completes a cycle: the next begins now. A quick pull walks the next slice.
+        """
+        now = self.clock()
+        if walked_all:
+            walked = {"images", "albums"} & sections
+            if walked and walked <= result.listed:  # not a `--only favorites`, say
+                Cycle.begin(self.store, now)
+            return
+        cycle = Cycle.load(self.store) or Cycle.begin(self.store, now)
+        every = self.config.schedule.reconcile_every
+        if result.deferred is not None or not {"images", "albums"} & sections:
+            return
+        try:
+            if not getattr(self.listings, "resumable", False):
+                # Web API pages cannot be read from the middle: the whole walk, when due.
+                if now - cycle.start >= every:
+                    for name in ("images", "albums"):
+                        if name in sections:
+                            STEPS[name].fetch(self, True, result)
+                    Cycle.begin(self.store, now)
+                return
+            budget = slice_budget(cycle, now, every, estimate(self.store, cycle),
+                                  self._reads_allowed(now))
+            if budget <= 0:
+                log.info("The reconcile waits: this account's share of today's credits is "
+                         "kept for quick pulls; it carries on after the reset")
+                return
+            if run_slice(self, cycle, budget, sections, result):
+                log.info("Reconcile cycle complete: %d requests since %s", cycle.done,
+                         time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(cycle.start)))
+                Cycle.begin(self.store, now, last_cost=cycle.done)
+        except HeldBack as exc:
+            self._defer(result, exc)
+        except AuthenticationError:
+            raise
+        except ImgurError as exc:  # the cycle keeps its place: that page is read again
+            log.warning("the reconcile stopped: %s", exc)
+            self.store.add_failure("listing", "reconcile", str(exc))
+            result.problems.append(f"reconcile: {exc}")
+            result.failed_kinds.add("listing")
+
+    def _reads_allowed(self, now: float) -> int | None:
+        """The reads the ledger allows this account until its reset, less what the quick
+        pulls until then need (as many as this one's); None without a ledger."""
+        ledger = self.api.budget
+        if not isinstance(ledger, CreditLedger):
+            return None
+        left, reset = ledger.reads_left(now)
+        if left is None:
+            return None
+        every = self.config.schedule.pull_every
+        pulls = math.ceil(max((reset or now + 86400) - now, 0) / every)
+        return left - pulls * QUICK_COST
+
     # -- fetching ---------------------------------------------------------------------------
 
     def _pages(self, path: str) -> Iterator[Page]:
         """The pages of a 0-based ``/3/`` listing, for a section's own fetch step."""
-        return self._walk(self.listings.pages(path), path, None)
+        return self.walk(self.listings.pages(path), path, None)
 
-    def _walk(self, pages: Iterator[Page], where: str,
+    def walk(self, pages: Iterator[Page], where: str,
               result: PullResult | None) -> Iterator[Page]:
         """Hand over a listing's pages, recording what Imgur sent that could not be read, and
         stopping before the next request when asked to."""
@@ -475,15 +566,22 @@ class Mirror:
             return may_stop and any(self._is_known_image(i.get("id")) for i in page
                                     if isinstance(i, dict))
 
-        for page in self._walk(self.listings.images(known), "images", result):
-            items = self._sorted_out(page, validate.image, "images", result)
-            self.store.save_images(items, owned=True)
-            seen.update(i["id"] for i in items)
+        for page in self.walk(self.listings.images(known), "images", result):
+            seen.update(self.save_image_page(page, result))
         self._listing_done("images")
         if full:
             result.removed += self._confirm_gone(
                 (row["id"] for row in self.store.iter_images(owned=True) if row["id"] not in seen),
                 "images", "image")
+
+    def save_image_page(self, page: Page, result: PullResult) -> list[str]:
+        """Save a page of the account's images; return their ids (seen by the cycle)."""
+        items = self._sorted_out(page, validate.image, "images", result)
+        ids = [i["id"] for i in items]
+        with self.store.transaction():
+            self.store.save_images(items, owned=True)
+            self.store.mark_seen("images", ids)
+        return ids
 
     def _is_known_image(self, image_id: Any) -> bool:
         if not is_id(image_id):
@@ -505,33 +603,59 @@ class Mirror:
                 not changed(post) if post.get("is_album") else self._is_known_image(post["id"])
                 for post in page if isinstance(post, dict) and is_id(post.get("id")))
 
-        with ThreadPoolExecutor(max_workers=min(4, self.config.mirror.concurrency)) as pool:
-            for page in self._walk(self.listings.albums(known), "albums", result):
-                fresh = []
-                for album in self._sorted_out(page, validate.album, "albums", result):
-                    if album["id"] not in seen and changed(album):
-                        fresh.append(album)
-                    seen.add(album["id"])
-                # The albums' image lists come a few at a time; each is saved in order.
-                fetched = pool.map(lambda a: self.listings.album_images(a["id"]), fresh)
-                # A page of albums commits at once: each album's members and signature
-                # together, and one disk sync per page instead of one per album.
-                with self.store.transaction():
-                    for album, answer in zip(fresh, fetched, strict=True):
-                        images = self._album_images(album["id"], answer, "albums", result)
-                        if images is None:
-                            continue  # kept as it was; fetched again next time
-                        self.store.save_images(images, owned=True)
-                        # An album with a skipped image is fetched again by the next pull.
-                        complete = len(images) == len(answer)
-                        self.store.save_album(
-                            album, list_signature=_signature(album) if complete else "")
-                        self.store.set_album_images(album["id"], [i["id"] for i in images])
+        for page in self.walk(self.listings.albums(known), "albums", result):
+            fresh = []
+            for album in self.save_album_page(page, result):
+                if album["id"] not in seen and changed(album):
+                    fresh.append(album)
+                seen.add(album["id"])
+            self.fetch_album_images(fresh, result)
         self._listing_done("albums")
         if full:
             result.removed += self._confirm_gone(
                 (row["id"] for row in self.store.iter_albums() if row["id"] not in seen),
                 "albums", "album")
+
+    def save_album_page(self, page: Page, result: PullResult) -> list[dict[str, Any]]:
+        """Return the albums of a listing page that can be mirrored, noted as seen by the
+        cycle; they are saved with their images, by :meth:`fetch_album_images`."""
+        albums: list[dict[str, Any]] = self._sorted_out(page, validate.album, "albums", result)
+        self.store.mark_seen("albums", [a["id"] for a in albums])
+        return albums
+
+    def fetch_album_images(self, albums: list[dict[str, Any]], result: PullResult) -> None:
+        """Fetch and save the images of ``albums`` (a few at a time), each with its list entry.
+
+        The albums fetched before an error are saved; the error then goes up.
+        """
+        if not albums:
+            return
+        error: BaseException | None = None
+        answers: list[tuple[dict[str, Any], Any]] = []
+        with ThreadPoolExecutor(max_workers=min(4, self.config.mirror.concurrency,
+                                                len(albums))) as pool:
+            futures = [(a, pool.submit(self.listings.album_images, a["id"])) for a in albums]
+            for album, future in futures:
+                try:
+                    answers.append((album, future.result()))
+                except Exception as exc:  # raised below, once the others are saved
+                    error = error or exc
+        # The albums commit at once: each album's members and signature together, and one
+        # disk sync per page instead of one per album.
+        with self.store.transaction():
+            for album, answer in answers:
+                images = self._album_images(album["id"], answer, "albums", result)
+                if images is None:
+                    continue  # kept as it was; fetched again next time
+                self.store.save_images(images, owned=True)
+                # An album with a skipped image is fetched again by the next pull.
+                complete = len(images) == len(answer)
+                self.store.save_album(
+                    album, list_signature=_signature(album) if complete else "")
+                self.store.set_album_images(album["id"], [i["id"] for i in images])
+                self.store.mark_seen(ALBUM_IMAGES, [album["id"]])
+        if error is not None:
+            raise error
 
     def _album_images(self, album_id: str, answer: Any, where: str,
                       result: PullResult) -> list[dict[str, Any]] | None:
@@ -554,7 +678,7 @@ class Mirror:
         def stop(page: list[Any]) -> bool:
             return may_stop and any(isinstance(i, dict) and i.get("id") in known for i in page)
 
-        for page in self._walk(self.listings.favorites(gallery, stop), listing, result):
+        for page in self.walk(self.listings.favorites(gallery, stop), listing, result):
             entries = self._sorted_out(page, validate.favorite, listing, result, skipped=kept)
             for item_id, kind, _ in entries:
                 if kind == "album" and (full or item_id not in known):

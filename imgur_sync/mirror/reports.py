@@ -32,6 +32,7 @@ def pull_json(result: PullResult, root: Path) -> dict[str, Any]:
         "messages_available": result.messages_available,
         "unavailable": dict(result.unavailable),
         "problems": list(result.problems),
+        "deferred": result.deferred,
     }
 
 

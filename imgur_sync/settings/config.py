@@ -64,7 +64,7 @@ SECTION_KEYS = {
               "mashape_key", "web_client_id", "retries", "timeout"),
     "mirror": ("root", "include", "on_remote_delete", "album_links", "concurrency",
                "max_download_size", "sidecars", "gallery"),
-    "schedule": ("pull_every", "full_every", "stuck_after"),
+    "schedule": ("pull_every", "reconcile_every", "full_every", "stuck_after"),
     "budget": ("share", "reserve"),
     "upload": ("path", "album", "on_local_delete", "on_local_change"),
     "alerts": ("on_failure", "ping_url", "metrics_file", "stale_after", "exit_after_failures"),
@@ -130,7 +130,7 @@ class ScheduleConfig:
     """The ``[schedule]`` section, in seconds."""
 
     pull_every: int = 15 * 60
-    full_every: int = 24 * 3600
+    reconcile_every: int = 7 * 86400  # a rolling reconcile covers the account this often
     stuck_after: int = 2 * 3600  # a pull with no progress for this long is stuck
 
 
@@ -367,14 +367,25 @@ def _is_local(api_url: str) -> bool:
 def _schedule(check: Checker, table: dict[str, Any], local: bool = False) -> ScheduleConfig:
     check.unknown_keys(table, SECTION_KEYS["schedule"], "schedule", SECTION_KEYS)
     every: dict[str, int] = {}
-    for key, default in (("pull_every", "15m"), ("full_every", "24h"), ("stuck_after", "2h")):
+    # full_every is the old name, from when the daemon ran a daily full pull: still read.
+    old = "full_every" in table and "reconcile_every" not in table
+    if old:
+        log.warning("[schedule] full_every is deprecated: the daemon runs no full pulls any "
+                    "more, and the rolling reconcile reads it as reconcile_every; rename it "
+                    "to reconcile_every")
+    elif "full_every" in table:
+        check.add("schedule.full_every", "set together with reconcile_every, its new name",
+                  "keep only reconcile_every")
+    for key, default in (("pull_every", "15m"), ("reconcile_every", "7d"),
+                         ("stuck_after", "2h")):
         # Each pull costs API credits, and an application gets ~12,500 a day, shared by
         # every user of its client_id; a shorter interval would burn them for nothing.
         why = ("a pull may wait minutes for a slow answer or a rate limit"
                if key == "stuck_after" else "every pull spends Imgur API credits (about "
                "12,500 a day per application)")
-        every[key] = _duration(check, table, "schedule", key, default, why, local)
-    return ScheduleConfig(every["pull_every"], every["full_every"], every["stuck_after"])
+        name = "full_every" if old and key == "reconcile_every" else key
+        every[key] = _duration(check, table, "schedule", name, default, why, local)
+    return ScheduleConfig(every["pull_every"], every["reconcile_every"], every["stuck_after"])
 
 
 def _duration(check: Checker, table: dict[str, Any], where: str, key: str, default: str,
@@ -562,7 +573,7 @@ def _render(config: Config) -> str:
               f"sidecars = {_toml(mirror.sidecars)}",
               f"gallery = {_toml(mirror.gallery)}",
               "", "[schedule]"]
-    for name in ("pull_every", "full_every", "stuck_after"):
+    for name in ("pull_every", "reconcile_every", "stuck_after"):
         seconds = getattr(schedule, name)
         lines.append(f"{name} = {_toml(format_duration(seconds))}  # {seconds} seconds")
     lines += ["", "[budget]", f"share = {_toml(f'{config.budget.share * 100:g}%')}",

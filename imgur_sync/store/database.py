@@ -463,6 +463,38 @@ class Store(Journal, Changes):
             finally:
                 conn.close()
 
+    # ---- what the reconcile cycle has seen -----------------------------------------------
+
+    @locked
+    def mark_seen(self, listing: str, item_ids: Iterable[str]) -> None:
+        """Note that the running reconcile cycle saw ``item_ids`` in ``listing``."""
+        with self.db.atomic():  # which commits: the connection's own executemany would not
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO reconcile_seen (listing, item_id) VALUES (?, ?)",
+                [(listing, item_id) for item_id in item_ids])
+
+    @locked
+    def was_seen(self, listing: str, item_id: str) -> bool:
+        """True when the running reconcile cycle saw ``item_id`` in ``listing``."""
+        return self.db.execute("SELECT 1 FROM reconcile_seen WHERE listing = ? AND item_id = ?",
+                               [listing, item_id]).fetchone() is not None
+
+    @locked
+    def forget_seen(self) -> None:
+        """Start a new reconcile cycle: nothing seen yet."""
+        self.db.execute("DELETE FROM reconcile_seen")
+
+    @locked
+    def unseen(self, table: str, listing: str, *, limit: int = _PAGE) -> list[str]:
+        """Up to ``limit`` ids of ``table`` (albums, or owned images) not removed and not seen
+        in ``listing`` by the running cycle: the candidates for a confirming GET."""
+        check(table, _REMOVABLE, "table")
+        owned = " AND owned" if table == "images" else ""
+        return [row[0] for row in self.db.execute(
+            f"SELECT id FROM {table} WHERE removed_at IS NULL{owned} AND id NOT IN"
+            " (SELECT item_id FROM reconcile_seen WHERE listing = ?) ORDER BY id LIMIT ?",
+            [listing, limit])]
+
     # ---- cursors, settings ---------------------------------------------------------------
 
     @locked

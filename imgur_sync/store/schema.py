@@ -371,11 +371,19 @@ def m006_changes(db: Database) -> None:
                "SELECT image_id FROM local_files WHERE image_id IS NOT NULL")
 
 
+@MIGRATIONS()
+def m007_reconcile_seen(db: Database) -> None:
+    """Remember what the running reconcile cycle has seen (docs/ARCHITECTURE.md §Reconcile):
+    on disk, not in memory, so a crash or a restart resumes the cycle where it stopped."""
+    db.execute("CREATE TABLE reconcile_seen (listing TEXT NOT NULL, item_id TEXT NOT NULL,"
+               " PRIMARY KEY (listing, item_id)) WITHOUT ROWID")
+
+
 # Every migration this code knows, in order.
 MIGRATION_NAMES: tuple[str, ...] = (m001_tables.__name__, m002_search.__name__,
                                     m003_uploads_by_path.__name__,
                                     m004_message_search.__name__, m005_views.__name__,
-                                    m006_changes.__name__)
+                                    m006_changes.__name__, m007_reconcile_seen.__name__)
 
 
 def unknown_migrations(db: Database) -> list[str]:

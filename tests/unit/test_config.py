@@ -49,7 +49,7 @@ sidecars = "json"
 
 [schedule]
 pull_every = "1h30m"
-full_every = "2d"
+reconcile_every = "2d"
 stuck_after = "3h"
 
 [[upload]]
@@ -105,7 +105,7 @@ def test_minimal_config_fills_in_every_default(tmp_path: Path, home: Path,
                                      "messages")
     assert (config.mirror.on_remote_delete, config.mirror.album_links) == ("keep", "hardlink")
     assert config.mirror.concurrency == 8
-    assert (config.schedule.pull_every, config.schedule.full_every) == (900, 86_400)
+    assert (config.schedule.pull_every, config.schedule.reconcile_every) == (900, 7 * 86_400)
     assert config.schedule.stuck_after == 7200
     assert config.mirror.max_download_size == 250_000_000
     assert config.mirror.sidecars == "xmp"
@@ -126,7 +126,7 @@ def test_full_config_loads_every_key(tmp_path: Path, home: Path, env: dict[str, 
     assert config.mirror.on_remote_delete == "trash"
     assert config.mirror.album_links == "symlink"
     assert config.mirror.concurrency == 64
-    assert (config.schedule.pull_every, config.schedule.full_every) == (5400, 172_800)
+    assert (config.schedule.pull_every, config.schedule.reconcile_every) == (5400, 172_800)
     assert config.schedule.stuck_after == 3 * 3600
     assert config.mirror.max_download_size == 1_500_000_000
     assert config.mirror.sidecars == "json"
@@ -134,6 +134,13 @@ def test_full_config_loads_every_key(tmp_path: Path, home: Path, env: dict[str, 
         UploadConfig(home / "drop" / "cats", "Cats", "delete_image"),
         UploadConfig(Path("/srv/drop/dogs"), "a1B2c3D", "remove_from_album"),
     )
+
+
+def test_full_every_is_still_read_as_reconcile_every_with_a_warning(
+        tmp_path: Path, env: dict[str, str], caplog: pytest.LogCaptureFixture) -> None:
+    config = load_config(write(tmp_path, MINIMAL + '[schedule]\nfull_every = "3d"\n'), env)
+    assert config.schedule.reconcile_every == 3 * 86_400
+    assert "full_every is deprecated" in caplog.text and "reconcile_every" in caplog.text
 
 
 def test_config_is_frozen_and_its_repr_holds_no_secret(tmp_path: Path,
@@ -161,13 +168,13 @@ def test_the_example_config_is_valid_and_documents_every_key(env: dict[str, str]
     text = example.read_text(encoding="utf-8")
     keys = ["client_id", "client_secret", "refresh_token", "api_url", "rapidapi_key",
             "root", "include", "on_remote_delete", "album_links", "concurrency",
-            "max_download_size", "sidecars", "gallery", "pull_every", "full_every",
+            "max_download_size", "sidecars", "gallery", "pull_every", "reconcile_every",
             "stuck_after", "path", "album", "on_local_delete", "on_local_change", "on_failure",
             "ping_url", "metrics_file", "stale_after", "exit_after_failures"]
     assert [key for key in keys if f"{key} = " not in text] == []
-    assert "mashape_key" in text
+    assert "mashape_key" in text and "full_every" in text  # old names, named as such
     assert [key for table in SECTION_KEYS.values() for key in table
-            if key != "mashape_key" and f"{key} = " not in text] == []
+            if key not in ("mashape_key", "full_every") and f"{key} = " not in text] == []
 
 
 def test_alerts_default_to_nothing_but_a_stale_after_of_three_pulls(
@@ -247,7 +254,8 @@ def test_masked_settings_are_toml_without_secrets(tmp_path: Path, env: dict[str,
     assert shown["imgur"]["client_secret"] == "****6789"
     assert shown["imgur"]["client_id"] == "abc123"
     assert shown["mirror"]["root"] == str(tmp_path / "mirror")
-    assert shown["schedule"] == {"pull_every": "1h30m", "full_every": "2d", "stuck_after": "3h"}
+    assert shown["schedule"] == {"pull_every": "1h30m", "reconcile_every": "2d",
+                                  "stuck_after": "3h"}
     assert shown["mirror"]["max_download_size"] == "1.5 GB"
     assert [upload["album"] for upload in shown["upload"]] == ["Cats", "a1B2c3D"]
 
@@ -390,7 +398,9 @@ MALFORMED = [
     (MINIMAL + '[schedule]\nfull_every = "daily"\n', "schedule.full_every: \"daily\" is not",
      "a number and a unit"),
     (MINIMAL + '[schedule]\nfull_every = 3600\n', "schedule.full_every: expected a string",
-     'full_every = "24h"'),
+     'full_every = "7d"'),
+    (MINIMAL + '[schedule]\nfull_every = "1d"\nreconcile_every = "2d"\n',
+     "schedule.full_every: set together with reconcile_every", "keep only reconcile_every"),
     (MINIMAL + '[upload]\npath = "/srv/drop"\nalbum = "Cats"\n', "upload: is a single",
      "[[upload]] (double brackets)"),
     (MINIMAL + UPLOAD + '[[upload]]\nalbum = "Dogs"\n', "upload[2].path: missing",

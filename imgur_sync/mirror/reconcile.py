@@ -1,0 +1,202 @@
+"""The rolling reconcile: each quick pull walks the next slice of a cycle that reads every page
+of the account's images and albums, fetching every album's images, paced by the clock and the
+credit ledger (docs/ARCHITECTURE.md §Reconcile).
+
+A cycle's state is a cursor in the store (its start, the next page of each listing, the
+requests it spent) and the ``reconcile_seen`` table (what it saw), both written after every
+page, so a 429, a crash or a restart resumes it where it stopped. A slice is sized to keep the
+cycle on time: the part of ``reconcile_every`` passed since the cycle started, times the
+cycle's estimated cost, less what it spent so far; at least ``MIN_SLICE`` requests, never
+more than the ledger lets this account read. A resumed walk starts one page before its
+position: pages shift as items come and go at the top, and the overlap keeps a deletion
+above the position from hiding an item from the cycle.
+
+Deletions are exactly as safe as a full pull's: only once a cycle walked a whole listing (a
+failed page is read again, never skipped) are the items it did not see candidates, and each
+is marked removed only when a direct GET answers 404.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any, Protocol
+
+from ..api.listings import Page, V3Listings
+from ..store import Store
+
+__all__ = ["ALBUM_IMAGES", "CYCLE_CURSOR", "MIN_SLICE", "WALKED", "Cycle", "Puller",
+           "estimate", "run_slice", "slice_budget"]
+
+log = logging.getLogger(__name__)
+
+CYCLE_CURSOR = "reconcile"
+MIN_SLICE = 5  # requests: a slice right after a cycle began still moves it on
+PAGE = 50  # items a listing page holds until a walk shows otherwise (docs/IMGUR-API.md
+# §Endpoints: 50 documented, "assume no size"); for the estimate only
+CATCH_UP = 10  # a cycle past its time (its estimate was short) ends within this many pulls
+PACE = 0.9  # aim to end a cycle by this part of reconcile_every: overlaps and GETs add up
+WALKED = -1  # a listing's position once the cycle read it to its end
+
+
+@dataclass
+class Cycle:
+    """One reconcile cycle: when it began, the next page of each listing, what it spent."""
+
+    start: float
+    done: int = 0  # requests spent
+    images: int = 0  # the first page not yet read whole, or WALKED
+    albums: int = 0
+    last_cost: int | None = None  # what the previous rolling cycle spent, for the estimate
+    page: int = PAGE  # the most items a page of a walk held
+
+    @classmethod
+    def load(cls, store: Store) -> Cycle | None:
+        text = store.get_cursor(CYCLE_CURSOR)
+        if not text:
+            return None
+        try:
+            return cls(**json.loads(text))
+        except (TypeError, ValueError):  # written by another version: start a new one
+            return None
+
+    @classmethod
+    def begin(cls, store: Store, now: float, last_cost: int | None = None) -> Cycle:
+        """Start a cycle at ``now``, nothing seen yet."""
+        before = cls.load(store)
+        with store.transaction():
+            store.forget_seen()
+            cycle = cls(now, last_cost=last_cost, page=before.page if before else PAGE)
+            cycle.save(store)
+        return cycle
+
+    def save(self, store: Store) -> None:
+        store.set_cursor(CYCLE_CURSOR, json.dumps(asdict(self)))
+
+
+def estimate(store: Store, cycle: Cycle, *, everything: bool = False) -> int:
+    """The requests a cycle costs: the last one's, else from the store's counts; with
+    ``everything``, what a full pull costs: favorites and conversations too."""
+    if cycle.last_cost and not everything:
+        return cycle.last_cost
+    counts, page = store.counts(), max(cycle.page, 1)
+
+    def walk(n: int) -> int:  # its pages, and the empty one that ends it
+        return math.ceil(n / page) + 1
+
+    cost = walk(counts["images"]) + walk(counts["albums"]) + counts["albums"]
+    if everything:
+        favorite_albums = sum(1 for gallery in (False, True) for row in
+                              store.iter_favorites(gallery) if row["kind"] == "album")
+        cost += (walk(counts["favorites"]) + walk(counts["gallery_favorites"])
+                 + favorite_albums + 1 + counts["conversations"])
+    return cost
+
+
+def slice_budget(cycle: Cycle, now: float, every: float, cost: int,
+                 allowed: int | None) -> int:
+    """The requests this slice may spend: on time for the cycle, within what is ``allowed``."""
+    part = max(now - cycle.start, 0.0) / (every * PACE)
+    want = max(math.ceil(min(part, 1.0) * cost) - cycle.done, MIN_SLICE)
+    if part >= 1:  # due, and not done: the estimate fell short
+        want = max(want, math.ceil(cost / CATCH_UP))
+    return want if allowed is None else max(min(want, allowed), 0)
+
+
+class Puller(Protocol):
+    """What a slice needs of the pull (``pull.Mirror``): the same steps a quick pull uses."""
+
+    store: Store
+    listings: V3Listings
+
+    def walk(self, pages: Iterator[Page], where: str, result: Any) -> Iterator[Page]: ...
+
+    def save_image_page(self, page: Page, result: Any) -> list[str]: ...
+
+    def save_album_page(self, page: Page, result: Any) -> list[dict[str, Any]]: ...
+
+    def fetch_album_images(self, albums: list[dict[str, Any]], result: Any) -> None: ...
+
+
+def _never(page: list[Any]) -> bool:
+    return False
+
+
+def run_slice(puller: Puller, cycle: Cycle, budget: int, sections: frozenset[str],
+              result: Any) -> bool:
+    """Walk the cycle on for up to ``budget`` requests; return True when it is complete.
+
+    The cycle is saved after every page; an error (a ``HeldBack`` too) leaves it where the
+    last page left it and goes up to the caller.
+    """
+    listings, store = puller.listings, puller.store
+    sent, done = listings.requests_sent, cycle.done
+
+    def spent() -> int:
+        return listings.requests_sent - sent
+
+    def save() -> None:
+        cycle.done = done + spent()
+        cycle.save(store)
+
+    try:
+        if cycle.images != WALKED and "images" in sections:
+            first = max(cycle.images - 1, 0)  # one page of overlap
+            pages = puller.walk(listings.images(_never, first), "images", result)
+            for number, page in enumerate(pages, first):
+                puller.save_image_page(page, result)
+                cycle.images, cycle.page = number + 1, max(cycle.page if number else 0,
+                                                           len(page))
+                save()
+                if spent() >= budget:
+                    return False
+        cycle.images = WALKED
+        if cycle.albums != WALKED and "albums" in sections:
+            first = max(cycle.albums - 1, 0)
+            pages = puller.walk(listings.albums(_never, first), "albums", result)
+            for number, page in enumerate(pages, first):
+                albums = [a for a in puller.save_album_page(page, result)
+                          if not store.was_seen(ALBUM_IMAGES, a["id"])]
+                while albums:
+                    room = budget - spent()
+                    if room <= 0:
+                        return False
+                    puller.fetch_album_images(albums[:room], result)
+                    albums = albums[room:]
+                    save()
+                cycle.albums = number + 1
+                save()
+                if spent() >= budget:
+                    return False
+        cycle.albums = WALKED
+        save()
+        return _confirm(puller, sections, budget, spent, result)
+    finally:
+        save()
+
+
+ALBUM_IMAGES = "album_images"  # the reconcile_seen listing of albums whose images were read
+
+# (section, table, listing, kind): what a walked listing's unseen items are checked against.
+_CANDIDATES = (("images", "images", "images", "image"), ("albums", "albums", "albums", "album"))
+
+
+def _confirm(puller: Puller, sections: frozenset[str], budget: int, spent: Callable[[], int],
+             result: Any) -> bool:
+    """GET each item the walked listings did not show; mark removed what answers 404."""
+    store = puller.store
+    for section, table, listing, kind in _CANDIDATES:
+        if section not in sections:
+            continue
+        while ids := store.unseen(table, listing):
+            for item_id in ids:
+                if spent() >= budget:
+                    return False
+                if puller.listings.gone(kind, item_id):
+                    result.removed += store.mark_removed(table, item_id)
+                else:  # there after all (added, or moved down a page, meanwhile)
+                    store.mark_seen(listing, [item_id])
+    return True
