@@ -262,6 +262,12 @@ class Store(Journal, Changes):
         """Replace the album's membership with ``image_ids`` in order (positions 0, 1, …)."""
         ordered = list(dict.fromkeys(image_ids))  # an id listed twice keeps its first place
         with self.db.atomic():
+            # The same membership read again (a reconcile, a full pull) changes no row, so
+            # the change marks (m006) see nothing to plan.
+            if ordered == [row[0] for row in self.db.execute(
+                    "SELECT image_id FROM album_images WHERE album_id = ? ORDER BY position",
+                    [album_id])]:
+                return
             self.db.execute("DELETE FROM album_images WHERE album_id = ?", [album_id])
             self.db["album_images"].insert_all(
                 ({"album_id": album_id, "image_id": image_id, "position": position}
