@@ -37,6 +37,7 @@ image or album to confirm it.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sqlite3
 import statistics
@@ -51,6 +52,7 @@ from typing import Any
 from pull import MB, Account, BenchError, SandboxProcess, print_targets, run_bench
 
 from imgur_sync.api import read_ledger
+from imgur_sync.mirror.reconcile import CYCLE_CURSOR
 
 MINUTE, DAY = 60, 86400
 TARGET_SHARE = 0.25
@@ -185,7 +187,12 @@ class Member:
     changes: list[Change] = field(default_factory=list)
     peak_rss: int = 0
     removed: int = 0
-    cycles: str = "?"
+    cycle_starts: set[float] = field(default_factory=set)  # one per reconcile cycle begun
+
+    @property
+    def cycles(self) -> int:
+        """Reconcile cycles completed: each begun after the first (the cold pull's) ended one."""
+        return max(len(self.cycle_starts) - 1, 0)
 
 
 def members(args: argparse.Namespace, sandbox: SandboxProcess, work: Path,
@@ -264,7 +271,9 @@ def simulate(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                     member.removed = db.execute(
                         "SELECT (SELECT COUNT(*) FROM images WHERE removed_at IS NOT NULL) + "
                         "(SELECT COUNT(*) FROM albums WHERE removed_at IS NOT NULL)").fetchone()[0]
-                    member.cycles = _cycles(db)
+                    start = _cycle_start(db)
+                    if start is not None:
+                        member.cycle_starts.add(start)
                 after = sandbox.counters()
                 day.status_429 += (after["by_status"].get("429", 0)
                                    - before["by_status"].get("429", 0))
@@ -278,13 +287,13 @@ def simulate(args: argparse.Namespace, work: Path) -> dict[str, Any]:
             "every": every, "ledger": ledger, "end": end}
 
 
-def _cycles(db: sqlite3.Connection) -> str:
-    """How many reconcile cycles the account's mirror has completed, as its store says."""
+def _cycle_start(db: sqlite3.Connection) -> float | None:
+    """When the account's running reconcile cycle began, as its store says (None: none)."""
+    row = db.execute("SELECT value FROM cursors WHERE name = ?", [CYCLE_CURSOR]).fetchone()
     try:
-        row = db.execute("SELECT value FROM cursors WHERE name = 'reconcile:cycles'").fetchone()
-    except sqlite3.Error:
-        return "?"
-    return row[0] if row else "0"
+        return float(json.loads(row[0])["start"]) if row else None
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _spread(per_day: int, steps_per_day: int, step: int, rng: random.Random) -> int:
@@ -342,6 +351,9 @@ def report(args: argparse.Namespace, figures: dict[str, Any]) -> bool:
             (f"{member.name}: changes later than {args.reconcile_every} min", str(len(late)),
              not late),
         ]
+        if args.days * DAY >= late_by and not args.full_every:  # a whole cycle had its time
+            targets.append((f"{member.name}: reconcile cycles completed >= 1",
+                            str(member.cycles), member.cycles >= 1))
     ledger = figures["ledger"]
     if ledger is not None:  # its periods should have followed the sandbox's days
         print(f"\ncredit ledger: day {ledger.period} of the client id, {ledger.spent} credits "
