@@ -149,8 +149,7 @@ class Mirror:
             emptied = prepare_root(self.root, self.store)
             sweep_partials(self.root)
             cold = Cycle.load(self.store) is None and not self.store.counts()["images"]
-            self._fetch_all(sections, full, result)
-            self._reconcile(sections, full or cold, result)
+            self._fetch_all(sections, full, result, reconcile=full or cold)
             self._apply_plan(sections, result, full=full, partial=only is not None,
                              emptied=emptied)
             result.applied.failures += self._write_metadata(always=full)
@@ -429,11 +428,19 @@ class Mirror:
         if recorded is not None:
             self.store.set_setting(RATE_LIMITS_SETTING, recorded)
 
-    def _fetch_all(self, sections: frozenset[str], full: bool, result: PullResult) -> None:
+    def _fetch_all(self, sections: frozenset[str], full: bool, result: PullResult,
+                   reconcile: bool | None = None) -> None:
+        """Fetch the sections; with ``reconcile`` (whether this pull walks everything), the
+        reconcile moves on right after the account's images and albums, before favorites:
+        the order a full pull reads them in, so records read from several listings end
+        the same way (an image's ``edited`` is a string in one, a number in another)."""
         self._fetched_albums: set[str] = set()
         self.listings.begin()
-        for name, steps in STEPS.items():  # in STEPS' order, not the list's
-            if name not in sections:
+        for name, steps in [*STEPS.items(), ("", None)]:  # in STEPS' order, not the list's
+            if reconcile is not None and name not in ("images", "albums"):
+                self._reconcile(sections, reconcile, result)
+                reconcile = None
+            if steps is None or name not in sections:
                 continue
             try:
                 steps.fetch(self, full, result)
