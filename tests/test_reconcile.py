@@ -150,6 +150,37 @@ def test_the_rolling_reconcile_finds_an_old_retitle_and_a_deletion_at_its_cycles
     assert removed_at >= retitled_at  # images first, then albums, then the GETs
 
 
+def test_deletions_are_found_as_their_pages_are_read_not_at_the_cycles_end(
+        start_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    sb = _sandbox(start_sandbox)
+    world = sb.world
+    # Dated a minute apart, as uploads are: the listing is newest first by date, so page k
+    # holds images 119 - 10k down to 110 - 10k.
+    images = [world.add_image(sb.username, f"Image {n}", media_kind="picture",
+                              datetime=1_700_000_000 + 60 * n).id for n in range(IMAGES)]
+    config = _config(tmp_path, sb, more='\n[schedule]\npull_every = "2h"\n'
+                                        'reconcile_every = "2d"\n')
+    state = tmp_path / "state"
+    assert _pull(sb, config, state).outcome == "ok"
+    started = sb.clock()
+    inside, edge = images[35], images[69]  # inside page 8; the newest of page 5
+    world.delete_image(inside)
+    world.delete_image(edge)
+    gets = _routes(sb).get(IMAGE_GET, 0)
+    for _ in range(24):
+        sb.advance(2 * HOUR)
+        assert _pull(sb, config, state).outcome == "ok"
+        if all(_row(state, "images", i)["removed_at"] is not None for i in (inside, edge)):
+            break
+    else:
+        pytest.fail("the deletions were never found")
+    assert _routes(sb)[IMAGE_GET] == gets + 2  # each its own confirming GET, no other
+    cycle = _cycle(state)
+    assert cycle.start == started and cycle.images != WALKED  # long before the cycle's end
+    assert all(_row(state, "images", i)["removed_at"] is None
+               for i in images if i not in (inside, edge))
+
+
 def test_a_deletion_is_not_recorded_when_its_confirming_get_does_not_say_404(
         start_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
     sb = _sandbox(start_sandbox)

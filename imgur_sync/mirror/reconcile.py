@@ -11,9 +11,11 @@ more than the ledger lets this account read. A resumed walk starts one page befo
 position: pages shift as items come and go at the top, and the overlap keeps a deletion
 above the position from hiding an item from the cycle.
 
-Deletions are exactly as safe as a full pull's: only once a cycle walked a whole listing (a
-failed page is read again, never skipped) are the items it did not see candidates, and each
-is marked removed only when a direct GET answers 404.
+Deletions are exactly as safe as a full pull's: an item is marked removed only when a direct
+GET answers 404. What gets the GET: an item a page skips although dated between the page's
+oldest and newest (so a deletion is found as its page is read, within one cycle), and once a
+cycle walked a whole listing (a failed page is read again, never skipped), every item of it
+the cycle did not see.
 """
 
 from __future__ import annotations
@@ -40,6 +42,9 @@ PAGE = 50  # items a listing page holds until a walk shows otherwise (docs/IMGUR
 CATCH_UP = 10  # a cycle past its time (its estimate was short) ends within this many pulls
 PACE = 0.9  # aim to end a cycle by this part of reconcile_every: overlaps and GETs add up
 WALKED = -1  # a listing's position once the cycle read it to its end
+# Items a page skips although dated within it: checked at once, up to this many a page (a
+# listing in another order than by date would otherwise cost a GET for each of its items).
+GAPS = 5
 
 
 @dataclass
@@ -146,8 +151,9 @@ def run_slice(puller: Puller, cycle: Cycle, budget: int, sections: frozenset[str
         if cycle.images != WALKED and "images" in sections:
             first = max(cycle.images - 1, 0)  # one page of overlap
             pages = puller.walk(listings.images(_never, first), "images", result)
+            gaps = _Gaps(puller, "images", budget, spent, result)
             for number, page in enumerate(pages, first):
-                puller.save_image_page(page, result)
+                gaps.check(puller.save_image_page(page, result))
                 cycle.images, cycle.page = number + 1, max(cycle.page if number else 0,
                                                            len(page))
                 save()
@@ -156,10 +162,12 @@ def run_slice(puller: Puller, cycle: Cycle, budget: int, sections: frozenset[str
         cycle.images = WALKED
         if cycle.albums != WALKED and "albums" in sections:
             first = max(cycle.albums - 1, 0)
+            gaps = _Gaps(puller, "albums", budget, spent, result)
             pages = puller.walk(listings.albums(_never, first), "albums", result)
             for number, page in enumerate(pages, first):
-                albums = [a for a in puller.save_album_page(page, result)
-                          if not store.was_seen(ALBUM_IMAGES, a["id"])]
+                listed = puller.save_album_page(page, result)
+                gaps.check([a["id"] for a in listed])
+                albums = [a for a in listed if not store.was_seen(ALBUM_IMAGES, a["id"])]
                 while albums:
                     room = budget - spent()
                     if room <= 0:
@@ -180,23 +188,58 @@ def run_slice(puller: Puller, cycle: Cycle, budget: int, sections: frozenset[str
 
 ALBUM_IMAGES = "album_images"  # the reconcile_seen listing of albums whose images were read
 
-# (section, table, listing, kind): what a walked listing's unseen items are checked against.
-_CANDIDATES = (("images", "images", "images", "image"), ("albums", "albums", "albums", "album"))
+# The sections whose walked listing's unseen items are checked: each is its table's listing.
+_CANDIDATES = ("images", "albums")
 
 
 def _confirm(puller: Puller, sections: frozenset[str], budget: int, spent: Callable[[], int],
              result: Any) -> bool:
     """GET each item the walked listings did not show; mark removed what answers 404."""
     store = puller.store
-    for section, table, listing, kind in _CANDIDATES:
-        if section not in sections:
+    for table in _CANDIDATES:
+        if table not in sections:
             continue
-        while ids := store.unseen(table, listing):
-            for item_id in ids:
-                if spent() >= budget:
-                    return False
-                if puller.listings.gone(kind, item_id):
-                    result.removed += store.mark_removed(table, item_id)
-                else:  # there after all (added, or moved down a page, meanwhile)
-                    store.mark_seen(listing, [item_id])
+        while ids := store.unseen(table, table):
+            if not _check(puller, table, ids, budget, spent, result):
+                return False
+    return True
+
+
+class _Gaps:
+    """Check, as each page of a walk is read, the items it skips although dated between the
+    page's oldest and the previous page's oldest (its own newest on the first page of a
+    slice): a deletion there is found within the cycle, not at its end. Up to ``GAPS`` a
+    page; a listing that is not by date costs no more, and what is left waits for the end."""
+
+    def __init__(self, puller: Puller, table: str, budget: int, spent: Callable[[], int],
+                 result: Any) -> None:
+        self.puller, self.table, self.budget, self.spent, self.result = (
+            puller, table, budget, spent, result)
+        self.newest: float | None = None  # the previous page's oldest date
+
+    def check(self, ids: list[str]) -> None:
+        store = self.puller.store
+        span = store.dated_span(self.table, ids)
+        if span is None:
+            return
+        low, high = span
+        _check(self.puller, self.table, store.missing_between(
+            self.table, ids, low, high if self.newest is None else self.newest, limit=GAPS),
+            self.budget, self.spent, self.result)
+        self.newest = low
+
+
+def _check(puller: Puller, table: str, ids: list[str], budget: int, spent: Callable[[], int],
+           result: Any) -> bool:
+    """GET each of ``ids``: mark removed what answers 404, seen what answers. Return False
+    when the budget ran out first (the rest stay unseen: the cycle's end checks them)."""
+    store = puller.store
+    kind, listing = {"images": ("image", "images"), "albums": ("album", "albums")}[table]
+    for item_id in ids:
+        if spent() >= budget:
+            return False
+        if puller.listings.gone(kind, item_id):
+            result.removed += store.mark_removed(table, item_id)
+        else:  # there after all (added, or moved down a page, meanwhile)
+            store.mark_seen(listing, [item_id])
     return True

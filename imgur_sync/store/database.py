@@ -501,6 +501,30 @@ class Store(Journal, Changes):
             " (SELECT item_id FROM reconcile_seen WHERE listing = ?) ORDER BY id LIMIT ?",
             [listing, limit])]
 
+    @locked
+    def dated_span(self, table: str, ids: Sequence[str]) -> tuple[float, float] | None:
+        """The oldest and newest ``datetime`` of ``ids`` in ``table``; None if none has one."""
+        check(table, _REMOVABLE, "table")
+        if not ids:
+            return None
+        low, high = self.db.execute(
+            f"SELECT min(datetime), max(datetime) FROM {table} WHERE id IN "
+            f"({', '.join('?' * len(ids))})", list(ids)).fetchone()
+        return None if low is None else (low, high)
+
+    @locked
+    def missing_between(self, table: str, ids: Sequence[str], low: float, high: float, *,
+                        limit: int) -> list[str]:
+        """Up to ``limit`` ids of ``table`` (albums, or owned images) not removed and not in
+        ``ids``, dated strictly between ``low`` and ``high``: where a listing by date that
+        showed ``ids`` there would have shown them too. Candidates for a confirming GET."""
+        check(table, _REMOVABLE, "table")
+        owned = " AND owned" if table == "images" else ""
+        return [row[0] for row in self.db.execute(
+            f"SELECT id FROM {table} WHERE removed_at IS NULL{owned} AND datetime > ? AND "
+            f"datetime < ? AND id NOT IN ({', '.join('?' * len(ids))}) ORDER BY datetime DESC "
+            "LIMIT ?", [low, high, *ids, limit])]
+
     # ---- cursors, settings ---------------------------------------------------------------
 
     @locked
