@@ -32,7 +32,14 @@ from .paths import database_path, ledger_path
 from .settings.config import Config
 from .settings.durations import format_duration
 from .settings.sizes import format_size
-from .store import RATE_LIMITS_SETTING, SIGN_IN_FAILURE, UNAVAILABLE_SETTING, Store, printable
+from .store import (
+    RATE_LIMITS_SETTING,
+    RECONCILE_CURSOR,
+    SIGN_IN_FAILURE,
+    UNAVAILABLE_SETTING,
+    Store,
+    printable,
+)
 from .store.schema import iso
 from .terminal import escape
 
@@ -62,7 +69,7 @@ def collect_status(config: Config, state_dir: Path, *,
         "messages": "not checked yet", "rate_limits": "unknown", "token": token,
         "not_mirrored": {}, "last_success": None, "last_finished_pull": None,
         "check": {"healthy": False, "problems": [NEVER_PULLED]},
-        "credits": _credits(config, state_dir),
+        "credits": _credits(config, state_dir), "reconcile": None,
     }
     if not Store.exists(db):  # an empty file is a database not yet written
         status["never_pulled"] = NEVER_PULLED
@@ -93,6 +100,8 @@ def collect_status(config: Config, state_dir: Path, *,
             if (reason := store.get_setting(UNAVAILABLE_SETTING + name))}
         status["account"] = status["account"] or store.get_setting("account_username")
         status["rate_limits"] = _rate_limits(store.get_setting(RATE_LIMITS_SETTING))
+        status["reconcile"] = _reconcile(store.get_cursor(RECONCILE_CURSOR),
+                                         config.schedule.reconcile_every)
         status["last_success"] = _last_pull(store, ("ok", "partial"))
         status["last_finished_pull"] = _last_pull(store, ("ok", "partial", "failed"))
         problems = _problems(store, config, now, status["last_finished_pull"],
@@ -169,6 +178,22 @@ def _credits(config: Config, state_dir: Path) -> dict[str, Any] | str:
     }
 
 
+def _reconcile(raw: str | None, every: float) -> dict[str, Any] | None:
+    """Where the rolling reconcile's cycle is (docs/ARCHITECTURE.md §Reconcile), or None."""
+    try:
+        cycle = json.loads(raw) if raw else None
+        start = float(cycle["start"])
+    except (ValueError, TypeError, KeyError):  # none yet, or another version's
+        return None
+
+    def page(key: str) -> int | str | None:  # the next page to read, or "walked"
+        value = cycle.get(key)
+        return "walked" if value == -1 else value if isinstance(value, int) else None
+    return {"started_iso": iso(start), "due_iso": iso(start + every),
+            "requests": cycle.get("done"), "images_page": page("images"),
+            "albums_page": page("albums"), "last_cycle_requests": cycle.get("last_cost")}
+
+
 def _run(row: Mapping[str, Any]) -> dict[str, Any]:
     finished = row.get("finished")
     return {
@@ -232,6 +257,8 @@ def render_status(status: Mapping[str, Any]) -> str:
     if not status["check"]["healthy"]:
         lines += _block("Problems", [("-", problem) for problem in status["check"]["problems"]])
     lines += _block("Shared credits", _credits_rows(status["credits"]))
+    if status.get("reconcile"):
+        lines += _block("Reconcile", _reconcile_rows(status["reconcile"]))
     if status.get("not_mirrored"):
         lines += _block("Not mirrored", list(status["not_mirrored"].items()))
     counts = status.get("counts")
@@ -330,6 +357,19 @@ def _credits_rows(credits: Mapping[str, Any] | str) -> list[tuple[str, str]]:
                         f"credits left, reset {credits['reset_iso'] or 'unknown'} "
                         f"(as of {credits['seen_at_iso'] or 'no answer yet'})"),
         ("Spent this day", (spent or "nothing") + cap),
+    ]
+
+
+def _reconcile_rows(cycle: Mapping[str, Any]) -> list[tuple[str, str]]:
+    def at(page: int | str | None) -> str:
+        return "read to its end" if page == "walked" else f"next page {_or_unknown(page)}"
+    last = cycle["last_cycle_requests"]
+    return [
+        ("Cycle", f"begun {cycle['started_iso']}, to cover the account by {cycle['due_iso']} "
+                  f"([schedule] reconcile_every); {_or_unknown(cycle['requests'])} requests "
+                  "so far" + (f", the last cycle took {last}" if last else "")),
+        ("Images", at(cycle["images_page"])),
+        ("Albums", at(cycle["albums_page"])),
     ]
 
 

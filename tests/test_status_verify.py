@@ -267,6 +267,16 @@ def test_status_shows_recorded_rate_limit_credits(pulled: Pulled) -> None:
     assert f"application credits reset {iso(limits.client_reset)}" in render_status(status)
 
 
+def test_status_shows_where_the_reconcile_cycle_is(pulled: Pulled) -> None:
+    status = collect_status(pulled.config, pulled.state)
+    cycle = status["reconcile"]  # the first pull read everything: a cycle began after it
+    assert cycle is not None and cycle["images_page"] == 0 and cycle["albums_page"] == 0
+    text = render_status(status)
+    assert "Reconcile" in text and f"begun {cycle['started_iso']}" in text
+    assert f"by {cycle['due_iso']} ([schedule] reconcile_every)" in text
+    assert cycle["due_iso"] > cycle["started_iso"]
+
+
 def test_status_says_when_messages_are_unavailable(make_mirror: Callable[..., Pulled]) -> None:
     m = make_mirror(legacy_routes=False)
     status = collect_status(m.config, m.state)

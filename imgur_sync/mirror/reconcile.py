@@ -28,14 +28,14 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from ..api.listings import Page, V3Listings
-from ..store import Store
+from ..store import RECONCILE_CURSOR, Store
 
 __all__ = ["ALBUM_IMAGES", "CYCLE_CURSOR", "MIN_SLICE", "WALKED", "Cycle", "Puller",
            "estimate", "run_slice", "slice_budget"]
 
 log = logging.getLogger(__name__)
 
-CYCLE_CURSOR = "reconcile"
+CYCLE_CURSOR = RECONCILE_CURSOR
 MIN_SLICE = 5  # requests: a slice right after a cycle began still moves it on
 PAGE = 50  # items a listing page holds until a walk shows otherwise (docs/IMGUR-API.md
 # §Endpoints: 50 documented, "assume no size"); for the estimate only

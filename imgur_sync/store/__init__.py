@@ -17,11 +17,14 @@ from .base import (
 from .database import Store
 from .ratelimits import RATE_LIMITS_SETTING, rate_limits_setting
 
-__all__ = ["FAVORITE_KINDS", "RATE_LIMITS_SETTING", "RUN_KINDS", "RUN_OUTCOMES",
-           "SIGN_IN_FAILURE", "UNAVAILABLE_SETTING", "UPLOAD_STATES", "Store", "StoreError",
-           "printable", "rate_limits_setting"]
+__all__ = ["FAVORITE_KINDS", "RATE_LIMITS_SETTING", "RECONCILE_CURSOR", "RUN_KINDS",
+           "RUN_OUTCOMES", "SIGN_IN_FAILURE", "UNAVAILABLE_SETTING", "UPLOAD_STATES", "Store",
+           "StoreError", "printable", "rate_limits_setting"]
 
 #: + a section's name: why the sign-in cannot read that section ("" once it could).
 UNAVAILABLE_SETTING = "unavailable:"
+# The cursor holding the running reconcile cycle (JSON; written by mirror/reconcile.py, read
+# by `status` too).
+RECONCILE_CURSOR = "reconcile"
 #: The kind of the open failure a pull records when Imgur refuses the sign-in.
 SIGN_IN_FAILURE = "sign-in"
