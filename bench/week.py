@@ -68,6 +68,16 @@ class Change:
     made_at: float  # the sandbox's time
     check: Callable[[sqlite3.Connection], bool]
     seen_at: float | None = None
+    # For a new item: whether it is in the mirror at all. An image uploaded into an old
+    # album arrives with the next pull; its place in that album (``check``) may wait for the
+    # reconcile (README, "rolling reconcile"): an image's listing does not name its album.
+    arrived: Callable[[sqlite3.Connection], bool] | None = None
+    arrived_at: float | None = None
+
+    def late_as_new(self, every: float) -> bool:
+        """A new item not in the mirror within one pull interval."""
+        at = self.arrived_at if self.arrived is not None else self.seen_at
+        return at is None or at - self.made_at > every
 
 
 @dataclass
@@ -157,10 +167,12 @@ class World:
                 for i in ids))
         album = self.rng.choice([*self.albums, None])  # an upload, into an album or none
         image = self._upload(album)
-        return Change("upload", now, lambda db: _one(
-            db, "SELECT 1 FROM images WHERE id = ?", image) and (album is None or _one(
-                db, "SELECT 1 FROM album_images WHERE album_id = ? AND image_id = ?", album,
-                image)))
+        def arrived(db: sqlite3.Connection) -> bool:
+            return _one(db, "SELECT 1 FROM images WHERE id = ?", image)
+
+        return Change("upload", now, lambda db: arrived(db) and (album is None or _one(
+            db, "SELECT 1 FROM album_images WHERE album_id = ? AND image_id = ?", album,
+            image)), arrived=arrived)
 
     def _upload(self, album: str | None) -> str:
         image: str = self.control("POST", "mutate/add_image", {
@@ -268,6 +280,9 @@ def simulate(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                     for change in member.changes:
                         if change.seen_at is None and change.check(db):
                             change.seen_at = now
+                        if change.arrived_at is None and change.arrived is not None and \
+                                change.arrived(db):
+                            change.arrived_at = now
                     member.removed = db.execute(
                         "SELECT (SELECT COUNT(*) FROM images WHERE removed_at IS NOT NULL) + "
                         "(SELECT COUNT(*) FROM albums WHERE removed_at IS NOT NULL)").fetchone()[0]
@@ -333,11 +348,15 @@ def report(args: argparse.Namespace, figures: dict[str, Any]) -> bool:
             shown = (f"median {statistics.median(delays) / MINUTE:7.1f}, max "
                      f"{delays[-1] / MINUTE:7.1f}" if delays else "none seen")
             print(f"  {kind:8} {len(delays):4} seen, {unseen[kind]:3} not yet: {shown}")
+        arrivals = sorted(c.arrived_at - c.made_at for c in member.changes
+                          if c.arrived is not None and c.arrived_at is not None)
+        if arrivals:  # the uploads, in the mirror at all (their album places may wait)
+            print(f"  uploads in the mirror (images/): median "
+                  f"{statistics.median(arrivals) / MINUTE:7.1f}, max {arrivals[-1] / MINUTE:7.1f}")
         print(f"peak RSS of a pull: {member.peak_rss / MB:.1f} MB; removals recorded: "
               f"{member.removed}")
         worst = max(d.requests - d.cold for d in member.days)
-        late_new = [c for c in member.changes if c.kind in NEW_KINDS
-                    and (c.seen_at is None or c.seen_at - c.made_at > every)]
+        late_new = [c for c in member.changes if c.kind in NEW_KINDS and c.late_as_new(every)]
         # A change not seen yet is late only once the reconcile's time for it has passed.
         late = [c for c in member.changes if (c.seen_at or figures["end"]) - c.made_at
                 > late_by]

@@ -495,8 +495,11 @@ class Mirror:
                             STEPS[name].fetch(self, True, result)
                     Cycle.begin(self.store, now)
                 return
-            budget = slice_budget(cycle, now, every, estimate(self.store, cycle),
-                                  self._reads_allowed(now))
+            due = slice_budget(cycle, now, every, estimate(self.store, cycle))
+            if due <= 0:
+                return  # the cycle is ahead of its time
+            allowed = self._reads_allowed(now)
+            budget = due if allowed is None else min(due, allowed)
             if budget <= 0:
                 log.info("The reconcile waits: this account's share of today's credits is "
                          "kept for quick pulls; it carries on after the reset")

@@ -6,7 +6,8 @@ A cycle's state is a cursor in the store (its start, the next page of each listi
 requests it spent) and the ``reconcile_seen`` table (what it saw), both written after every
 page, so a 429, a crash or a restart resumes it where it stopped. A slice is sized to keep the
 cycle on time: the part of ``reconcile_every`` passed since the cycle started, times the
-cycle's estimated cost, less what it spent so far; at least ``MIN_SLICE`` requests, never
+cycle's estimated cost, less what it spent so far (nothing while the cycle is ahead of
+time; else at least ``MIN_SLICE`` requests), never
 more than the ledger lets this account read. A resumed walk starts one page before its
 position: pages shift as items come and go at the top, and the overlap keeps a deletion
 above the position from hiding an item from the cycle.
@@ -36,7 +37,7 @@ __all__ = ["ALBUM_IMAGES", "CYCLE_CURSOR", "MIN_SLICE", "WALKED", "Cycle", "Pull
 log = logging.getLogger(__name__)
 
 CYCLE_CURSOR = RECONCILE_CURSOR
-MIN_SLICE = 5  # requests: a slice right after a cycle began still moves it on
+MIN_SLICE = 5  # requests: a slice that is due reads at least a page or a few albums
 PAGE = 50  # items a listing page holds until a walk shows otherwise (docs/IMGUR-API.md
 # §Endpoints: 50 documented, "assume no size"); for the estimate only
 CATCH_UP = 10  # a cycle past its time (its estimate was short) ends within this many pulls
@@ -101,14 +102,16 @@ def estimate(store: Store, cycle: Cycle, *, everything: bool = False) -> int:
     return cost
 
 
-def slice_budget(cycle: Cycle, now: float, every: float, cost: int,
-                 allowed: int | None) -> int:
-    """The requests this slice may spend: on time for the cycle, within what is ``allowed``."""
+def slice_budget(cycle: Cycle, now: float, every: float, cost: int) -> int:
+    """The requests this slice should spend to keep the cycle on time (0: it is ahead)."""
     part = max(now - cycle.start, 0.0) / (every * PACE)
-    want = max(math.ceil(min(part, 1.0) * cost) - cycle.done, MIN_SLICE)
+    want = math.ceil(min(part, 1.0) * cost) - cycle.done
+    if want <= 0 and part < 1:  # ahead of time (a small account): nothing to do yet
+        return 0
+    want = max(want, MIN_SLICE)  # a few requests at least: a page, an album or two
     if part >= 1:  # due, and not done: the estimate fell short
         want = max(want, math.ceil(cost / CATCH_UP))
-    return want if allowed is None else max(min(want, allowed), 0)
+    return want
 
 
 class Puller(Protocol):
@@ -139,9 +142,11 @@ def run_slice(puller: Puller, cycle: Cycle, budget: int, sections: frozenset[str
     """
     listings, store = puller.listings, puller.store
     sent, done = listings.requests_sent, cycle.done
+    overlaps = 0  # pages read again for the overlap: not progress, and not in the estimate
 
     def spent() -> int:
-        return listings.requests_sent - sent
+        """The requests that moved the cycle on."""
+        return listings.requests_sent - sent - overlaps
 
     def save() -> None:
         cycle.done = done + spent()
@@ -151,8 +156,9 @@ def run_slice(puller: Puller, cycle: Cycle, budget: int, sections: frozenset[str
         if cycle.images != WALKED and "images" in sections:
             first = max(cycle.images - 1, 0)  # one page of overlap
             pages = puller.walk(listings.images(_never, first), "images", result)
-            gaps = _Gaps(puller, "images", budget, spent, result)
+            gaps = _Gaps(puller, "images", spent, result)
             for number, page in enumerate(pages, first):
+                overlaps += number < cycle.images
                 gaps.check(puller.save_image_page(page, result))
                 cycle.images, cycle.page = number + 1, max(cycle.page if number else 0,
                                                            len(page))
@@ -162,9 +168,10 @@ def run_slice(puller: Puller, cycle: Cycle, budget: int, sections: frozenset[str
         cycle.images = WALKED
         if cycle.albums != WALKED and "albums" in sections:
             first = max(cycle.albums - 1, 0)
-            gaps = _Gaps(puller, "albums", budget, spent, result)
+            gaps = _Gaps(puller, "albums", spent, result)
             pages = puller.walk(listings.albums(_never, first), "albums", result)
             for number, page in enumerate(pages, first):
+                overlaps += number < cycle.albums
                 listed = puller.save_album_page(page, result)
                 gaps.check([a["id"] for a in listed])
                 albums = [a for a in listed if not store.was_seen(ALBUM_IMAGES, a["id"])]
@@ -211,10 +218,9 @@ class _Gaps:
     slice): a deletion there is found within the cycle, not at its end. Up to ``GAPS`` a
     page; a listing that is not by date costs no more, and what is left waits for the end."""
 
-    def __init__(self, puller: Puller, table: str, budget: int, spent: Callable[[], int],
+    def __init__(self, puller: Puller, table: str, spent: Callable[[], int],
                  result: Any) -> None:
-        self.puller, self.table, self.budget, self.spent, self.result = (
-            puller, table, budget, spent, result)
+        self.puller, self.table, self.spent, self.result = puller, table, spent, result
         self.newest: float | None = None  # the previous page's oldest date
 
     def check(self, ids: list[str]) -> None:
@@ -225,18 +231,19 @@ class _Gaps:
         low, high = span
         _check(self.puller, self.table, store.missing_between(
             self.table, ids, low, high if self.newest is None else self.newest, limit=GAPS),
-            self.budget, self.spent, self.result)
+            None, self.spent, self.result)  # beyond the slice's budget: a few, and rare
         self.newest = low
 
 
-def _check(puller: Puller, table: str, ids: list[str], budget: int, spent: Callable[[], int],
-           result: Any) -> bool:
+def _check(puller: Puller, table: str, ids: list[str], budget: int | None,
+           spent: Callable[[], int], result: Any) -> bool:
     """GET each of ``ids``: mark removed what answers 404, seen what answers. Return False
-    when the budget ran out first (the rest stay unseen: the cycle's end checks them)."""
+    when the ``budget`` (None: none) ran out first (the rest stay unseen: the cycle's end
+    checks them)."""
     store = puller.store
     kind, listing = {"images": ("image", "images"), "albums": ("album", "albums")}[table]
     for item_id in ids:
-        if spent() >= budget:
+        if budget is not None and spent() >= budget:
             return False
         if puller.listings.gone(kind, item_id):
             result.removed += store.mark_removed(table, item_id)
