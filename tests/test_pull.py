@@ -275,7 +275,7 @@ def test_quick_then_full_pull_follow_every_change(rig: Callable[..., Rig]) -> No
     assert pastel.is_file() and len(kept) == 2 and all(p.is_file() for p in kept)
     assert made.store.get_image(ids["deleted"])["removed_at"] is not None
     assert made.store.get_album(ids["gone_album"])["removed_at"] is not None
-    assert full.removed == 2
+    assert quick.removed + full.removed == 2  # the quick pull's reconcile slice may find them
 
 
 def test_remote_deletions_move_to_trash_when_asked(rig: Callable[..., Rig]) -> None:
