@@ -24,7 +24,7 @@ budget measured.
 
     python bench/week.py [--scale 1] [--days 7] [--pull-every 15] [--reconcile-every 10080]
                          [--full-every 0] [--accounts 1] [--other-scale N] [--changes 20]
-                         [--seed 1] [--check]
+                         [--seed 1] [--no-gallery] [--check]
 
 (intervals in minutes). It prints figures and exits 0 whatever they are; ``--check`` exits
 1 when a target is missed: for each account at most 25 % of the client's daily credits
@@ -227,7 +227,8 @@ def members(args: argparse.Namespace, sandbox: SandboxProcess, work: Path,
                 "username": name, "client_id": sandbox.settings["client_id"],
                 "scale": args.other_scale or args.scale})
             settings = {**sandbox.settings, "refresh_token": added["refresh_token"]}
-        account = Account(sandbox, home, args.concurrency, budget="", settings=settings,
+        account = Account(sandbox, home, args.concurrency, budget="", gallery=args.gallery,
+                          settings=settings,
                           shared=shared if args.accounts > 1 else None, more=more)
         world = World(sandbox, rng, name)
         out.append(Member(world.me, account, world,
@@ -403,6 +404,8 @@ def main() -> None:
     parser.add_argument("--other-scale", type=int, default=0,
                         help="scale of the other accounts (default: --scale)")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--no-gallery", dest="gallery", action="store_false",
+                        help="pull with [mirror] gallery = false (the pulls alone)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--check", action="store_true",
                         help="exit 1 when a target is missed (default: always exit 0)")
