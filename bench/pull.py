@@ -497,6 +497,9 @@ class Account:
         is TOML added to the config."""
         self.sandbox, self.home = sandbox, home
         self.clock_offset = 0.0  # seconds the sandbox's clock runs ahead of this machine's
+        # The state directory: XDG's, or with ``shared`` one named as the account's home
+        # (as imgur-sync@.service names each instance's).
+        self.state = home / "state" / (home.name if shared is not None else "imgur-sync")
         home.mkdir(parents=True)
         s = settings or sandbox.settings
         self.config = home / "config.toml"
@@ -510,8 +513,9 @@ class Account:
         self.env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
         self.env.update(IMGUR_SYNC_CONFIG=str(self.config), XDG_STATE_HOME=str(home / "state"),
                         XDG_CACHE_HOME=str(home / "cache"))
-        if shared is not None:  # systemd's StateDirectory= of the unit: its own, then shared
-            self.env["STATE_DIRECTORY"] = f"{home / 'state' / 'imgur-sync'}:{shared}"
+        if shared is not None:  # systemd's StateDirectory= of the unit: its own, then shared;
+            # the ledger names an account by its own directory's name (the instance's)
+            self.env["STATE_DIRECTORY"] = f"{self.state}:{shared}"
         if sandbox.cookies:  # sign in as the README says: with the browser's cookies
             signed = subprocess.run([sys.executable, "-m", "imgur_sync", "auth", "--cookies",
                                      str(sandbox.cookies)], cwd=REPO, env=self.env,

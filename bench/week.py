@@ -231,8 +231,7 @@ def members(args: argparse.Namespace, sandbox: SandboxProcess, work: Path,
                           settings=settings,
                           shared=shared if args.accounts > 1 else None, more=more)
         world = World(sandbox, rng, name)
-        out.append(Member(world.me, account, world,
-                          home / "state" / "imgur-sync" / "imgur-sync.db"))
+        out.append(Member(world.me, account, world, account.state / "imgur-sync.db"))
     return out
 
 
@@ -242,7 +241,8 @@ def simulate(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     every, full_every = args.pull_every * MINUTE, args.full_every * MINUTE
     with SandboxProcess(args.scale, work) as sandbox:
         # Hourly user credits out of the way; the client's daily ones are enforced.
-        sandbox.set_options(user_limit=10**7, enforce_rate_limits=True)
+        sandbox.set_options(user_limit=10**7, enforce_rate_limits=True,
+                            **({"client_limit": args.client_limit} if args.client_limit else {}))
         accounts = members(args, sandbox, work, rng)
         clock = accounts[0].world
         client_limit = clock.control("GET", "options")["client_limit"]
@@ -295,8 +295,7 @@ def simulate(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                                    - before["by_status"].get("429", 0))
                 before = after
         confirming = sum(after["by_route"].get(route, 0) for route in CONFIRMING)
-        ledger_dir = work / ("shared-state" if args.accounts > 1 else
-                             "account1/state/imgur-sync")
+        ledger_dir = work / "shared-state" if args.accounts > 1 else accounts[0].account.state
         ledger = read_ledger(ledger_dir / "credits.db", sandbox.settings["client_id"])
         end = clock.now()
     return {"accounts": accounts, "limit": client_limit, "confirming": confirming,
@@ -404,6 +403,8 @@ def main() -> None:
     parser.add_argument("--other-scale", type=int, default=0,
                         help="scale of the other accounts (default: --scale)")
     parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--client-limit", type=int, default=0,
+                        help="the client's daily credits (default: the sandbox's, 12500)")
     parser.add_argument("--no-gallery", dest="gallery", action="store_false",
                         help="pull with [mirror] gallery = false (the pulls alone)")
     parser.add_argument("--seed", type=int, default=1)

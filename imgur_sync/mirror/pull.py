@@ -482,7 +482,9 @@ class Mirror:
             if walked and walked <= result.listed:  # not a `--only favorites`, say
                 Cycle.begin(self.store, now)
             return
-        cycle = Cycle.load(self.store) or Cycle.begin(self.store, now)
+        # No cycle yet: the first pull did not get through everything (the budget stopped
+        # it), or an older version's state. This one reads all it may until it ends.
+        cycle = Cycle.load(self.store) or Cycle.begin(self.store, now, catch_up=True)
         every = self.config.schedule.reconcile_every
         if result.deferred is not None or not {"images", "albums"} & sections:
             return
@@ -558,12 +560,16 @@ class Mirror:
     def _listing_started(self, name: str, full: bool) -> bool:
         """Note that a listing starts; return True if it may stop at the first known item.
 
-        Stopping early is only right when the last walk of this listing reached its end:
-        a walk cut short (a crash, SIGTERM, a failed page) left older pages unread.
+        A walk cut short (a crash, SIGTERM, a failed page, the budget) left older pages
+        unread. Where the rolling reconcile reads them (the account's images and albums
+        through ``/3/``, whose pages it can resume), the quick walk still stops at known
+        items, or it would start again from the top each time and never get past the
+        budget; elsewhere it stops only once a walk reached the listing's end.
         """
         complete = self.store.get_cursor(LISTING_CURSOR + name) == "complete"
         self.store.set_cursor(LISTING_CURSOR + name, "incomplete")
-        return complete and not full
+        reconciled = name in ("images", "albums") and getattr(self.listings, "resumable", False)
+        return (complete or reconciled) and not full
 
     def _listing_done(self, name: str) -> None:
         self.store.set_cursor(LISTING_CURSOR + name, "complete")

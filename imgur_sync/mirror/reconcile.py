@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
@@ -57,6 +58,9 @@ class Cycle:
     images: int = 0  # the first page not yet read whole, or WALKED
     albums: int = 0
     last_cost: int | None = None  # what the previous rolling cycle spent, for the estimate
+    # Begun with no whole walk behind it (a first pull the budget cut short, an upgrade):
+    # the mirror may lack much, so it reads all the budget allows until it ends, unpaced.
+    catch_up: bool = False
     page: int = PAGE  # the most items a page of a walk held
 
     @classmethod
@@ -70,12 +74,14 @@ class Cycle:
             return None
 
     @classmethod
-    def begin(cls, store: Store, now: float, last_cost: int | None = None) -> Cycle:
+    def begin(cls, store: Store, now: float, last_cost: int | None = None, *,
+              catch_up: bool = False) -> Cycle:
         """Start a cycle at ``now``, nothing seen yet."""
         before = cls.load(store)
         with store.transaction():
             store.forget_seen()
-            cycle = cls(now, last_cost=last_cost, page=before.page if before else PAGE)
+            cycle = cls(now, last_cost=last_cost, page=before.page if before else PAGE,
+                        catch_up=catch_up)
             cycle.save(store)
         return cycle
 
@@ -103,7 +109,10 @@ def estimate(store: Store, cycle: Cycle, *, everything: bool = False) -> int:
 
 
 def slice_budget(cycle: Cycle, now: float, every: float, cost: int) -> int:
-    """The requests this slice should spend to keep the cycle on time (0: it is ahead)."""
+    """The requests this slice should spend to keep the cycle on time (0: it is ahead); a
+    cycle catching up may spend all it is allowed."""
+    if cycle.catch_up:
+        return sys.maxsize
     part = max(now - cycle.start, 0.0) / (every * PACE)
     want = math.ceil(min(part, 1.0) * cost) - cycle.done
     if want <= 0 and part < 1:  # ahead of time (a small account): nothing to do yet
