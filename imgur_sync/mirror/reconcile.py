@@ -31,6 +31,7 @@ from typing import Any, Protocol
 
 from ..api.listings import Page, V3Listings
 from ..store import RECONCILE_CURSOR, Store
+from .layout import is_id
 
 __all__ = ["ALBUM_IMAGES", "CYCLE_CURSOR", "MIN_SLICE", "WALKED", "Cycle", "Puller",
            "estimate", "run_slice", "slice_budget"]
@@ -254,6 +255,9 @@ def _check(puller: Puller, table: str, ids: list[str], budget: int | None,
     for item_id in ids:
         if budget is not None and spent() >= budget:
             return False
+        if not is_id(item_id):  # a row an older version saved unchecked: no URL to ask
+            store.mark_seen(listing, [item_id])
+            continue
         if puller.listings.gone(kind, item_id):
             result.removed += store.mark_removed(table, item_id)
         else:  # there after all (added, or moved down a page, meanwhile)
