@@ -35,6 +35,7 @@ from .settings.sizes import format_size
 from .store import (
     RATE_LIMITS_SETTING,
     RECONCILE_CURSOR,
+    RECONCILE_WALKED,
     SIGN_IN_FAILURE,
     UNAVAILABLE_SETTING,
     Store,
@@ -188,7 +189,7 @@ def _reconcile(raw: str | None, every: float) -> dict[str, Any] | None:
 
     def page(key: str) -> int | str | None:  # the next page to read, or "walked"
         value = cycle.get(key)
-        return "walked" if value == -1 else value if isinstance(value, int) else None
+        return "walked" if value == RECONCILE_WALKED else value if isinstance(value, int) else None
     return {"started_iso": iso(start), "due_iso": iso(start + every),
             "requests": cycle.get("done"), "images_page": page("images"),
             "albums_page": page("albums"), "last_cycle_requests": cycle.get("last_cost")}

@@ -489,7 +489,7 @@ class Mirror:
         if result.deferred is not None or not {"images", "albums"} & sections:
             return
         try:
-            if not getattr(self.listings, "resumable", False):
+            if not self.listings.resumable:
                 # Web API pages cannot be read from the middle: the whole walk, when due.
                 if now - cycle.start >= every:
                     for name in ("images", "albums"):
@@ -568,7 +568,7 @@ class Mirror:
         """
         complete = self.store.get_cursor(LISTING_CURSOR + name) == "complete"
         self.store.set_cursor(LISTING_CURSOR + name, "incomplete")
-        reconciled = name in ("images", "albums") and getattr(self.listings, "resumable", False)
+        reconciled = name in ("images", "albums") and self.listings.resumable
         return (complete or reconciled) and not full
 
     def _listing_done(self, name: str) -> None:

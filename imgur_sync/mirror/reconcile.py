@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
 from ..api.listings import Page, V3Listings
-from ..store import RECONCILE_CURSOR, Store
+from ..store import RECONCILE_CURSOR, RECONCILE_WALKED, Store
 from .layout import is_id
 
 __all__ = ["ALBUM_IMAGES", "CYCLE_CURSOR", "MIN_SLICE", "WALKED", "Cycle", "Puller",
@@ -44,7 +44,7 @@ PAGE = 50  # items a listing page holds until a walk shows otherwise (docs/IMGUR
 # §Endpoints: 50 documented, "assume no size"); for the estimate only
 CATCH_UP = 10  # a cycle past its time (its estimate was short) ends within this many pulls
 PACE = 0.9  # aim to end a cycle by this part of reconcile_every: overlaps and GETs add up
-WALKED = -1  # a listing's position once the cycle read it to its end
+WALKED = RECONCILE_WALKED  # a listing's position once the cycle read it to its end
 # Items a page skips although dated within it: checked at once, up to this many a page (a
 # listing in another order than by date would otherwise cost a GET for each of its items).
 GAPS = 5

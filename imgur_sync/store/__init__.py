@@ -17,7 +17,8 @@ from .base import (
 from .database import Store
 from .ratelimits import RATE_LIMITS_SETTING, rate_limits_setting
 
-__all__ = ["FAVORITE_KINDS", "RATE_LIMITS_SETTING", "RECONCILE_CURSOR", "RUN_KINDS",
+__all__ = ["FAVORITE_KINDS", "RATE_LIMITS_SETTING", "RECONCILE_CURSOR",
+           "RECONCILE_WALKED", "RUN_KINDS",
            "RUN_OUTCOMES", "SIGN_IN_FAILURE", "UNAVAILABLE_SETTING", "UPLOAD_STATES", "Store",
            "StoreError", "printable", "rate_limits_setting"]
 
@@ -26,5 +27,6 @@ UNAVAILABLE_SETTING = "unavailable:"
 # The cursor holding the running reconcile cycle (JSON; written by mirror/reconcile.py, read
 # by `status` too).
 RECONCILE_CURSOR = "reconcile"
+RECONCILE_WALKED = -1  # a listing's position in that cursor once the cycle read it to its end
 #: The kind of the open failure a pull records when Imgur refuses the sign-in.
 SIGN_IN_FAILURE = "sign-in"
