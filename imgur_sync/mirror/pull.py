@@ -516,9 +516,7 @@ class Mirror:
             raise
         except ImgurError as exc:  # the cycle keeps its place: that page is read again
             log.warning("the reconcile stopped: %s", exc)
-            self.store.add_failure("listing", "reconcile", str(exc))
-            result.problems.append(f"reconcile: {exc}")
-            result.failed_kinds.add("listing")
+            self._fail(result, "listing", "reconcile", str(exc))
 
     def _reads_allowed(self, now: float) -> int | None:
         """The reads the ledger allows this account until its reset, less what the quick
@@ -540,7 +538,7 @@ class Mirror:
         return self.walk(self.listings.pages(path), path, None)
 
     def walk(self, pages: Iterator[Page], where: str,
-              result: PullResult | None) -> Iterator[Page]:
+             result: PullResult | None) -> Iterator[Page]:
         """Hand over a listing's pages, recording what Imgur sent that could not be read, and
         stopping before the next request when asked to."""
         while True:
