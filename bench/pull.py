@@ -505,11 +505,12 @@ class Account:
         self.config = home / "config.toml"
         keys = ("client_id", "client_secret", "api_url") + (
             () if sandbox.cookies else ("refresh_token",))
-        self.config.write_text(
+        self._config = (
             "[imgur]\n" + "".join(f'{key} = {json.dumps(s[key])}\n' for key in keys) +
             f"[mirror]\nroot = {json.dumps(str(home / 'mirror'))}\n"
             f"concurrency = {concurrency}\ngallery = {json.dumps(gallery)}\n"
-            f"[budget]\n{budget}{more}")
+            "[budget]\n{budget}" + more)
+        self.set_budget(budget)
         self.env = {k: v for k, v in os.environ.items() if k not in FOREIGN_ENV}
         self.env.update(IMGUR_SYNC_CONFIG=str(self.config), XDG_STATE_HOME=str(home / "state"),
                         XDG_CACHE_HOME=str(home / "cache"))
@@ -522,6 +523,10 @@ class Account:
                                     capture_output=True, text=True, timeout=120)
             if signed.returncode != 0:
                 raise BenchError(f"auth --cookies failed: {signed.stderr.strip()}")
+
+    def set_budget(self, budget: str) -> None:
+        """Write the config with these ``[budget]`` lines ("": the defaults)."""
+        self.config.write_text(self._config.replace("{budget}", budget))
 
     def pull(self, label: str, full: bool, profile_dir: Path | None) -> Figures:
         """Run one pull in a child process; read its CPU from ``wait4``, its peak RSS from
