@@ -427,15 +427,19 @@ def test_cold_pull_under_every_fault_completes_the_tree(rig: Callable[..., Rig],
                        client_reset=0)
     made = rig(scenario, faults=faults, sleep=lambda seconds: None, road=road)
     result = made.pull()
-    if result.outcome != "ok":  # seed 7: a run of faults outlasts one call's ten tries
-        result = made.pull()  # what failed, the next pull must complete
+    struck = set(made.sb.counters.faults)
+    if result.outcome != "ok":  # a run of faults outlasted one call's ten tries: once the
+        # faults pass, the next pull completes what failed. (Which call a fault strikes
+        # depends on the threads' order, so a second faulted pull could fail again.)
+        made.sb.app.faults = FaultPlan()
+        result = made.pull()
     assert result.outcome == "ok", result.problems
     assert made.check() == []
     # Every kind struck at least once, except the refusal of library User-Agents: the pull
     # sends a browser's, so the media host never had a reason to refuse it; and the cookie
     # is no OAuth token, so it has no expiry to strike.
     spared = {"library_agent"} | ({"token_expiry"} if road == "cookie" else set())
-    assert set(made.sb.counters.faults) == set(KINDS) - spared
+    assert struck == set(KINDS) - spared
 
 
 def test_imgur_not_answering_stops_the_pull_after_one_calls_retries(
