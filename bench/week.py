@@ -23,8 +23,9 @@ pulls' peak RSS, and the reconcile cycles each account completed.
 the credit ledger in a shared one, as two instances of ``imgur-sync@.service`` run; they
 pull one after the other at each step. Each pull child runs on the sandbox's clock (the
 bench passes the offset), so its pacing, its ledger and its reconcile see the simulated
-days. The hourly user credits are raised out of the way; the client's daily ones are the
-budget measured.
+days. The hourly user credits are raised for the first mirrors (100,000 images in minutes)
+and back to Imgur's for the week (unless the first mirror is in it); the client's daily
+credits are the budget measured.
 
     python bench/week.py [--scale 1] [--days 7] [--pull-every 15] [--reconcile-every 10080]
                          [--full-every 0] [--accounts 1] [--other-scale N] [--changes 20]
@@ -57,6 +58,7 @@ from pull import MB, Account, BenchError, SandboxProcess, print_targets, run_ben
 
 from imgur_sync.api import read_ledger
 from imgur_sync.mirror.reconcile import CYCLE_CURSOR
+from imgur_sync.sandbox import SandboxOptions
 
 MINUTE, DAY = 60, 86400
 TARGET_SHARE = 0.25
@@ -245,7 +247,8 @@ def simulate(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     rng = random.Random(args.seed)
     every, full_every = args.pull_every * MINUTE, args.full_every * MINUTE
     with SandboxProcess(args.scale, work) as sandbox:
-        # Hourly user credits out of the way; the client's daily ones are enforced.
+        # Hourly user credits out of the way of a first mirror; the client's daily ones are
+        # enforced.
         sandbox.set_options(user_limit=10**7, enforce_rate_limits=True,
                             **({"client_limit": args.client_limit} if args.client_limit else {}))
         accounts = members(args, sandbox, work, rng)
@@ -306,6 +309,7 @@ def simulate(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                                    - before["by_status"].get("429", 0))
                 before = after
             if step == 0 and ahead:  # the week begins on the next day, with the defaults
+                sandbox.set_options(user_limit=SandboxOptions().user_limit)
                 clock.advance(DAY)
                 for member in accounts:
                     member.account.set_budget("")
