@@ -187,6 +187,39 @@ def test_pacer_keeps_a_reserve_and_refuses_long_waits(
     assert sb.counters.requests == requests_before and refused.value.retry_after > 3000
 
 
+def test_threads_that_pace_together_do_not_spend_the_same_last_credits(
+        start_sandbox: Callable[..., Sandbox]) -> None:
+    # A pull fetches albums on several threads through one transport. The counters are
+    # those of the last answer, so without counting the calls in flight every thread would
+    # see the same last credits and send: Imgur answers 429 to all but the first.
+    clock = FakeClock()
+    sb = start_sandbox("demo", clock=clock, options=SandboxOptions(
+        user_limit=6, user_window=3600, enforce_rate_limits=True))
+    t = transport(sb, clock)
+    t.request("GET", "3/account/me")  # the counters: 5 of 6 left, for the hour
+    together = threading.Barrier(8)
+    answered: list[str] = []
+    refused: list[BaseException] = []
+
+    def call() -> None:
+        together.wait(timeout=30)
+        try:
+            answered.append(t.request("GET", "3/account/me")["url"])
+        except RateLimited as exc:  # the hour's reset is too far to wait for
+            refused.append(exc)
+
+    threads = [threading.Thread(target=call) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not any(thread.is_alive() for thread in threads)
+    assert sb.counters.by_status.get(429, 0) == 0
+    assert (len(answered), len(refused)) == (5, 3)
+    assert all("try again later" in str(exc) for exc in refused)
+    assert t.limits.in_flight == 0
+
+
 def test_media_is_asked_for_as_a_browser_would(start_sandbox: Callable[..., Sandbox]) -> None:
     # i.imgur.com can refuse library User-Agents (docs/IMGUR-API.md §Media); the sandbox does here.
     sb = start_sandbox("demo", faults=FaultPlan(rates={"library_agent": 1.0}))

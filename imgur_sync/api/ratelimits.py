@@ -74,6 +74,23 @@ class RateLimits:
     post_remaining: int | None = None
     post_reset: float | None = None  # epoch seconds (the header gives seconds from now)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    # Credits of calls sent and not answered yet: the counters above do not count them,
+    # so threads that pace together would otherwise all spend the same last credits.
+    _in_flight: int = field(default=0, repr=False, compare=False)
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def sent(self, cost: int) -> None:
+        """Count a call's credits as spent until its answer's counters say so."""
+        with self._lock:
+            self._in_flight += cost
+
+    def answered(self, cost: int) -> None:
+        """A call came back (or never will): its answer's counters now hold its cost."""
+        with self._lock:
+            self._in_flight = max(self._in_flight - cost, 0)
 
     def update(self, headers: Mapping[str, str], now: float) -> None:
         """Take the counters from a response's headers, whatever their case."""
@@ -150,8 +167,10 @@ def keep_reserve(reserve: int = 0) -> Pacer:
                 f"{at:%Y-%m-%d %H:%M:%S} UTC (in {left:.0f} s)",
                 status=429, retry_after=left)
         wait = 0.0
+        # The hourly credits of calls still in flight are spent already. (The daily ones
+        # are booked by the credit ledger as each call is sent: ledger.py.)
         if (limits.user_remaining is not None and limits.user_reset is not None
-                and limits.user_remaining - cost < reserve):
+                and limits.user_remaining - limits.in_flight - cost < reserve):
             wait = limits.user_reset - now
         if (method == "POST" and limits.post_remaining is not None
                 and limits.post_reset is not None and limits.post_remaining < 1):

@@ -183,6 +183,7 @@ class Transport:
             o for o in map(origin, (self.api_url, *media_origins)) if o is not None)
         self._refresh_lock = threading.Lock()
         self._count_lock = threading.Lock()
+        self._pace_lock = threading.Lock()
         self.requests_sent = 0  # API requests put on the wire, retries included (not media)
         self.bearer_refused = False  # Imgur refused the browser's cookie as a Bearer token
 
@@ -315,8 +316,11 @@ class Transport:
                 headers["If-None-Match"] = etag
             try:
                 self._pace(method, path, cost)
-                return self._attempt(method, path, headers, params, data, files, envelope,
-                                     cost)
+                try:
+                    return self._attempt(method, path, headers, params, data, files,
+                                         envelope, cost)
+                finally:
+                    self.limits.answered(cost)
             except _Retry as r:
                 error, wait = r.error, r.wait
             except AuthenticationError as exc:
@@ -351,19 +355,24 @@ class Transport:
             self.sleep(wait)
 
     def _pace(self, method: str, path: str, cost: int) -> None:
-        now = self.clock()
-        self.limits.forget_expired(now)
-        wait = self.pacer(self.limits, method, cost, now)
-        if wait <= 0:
-            return
-        if wait > self.retry.max_wait:
-            raise HeldBack(f"Imgur's rate limit resets in {wait:.0f} s, longer than this "
-                           f"call may wait ({self.retry.max_wait:.0f} s); try again later",
-                           status=429, method=method, path="/" + path, retry_after=wait)
-        log.info("waiting %.1f s for Imgur's rate limit to reset before %s /%s", wait,
-                 method, path)
-        self.sleep(wait)
-        self.limits.forget_expired(self.clock())
+        """Wait as the pacer asks, then count the call as in flight (``RateLimits.sent``).
+        Threads pace one at a time, so each sees the credits the others took; a thread that
+        waited paces again, with the others that waited."""
+        while True:
+            with self._pace_lock:
+                now = self.clock()
+                self.limits.forget_expired(now)
+                wait = self.pacer(self.limits, method, cost, now)
+                if wait <= 0:
+                    self.limits.sent(cost)
+                    return
+            if wait > self.retry.max_wait:
+                raise HeldBack(f"Imgur's rate limit resets in {wait:.0f} s, longer than this "
+                               f"call may wait ({self.retry.max_wait:.0f} s); try again later",
+                               status=429, method=method, path="/" + path, retry_after=wait)
+            log.info("waiting %.1f s for Imgur's rate limit to reset before %s /%s", wait,
+                     method, path)
+            self.sleep(wait)
 
     def _attempt(self, method: str, path: str, headers: dict[str, str],
                  params: Any, data: Any, files: Any, envelope: bool,
