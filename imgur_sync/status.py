@@ -192,7 +192,8 @@ def _reconcile(raw: str | None, every: float) -> dict[str, Any] | None:
         return "walked" if value == RECONCILE_WALKED else value if isinstance(value, int) else None
     return {"started_iso": iso(start), "due_iso": iso(start + every),
             "requests": cycle.get("done"), "images_page": page("images"),
-            "albums_page": page("albums"), "last_cycle_requests": cycle.get("last_cost")}
+            "albums_page": page("albums"), "favorites_read": cycle.get("favorites") is True,
+            "last_cycle_requests": cycle.get("last_cost")}
 
 
 def _run(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -371,6 +372,7 @@ def _reconcile_rows(cycle: Mapping[str, Any]) -> list[tuple[str, str]]:
                   "so far" + (f", the last cycle took {last}" if last else "")),
         ("Images", at(cycle["images_page"])),
         ("Albums", at(cycle["albums_page"])),
+        ("Favorites", "read" if cycle["favorites_read"] else "read whole at the cycle's end"),
     ]
 
 

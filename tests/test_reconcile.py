@@ -49,12 +49,12 @@ def _sandbox(start_sandbox: Callable[..., Sandbox], **options: int | bool) -> Sa
 
 
 def _config(folder: Path, sb: Sandbox, *, refresh_token: str | None = None,
-            more: str = "") -> Config:
+            more: str = "", include: tuple[str, ...] = ("images", "albums")) -> Config:
     folder.mkdir(parents=True, exist_ok=True)
     path = sandbox_config(folder / "config.toml", sb, folder / "mirror",
-                          include="images,albums")
-    text = path.read_text(encoding="utf-8").replace('include = "images,albums"',
-                                                    'include = ["images", "albums"]')
+                          include=",".join(include))
+    text = path.read_text(encoding="utf-8").replace(f'include = "{",".join(include)}"',
+                                                    f"include = {list(include)!r}")
     if refresh_token is not None:
         text = text.replace(sb.refresh_token, refresh_token)
     path.write_text(text + more, encoding="utf-8")
@@ -148,6 +148,42 @@ def test_the_rolling_reconcile_finds_an_old_retitle_and_a_deletion_at_its_cycles
     assert retitled_at is not None and removed_at is not None
     assert retitled_at * 2 * HOUR <= 2 * DAY and removed_at * 2 * HOUR <= 2 * DAY
     assert removed_at >= retitled_at  # images first, then albums, then the GETs
+
+
+def test_the_cycle_ends_with_the_favorites_read_whole(
+        start_sandbox: Callable[..., Sandbox], tmp_path: Path) -> None:
+    # A quick pull reads the top of the favorites: a favorite taken back further down, or an
+    # image added to a favorited album, waits for the cycle's end, within reconcile_every.
+    sb = _sandbox(start_sandbox)
+    images, albums = _seed(sb, sb.username)
+    for item in [albums[3], *images[:30]]:  # 4 pages of favorites; the album at the bottom
+        sb.world.favorite(sb.username, item)
+    config = _config(tmp_path, sb, include=("images", "albums", "favorites"),
+                     more='\n[schedule]\npull_every = "2h"\nreconcile_every = "2d"\n')
+    state = tmp_path / "state"
+    assert _pull(sb, config, state).outcome == "ok"
+    taken_back, added = images[1], images[-1]
+    sb.world.toggle_favorite(sb.username, taken_back)
+    sb.world.add_album_images(albums[3], [added])
+    started = sb.clock()
+
+    def mirrored() -> tuple[bool, bool]:
+        with Store(database_path(state)) as store:
+            kept = {row["item_id"] for row in store.iter_favorites(False)}
+            members = store.get_cursor(f"favorite_album_members:{albums[3]}") or ""
+        return taken_back not in kept, added in members
+
+    for _ in range(24):
+        sb.advance(2 * HOUR)
+        assert _pull(sb, config, state).outcome == "ok"
+        if mirrored() == (True, True):
+            break
+        assert mirrored() == (False, False)  # the favorites are read whole, or not at all
+        assert _cycle(state).start == started
+    else:
+        pytest.fail("the favorites were never reconciled")
+    assert sb.clock() - started <= 2 * DAY
+    assert _cycle(state).start == sb.clock()  # they ended the cycle
 
 
 def test_deletions_are_found_as_their_pages_are_read_not_at_the_cycles_end(

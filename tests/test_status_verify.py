@@ -271,6 +271,7 @@ def test_status_shows_where_the_reconcile_cycle_is(pulled: Pulled) -> None:
     status = collect_status(pulled.config, pulled.state)
     cycle = status["reconcile"]  # the first pull read everything: a cycle began after it
     assert cycle is not None and cycle["images_page"] == 0 and cycle["albums_page"] == 0
+    assert cycle["favorites_read"] is False
     text = render_status(status)
     assert "Reconcile" in text and f"begun {cycle['started_iso']}" in text
     assert f"by {cycle['due_iso']} ([schedule] reconcile_every)" in text

@@ -60,7 +60,15 @@ from .files import Placer, clone_into, sweep_partials
 from .gallery import GalleryResult, build_gallery
 from .layout import is_id, render_transcript
 from .plan import Action, Want
-from .reconcile import ALBUM_IMAGES, Cycle, estimate, run_slice, slice_budget
+from .reconcile import (
+    ALBUM_IMAGES,
+    FAVORITES,
+    Cycle,
+    estimate,
+    next_step,
+    run_slice,
+    slice_budget,
+)
 from .sidecars import write_metadata
 
 __all__ = ["STEPS", "Mirror", "PullResult", "SectionSteps"]
@@ -495,9 +503,11 @@ class Mirror:
                     for name in ("images", "albums"):
                         if name in sections:
                             STEPS[name].fetch(self, True, result)
+                    self.fetch_favorites([n for n in FAVORITES if n in sections], result)
                     Cycle.begin(self.store, now)
                 return
-            due = slice_budget(cycle, now, every, estimate(self.store, cycle))
+            due = slice_budget(cycle, now, every, estimate(self.store, cycle),
+                               next_step(self.store, cycle, sections))
             if due <= 0:
                 return  # the cycle is ahead of its time
             allowed = self._reads_allowed(now)
@@ -670,6 +680,16 @@ class Mirror:
                 self.store.mark_seen(ALBUM_IMAGES, [album["id"]])
         if error is not None:
             raise error
+
+    def fetch_favorites(self, sections: Iterable[str], result: PullResult) -> None:
+        """Read these favorites listings whole, with every favorited album's images, as a
+        full pull does: what is no longer listed is no longer a favorite. A listing this
+        sign-in cannot read is passed over (the quick pull says so)."""
+        for name in sections:
+            try:
+                STEPS[name].fetch(self, True, result)
+            except Unavailable as exc:
+                log.debug("%s", exc)
 
     def _album_images(self, album_id: str, answer: Any, where: str,
                       result: PullResult) -> list[dict[str, Any]] | None:

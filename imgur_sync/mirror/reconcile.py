@@ -1,6 +1,7 @@
 """The rolling reconcile: each quick pull walks the next slice of a cycle that reads every page
-of the account's images and albums, fetching every album's images, paced by the clock and the
-credit ledger (docs/ARCHITECTURE.md §Reconcile).
+of the account's images and albums, fetching every album's images, and at its end the
+favorites as a full pull reads them, paced by the clock and the credit ledger
+(docs/ARCHITECTURE.md §Reconcile).
 
 A cycle's state is a cursor in the store (its start, the next page of each listing, the
 requests it spent) and the ``reconcile_seen`` table (what it saw), both written after every
@@ -16,7 +17,9 @@ Deletions are exactly as safe as a full pull's: an item is marked removed only w
 GET answers 404. What gets the GET: an item a page skips although dated between the page's
 oldest and newest (so a deletion is found as its page is read, within one cycle), and once a
 cycle walked a whole listing (a failed page is read again, never skipped), every item of it
-the cycle did not see.
+the cycle did not see. The favorites come last, read whole in one slice (their listings
+are short: Imgur shows at most 51 pages), because only a whole listing says which favorite
+was taken back; a slice waits until its budget covers them.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import json
 import logging
 import math
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -33,8 +36,8 @@ from ..api.listings import Page, V3Listings
 from ..store import RECONCILE_CURSOR, RECONCILE_WALKED, Store
 from .layout import is_id
 
-__all__ = ["ALBUM_IMAGES", "CYCLE_CURSOR", "MIN_SLICE", "WALKED", "Cycle", "Puller",
-           "estimate", "run_slice", "slice_budget"]
+__all__ = ["ALBUM_IMAGES", "CYCLE_CURSOR", "FAVORITES", "MIN_SLICE", "WALKED", "Cycle",
+           "Puller", "estimate", "favorites_cost", "next_step", "run_slice", "slice_budget"]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +61,7 @@ class Cycle:
     done: int = 0  # requests spent
     images: int = 0  # the first page not yet read whole, or WALKED
     albums: int = 0
+    favorites: bool = False  # read whole, with every favorited album's images
     last_cost: int | None = None  # what the previous rolling cycle spent, for the estimate
     # Begun with no whole walk behind it (a first pull the budget cut short, an upgrade):
     # the mirror may lack much, so it reads all the budget allows until it ends, unpaced.
@@ -92,33 +96,54 @@ class Cycle:
 
 def estimate(store: Store, cycle: Cycle, *, everything: bool = False) -> int:
     """The requests a cycle costs: the last one's, else from the store's counts; with
-    ``everything``, what a full pull costs: favorites and conversations too."""
+    ``everything``, what a full pull costs: conversations too."""
     if cycle.last_cost and not everything:
         return cycle.last_cost
-    counts, page = store.counts(), max(cycle.page, 1)
-
-    def walk(n: int) -> int:  # its pages, and the empty one that ends it
-        return math.ceil(n / page) + 1
-
-    cost = walk(counts["images"]) + walk(counts["albums"]) + counts["albums"]
+    counts = store.counts()
+    cost = (_walk(counts["images"], cycle) + _walk(counts["albums"], cycle) + counts["albums"]
+            + favorites_cost(store, cycle, FAVORITES))
     if everything:
-        favorite_albums = sum(1 for gallery in (False, True) for row in
-                              store.iter_favorites(gallery) if row["kind"] == "album")
-        cost += (walk(counts["favorites"]) + walk(counts["gallery_favorites"])
-                 + favorite_albums + 1 + counts["conversations"])
+        cost += 1 + counts["conversations"]
     return cost
 
 
-def slice_budget(cycle: Cycle, now: float, every: float, cost: int) -> int:
-    """The requests this slice should spend to keep the cycle on time (0: it is ahead); a
-    cycle catching up may spend all it is allowed."""
+FAVORITES = ("favorites", "gallery_favorites")  # the sections a cycle ends with
+
+
+def favorites_cost(store: Store, cycle: Cycle, sections: Iterable[str]) -> int:
+    """The requests reading these favorites listings whole costs: their pages, and each
+    favorited album's images (once, though favorited in both)."""
+    counts = store.counts()
+    albums = {row["item_id"] for name in FAVORITES if name in sections
+              for row in store.iter_favorites(name == "gallery_favorites")
+              if row["kind"] == "album"}
+    return sum(_walk(counts[name], cycle) for name in FAVORITES if name in sections) + len(albums)
+
+
+def next_step(store: Store, cycle: Cycle, sections: Iterable[str]) -> int:
+    """The requests the cycle's next step costs: the favorites, read whole, once the account's
+    images and albums are walked; else a page, an album or a GET."""
+    if cycle.images == WALKED and cycle.albums == WALKED and not cycle.favorites:
+        return favorites_cost(store, cycle, sections)
+    return 1
+
+
+def _walk(items: int, cycle: Cycle) -> int:
+    """The requests a walk of ``items`` costs: its pages, and the empty one that ends it."""
+    return math.ceil(items / max(cycle.page, 1)) + 1
+
+
+def slice_budget(cycle: Cycle, now: float, every: float, cost: int, least: int = 1) -> int:
+    """The requests this slice should spend to keep the cycle on time (0: it is ahead), and
+    at least ``least``, the cost of the cycle's next step (``next_step``); a cycle catching
+    up may spend all it is allowed."""
     if cycle.catch_up:
         return sys.maxsize
     part = max(now - cycle.start, 0.0) / (every * PACE)
     want = math.ceil(min(part, 1.0) * cost) - cycle.done
     if want <= 0 and part < 1:  # ahead of time (a small account): nothing to do yet
         return 0
-    want = max(want, MIN_SLICE)  # a few requests at least: a page, an album or two
+    want = max(want, MIN_SLICE, least)  # a page, an album or two, or the favorites
     if part >= 1:  # due, and not done: the estimate fell short
         want = max(want, math.ceil(cost / CATCH_UP))
     return want
@@ -137,6 +162,8 @@ class Puller(Protocol):
     def save_album_page(self, page: Page, result: Any) -> list[dict[str, Any]]: ...
 
     def fetch_album_images(self, albums: list[dict[str, Any]], result: Any) -> None: ...
+
+    def fetch_favorites(self, sections: Iterable[str], result: Any) -> None: ...
 
 
 def _never(page: list[Any]) -> bool:
@@ -198,7 +225,15 @@ def run_slice(puller: Puller, cycle: Cycle, budget: int, sections: frozenset[str
                     return False
         cycle.albums = WALKED
         save()
-        return _confirm(puller, sections, budget, spent, result)
+        if not _confirm(puller, sections, budget, spent, result):
+            return False
+        wanted = [name for name in FAVORITES if name in sections]
+        if not cycle.favorites and wanted:
+            if budget - spent() < next_step(store, cycle, wanted):
+                return False  # read whole or not at all: a later slice, with more time
+            puller.fetch_favorites(wanted, result)
+            cycle.favorites = True
+        return True
     finally:
         save()
 
