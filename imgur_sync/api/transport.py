@@ -372,7 +372,12 @@ class Transport:
                                status=429, method=method, path="/" + path, retry_after=wait)
             log.info("waiting %.1f s for Imgur's rate limit to reset before %s /%s", wait,
                      method, path)
+            until = now + wait
             self.sleep(wait)
+            if self.clock() < until:  # a sleep that came back early must not spin here
+                self.limits.forget_expired(self.clock())
+                self.limits.sent(cost)
+                return
 
     def _attempt(self, method: str, path: str, headers: dict[str, str],
                  params: Any, data: Any, files: Any, envelope: bool,
