@@ -1,22 +1,22 @@
 """Simulate days of ``imgur-sync run`` on the sandbox's clock, with the accounts changing.
 
 docs/ARCHITECTURE.md §Pull, README "Sharing a client id". The sandbox (``big --scale N``,
-its rate limits enforced) runs in its own process, and the bench plays the daemon's
-schedule on the sandbox's clock: for each ``--pull-every`` step it moves the clock
-(``POST /__sandbox__/clock``), making the day's changes at random moments in between
-through ``/__sandbox__/mutate`` — retitles, moves between albums, deletions, new uploads
-and new albums — then runs the pull ``run`` would run then in a child process, as
-bench/pull.py does, with the config's default ``[budget]``: a quick pull, which carries
-the next slice of the rolling reconcile (``[schedule] reconcile_every``), or a full one
-every ``--full-every`` when that is set. The accounts' first mirrors are made on a day 0
-of their own, with the share lifted, and the week begins the next day from finished
-mirrors: a first mirror of 100,000 images costs about 6,100 requests, more than a day's
-25 % share, so under the defaults it takes two days and new items wait for it
-(``--first-in-budget`` runs it that way, on day 1). After each pull it reads the state database to
-see which changes have reached the mirror. It reports, per account and simulated day:
-API requests against the client's daily credits (OAuth is free), pulls that stopped
-short, 429s; and over the run: the delay from each change to the mirror, by kind, the
-pulls' peak RSS, and the reconcile cycles each account completed.
+its rate limits enforced) runs in its own process, and the bench plays the daemon's schedule
+on the sandbox's clock: for each ``--pull-every`` step it moves the clock (``POST
+/__sandbox__/clock``), making the day's changes at random moments in between through
+``/__sandbox__/mutate`` — retitles, moves between albums, deletions, new uploads, new
+albums, new favorites and favorites taken back — then runs the pull ``run`` would run then
+in a child process, as bench/pull.py does, with the config's default ``[budget]``: a quick
+pull, which carries the next slice of the rolling reconcile (``[schedule]
+reconcile_every``), or a full one every ``--full-every`` when that is set. The accounts'
+first mirrors are made on a day 0 of their own, with the share lifted, and the week begins
+the next day from finished mirrors: a first mirror of 100,000 images costs about 6,100
+requests, more than a day's 25 % share, so under the defaults it takes two days and new
+items wait for it (``--first-in-budget`` runs it that way, on day 1). After each pull it
+reads the state database to see which changes have reached the mirror. It reports, per
+account and simulated day: API requests against the client's daily credits (OAuth is free),
+pulls that stopped short, 429s; and over the run: the delay from each change to the mirror,
+by kind, the pulls' peak RSS, and the reconcile cycles each account completed.
 
 ``--accounts 2`` adds accounts (``POST /__sandbox__/accounts``: big's own content at
 ``--other-scale``) signed in to the same client id, each with its own state directory and
@@ -62,7 +62,7 @@ from imgur_sync.sandbox import SandboxOptions
 
 MINUTE, DAY = 60, 86400
 TARGET_SHARE = 0.25
-NEW_KINDS = frozenset({"upload", "album"})
+NEW_KINDS = frozenset({"upload", "album", "favorite"})
 CONFIRMING = ("GET /3/image/<image_id>", "GET /3/album/<album_id>")
 
 
@@ -111,6 +111,11 @@ class World:
                        if i["owner"] == me and not i.get("deleted")]
         self.albums = {a["id"]: list(a["image_ids"]) for a in state["albums"]
                        if a["owner"] == me and not a.get("deleted")}
+        account = next(a for a in state["accounts"] if a["url"] == me)
+        self.favorites = [item_id for kind, item_id, _ in account["favorites"]
+                          if kind == "image"]
+        self.others = [i["id"] for i in state["images"]  # images to favorite
+                       if i["owner"] and i["owner"] != me and not i.get("deleted")]
         self.serial = 0
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
@@ -136,7 +141,7 @@ class World:
         """Make one random change to the account; return how to see it in the mirror."""
         self.serial += 1
         kind = self.rng.choice(("retitle", "retitle", "move", "delete", "upload", "upload",
-                                "album"))
+                                "album", "favorite", "unfavorite"))
         albums = [a for a, ids in self.albums.items() if ids]
         if kind == "retitle" and self.images:
             image, title = self.rng.choice(self.images), f"Retitled {self.serial}"
@@ -163,6 +168,18 @@ class World:
                     ids.remove(image)
             return Change(kind, now, lambda db: _one(
                 db, "SELECT 1 FROM images WHERE id = ? AND removed_at IS NOT NULL", image))
+        if kind in ("favorite", "unfavorite") and self.favorites:
+            if kind == "favorite":
+                image = self.rng.choice([i for i in self.others if i not in self.favorites])
+                self.favorites.insert(0, image)
+            else:  # mostly one far down the list, below what a quick pull reads
+                image = self.favorites.pop(self.rng.randrange(len(self.favorites)))
+            self.control("POST", "mutate/toggle_favorite", {"username": self.me,
+                                                            "item_id": image})
+            removed = "NOT NULL" if kind == "unfavorite" else "NULL"
+            return Change(kind, now, lambda db: _one(
+                db, "SELECT 1 FROM favorites WHERE item_id = ? AND gallery = 0 AND "
+                f"removed_at IS {removed}", image))
         if kind == "album":
             ids = [self._upload(None) for _ in range(3)]
             album = self.control("POST", "mutate/add_album", {
@@ -367,7 +384,7 @@ def report(args: argparse.Namespace, figures: dict[str, Any]) -> bool:
             delays = sorted(by_kind[kind])
             shown = (f"median {statistics.median(delays) / MINUTE:7.1f}, max "
                      f"{delays[-1] / MINUTE:7.1f}" if delays else "none seen")
-            print(f"  {kind:8} {len(delays):4} seen, {unseen[kind]:3} not yet: {shown}")
+            print(f"  {kind:10} {len(delays):4} seen, {unseen[kind]:3} not yet: {shown}")
         arrivals = sorted(c.arrived_at - c.made_at for c in member.changes
                           if c.arrived is not None and c.arrived_at is not None)
         if arrivals:  # the uploads, in the mirror at all (their album places may wait)
