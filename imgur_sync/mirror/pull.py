@@ -503,7 +503,7 @@ class Mirror:
                     for name in ("images", "albums"):
                         if name in sections:
                             STEPS[name].fetch(self, True, result)
-                    self.fetch_favorites([n for n in FAVORITES if n in sections], result)
+                    self.fetch_favorites(sections, result)
                     Cycle.begin(self.store, now)
                 return
             due = slice_budget(cycle, now, every, estimate(self.store, cycle),
@@ -682,10 +682,10 @@ class Mirror:
             raise error
 
     def fetch_favorites(self, sections: Iterable[str], result: PullResult) -> None:
-        """Read these favorites listings whole, with every favorited album's images, as a
-        full pull does: what is no longer listed is no longer a favorite. A listing this
-        sign-in cannot read is passed over (the quick pull says so)."""
-        for name in sections:
+        """Read the favorites listings among these sections whole, with every favorited
+        album's images, as a full pull does: what is no longer listed is no longer a favorite.
+        A listing this sign-in cannot read is passed over (the quick pull says so)."""
+        for name in [name for name in FAVORITES if name in sections]:
             try:
                 STEPS[name].fetch(self, True, result)
             except Unavailable as exc:

@@ -163,7 +163,8 @@ class Puller(Protocol):
 
     def fetch_album_images(self, albums: list[dict[str, Any]], result: Any) -> None: ...
 
-    def fetch_favorites(self, sections: Iterable[str], result: Any) -> None: ...
+    def fetch_favorites(self, sections: Iterable[str], result: Any) -> None:
+        """Read the favorites listings among ``sections`` whole."""
 
 
 def _never(page: list[Any]) -> bool:
@@ -227,11 +228,10 @@ def run_slice(puller: Puller, cycle: Cycle, budget: int, sections: frozenset[str
         save()
         if not _confirm(puller, sections, budget, spent, result):
             return False
-        wanted = [name for name in FAVORITES if name in sections]
-        if not cycle.favorites and wanted:
-            if budget - spent() < next_step(store, cycle, wanted):
+        if not cycle.favorites and not sections.isdisjoint(FAVORITES):
+            if budget - spent() < favorites_cost(store, cycle, sections):
                 return False  # read whole or not at all: a later slice, with more time
-            puller.fetch_favorites(wanted, result)
+            puller.fetch_favorites(sections, result)
             cycle.favorites = True
         return True
     finally:
